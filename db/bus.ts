@@ -1,0 +1,32 @@
+/** The in-process event bus: the store publishes committed events, SSE streams listen. */
+import type { TicketEvent } from "./store.ts";
+
+export type Listener = (event: TicketEvent) => void;
+
+/** Fans committed events out to subscribers, synchronously and in publish order. */
+export interface EventBus {
+  /** Delivers an event that is already committed. */
+  publish(event: TicketEvent): void;
+  /** Registers a listener; returns the function that removes it. */
+  subscribe(listener: Listener): () => void;
+}
+
+/** An in-memory bus for one process. */
+export function createMemoryBus(): EventBus {
+  const listeners = new Set<Listener>();
+  return {
+    publish(event) {
+      for (const l of listeners) {
+        try {
+          l(event);
+        } catch (err) {
+          console.error("event listener failed", err);
+        }
+      }
+    },
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+}

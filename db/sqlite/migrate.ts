@@ -1,0 +1,57 @@
+/** Ordered, recorded SQL migrations, each applied in its own transaction. */
+import type { DatabaseSync } from "node:sqlite";
+import m001 from "./migrations/001_init.sql" with { type: "text" };
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/** Every migration, in order. Add new files here; never edit an applied one. */
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: "001_init", sql: m001 },
+];
+
+/** Applies the migrations not yet recorded; returns the names applied (none on a second run). */
+export function migrate(
+  db: DatabaseSync,
+  migrations: readonly Migration[] = MIGRATIONS,
+): string[] {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version    INTEGER PRIMARY KEY,
+    name       TEXT NOT NULL,
+    applied_at TEXT NOT NULL
+  )`);
+  const applied = new Set(
+    db.prepare("SELECT version FROM schema_migrations").all().map((r) =>
+      Number(r.version)
+    ),
+  );
+  const done: string[] = [];
+  for (const m of migrations) {
+    if (applied.has(m.version)) continue;
+    // IMMEDIATE takes the write lock first, so two processes starting at once
+    // cannot both apply the same migration.
+    db.exec("BEGIN IMMEDIATE");
+    try {
+      const again = db.prepare(
+        "SELECT 1 FROM schema_migrations WHERE version = ?",
+      ).get(m.version);
+      if (!again) {
+        db.exec(m.sql);
+        db.prepare(
+          "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+        ).run(m.version, m.name, new Date().toISOString());
+        done.push(m.name);
+      }
+      db.exec("COMMIT");
+    } catch (err) {
+      db.exec("ROLLBACK");
+      throw new Error(`Migration ${m.name} failed: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+  }
+  return done;
+}

@@ -1,0 +1,231 @@
+/** The SQLite TicketStore: reads on the main thread, writes group-committed by a worker. */
+import type { DatabaseSync } from "node:sqlite";
+import {
+  MEMORY,
+  openConnection,
+  type PragmaReport,
+  readPragmas,
+  Statements,
+} from "./connection.ts";
+import { migrate } from "./migrate.ts";
+import { commitBatch, type WriteOp, type WriteOutcome } from "./writes.ts";
+import { GroupCommitter } from "./group_commit.ts";
+import * as reads from "./reads.ts";
+import type { WorkerReply } from "./writer_protocol.ts";
+import type { EventBus } from "../bus.ts";
+import {
+  type Comment,
+  type CreateResult,
+  type IdempotencyOptions,
+  type ListFilter,
+  type NewTicket,
+  StorageUnavailableError,
+  type StoreHealth,
+  type Ticket,
+  type TicketEvent,
+  type TicketPage,
+  type TicketPatch,
+  type TicketStore,
+  type TicketWithComments,
+  type WriteContext,
+  type WriteResult,
+} from "../store.ts";
+
+export interface SqliteStoreOptions {
+  /** File path, or ":memory:" for tests. */
+  path: string;
+  /** Where committed events go; optional for tools that only write. */
+  bus?: EventBus;
+  /**
+   * "worker" (default for files) commits off the main thread; "inline" commits on
+   * it (the only choice for ":memory:", which one connection must own).
+   */
+  writer?: "worker" | "inline";
+}
+
+interface Writer {
+  send(ops: WriteOp[]): Promise<WriteOutcome[]>;
+  close(): Promise<void>;
+}
+
+/** Opens (creating and migrating if needed) a SQLite store. */
+export async function openSqliteStore(
+  opts: SqliteStoreOptions,
+): Promise<SqliteStore> {
+  const mode = opts.path === MEMORY ? "inline" : opts.writer ?? "worker";
+  if (mode === "inline") {
+    const db = openConnection(opts.path);
+    const migrated = migrate(db);
+    const stmts = new Statements(db);
+    const writer: Writer = {
+      send: (ops) => Promise.resolve(commitBatch(stmts, ops)),
+      close: () => Promise.resolve(db.close()),
+    };
+    return new SqliteStore(db, writer, readPragmas(db), migrated, opts.bus);
+  }
+  const { writer, pragmas, migrated } = await startWorkerWriter(opts.path);
+  const db = openConnection(opts.path);
+  return new SqliteStore(db, writer, pragmas, migrated, opts.bus);
+}
+
+async function startWorkerWriter(path: string) {
+  const worker = new Worker(new URL("./writer_worker.ts", import.meta.url), {
+    type: "module",
+  });
+  const waiting = new Map<number, (r: WorkerReply) => void>();
+  let nextId = 1;
+  let dead: Error | null = null;
+  let onClosed: (() => void) | null = null;
+  const ready = Promise.withResolvers<
+    { pragmas: PragmaReport; migrated: string[] }
+  >();
+  worker.onmessage = (e: MessageEvent<WorkerReply>) => {
+    const m = e.data;
+    if (m.type === "ready") ready.resolve(m);
+    else if (m.type === "failed") ready.reject(new Error(m.message));
+    else if (m.type === "done") {
+      const cb = waiting.get(m.id);
+      waiting.delete(m.id);
+      cb?.(m);
+    } else if (m.type === "closed") onClosed?.();
+  };
+  worker.onerror = (e) => {
+    e.preventDefault();
+    dead = new StorageUnavailableError(`The writer stopped: ${e.message}`);
+    ready.reject(dead);
+    for (const cb of waiting.values()) cb({ type: "closed" });
+    waiting.clear();
+  };
+  worker.postMessage({ type: "open", path });
+  const { pragmas, migrated } = await ready.promise;
+  const writer: Writer = {
+    send(ops) {
+      if (dead) return Promise.reject(dead);
+      const id = nextId++;
+      return new Promise((resolve, reject) => {
+        waiting.set(id, (r) => {
+          if (r.type === "done") resolve(r.outcomes);
+          else reject(dead ?? new StorageUnavailableError("writer closed"));
+        });
+        worker.postMessage({ type: "batch", id, ops });
+      });
+    },
+    close() {
+      if (dead) return Promise.resolve();
+      return new Promise((resolve) => {
+        onClosed = resolve;
+        worker.postMessage({ type: "close" });
+      });
+    },
+  };
+  return { writer, pragmas, migrated };
+}
+
+/** SQLite implementation of TicketStore. */
+export class SqliteStore implements TicketStore {
+  readonly #reads: Statements;
+  readonly #writes: GroupCommitter;
+  #closed = false;
+  #purgeTimer: ReturnType<typeof setInterval>;
+
+  constructor(
+    readonly db: DatabaseSync,
+    readonly writer: Writer,
+    /** The pragmas in force on the writer connection, for the start-up log. */
+    readonly pragmas: PragmaReport,
+    /** Migrations this open applied. */
+    readonly migrated: string[],
+    readonly bus?: EventBus,
+  ) {
+    this.#reads = new Statements(db);
+    this.#writes = new GroupCommitter((ops) => writer.send(ops));
+    this.#purgeTimer = setInterval(
+      () => this.#write({ kind: "purgeExpired" }).catch(() => {}),
+      10 * 60 * 1000,
+    );
+    this.#purgeTimer.unref();
+  }
+
+  async #write<T>(op: WriteOp): Promise<T> {
+    if (this.#closed) throw new StorageUnavailableError("The store is closed");
+    const value = await this.#writes.submit(op) as T;
+    const event = (value as { event?: TicketEvent | null })?.event;
+    if (event) this.bus?.publish(event);
+    return value;
+  }
+
+  createTicket(
+    input: NewTicket,
+    ctx: WriteContext & { idempotency?: IdempotencyOptions },
+  ): Promise<CreateResult> {
+    return this.#write({
+      kind: "createTicket",
+      input,
+      actor: ctx.actor,
+      idempotency: ctx.idempotency,
+    });
+  }
+
+  getTicket(id: number): Promise<TicketWithComments | null> {
+    return Promise.resolve(reads.getTicket(this.#reads, id));
+  }
+
+  listTickets(filter: ListFilter): Promise<TicketPage> {
+    return Promise.resolve(reads.listTickets(this.#reads, filter));
+  }
+
+  updateTicket(
+    id: number,
+    patch: TicketPatch,
+    ctx: WriteContext & { expectedVersion?: number },
+  ): Promise<WriteResult<Ticket>> {
+    return this.#write({
+      kind: "updateTicket",
+      id,
+      patch,
+      actor: ctx.actor,
+      expectedVersion: ctx.expectedVersion,
+    });
+  }
+
+  addComment(
+    ticketId: number,
+    body: string,
+    ctx: WriteContext,
+  ): Promise<WriteResult<Comment>> {
+    return this.#write({
+      kind: "addComment",
+      ticketId,
+      body,
+      actor: ctx.actor,
+    });
+  }
+
+  eventsAfter(afterId: number, limit: number): Promise<TicketEvent[]> {
+    return Promise.resolve(reads.eventsAfter(this.#reads, afterId, limit));
+  }
+
+  async health(): Promise<StoreHealth> {
+    const detail: Record<string, string | number> = {
+      journal_mode: this.pragmas.journal_mode,
+      synchronous: this.pragmas.synchronous,
+    };
+    try {
+      this.#reads.get("SELECT 1").get();
+      await this.#write({ kind: "ping" });
+      return { ok: true, backend: "sqlite", detail };
+    } catch (err) {
+      detail.error = (err as Error).message;
+      return { ok: false, backend: "sqlite", detail };
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#purgeTimer);
+    await this.#writes.drained();
+    await this.writer.close();
+    if (this.db.isOpen) this.db.close();
+  }
+}

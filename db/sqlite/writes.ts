@@ -1,0 +1,314 @@
+/** Every write the SQLite store makes, run by the writer inside one transaction per batch. */
+import type { Statements } from "./connection.ts";
+import {
+  IdempotencyMismatchError,
+  type IdempotencyOptions,
+  type NewTicket,
+  NotFoundError,
+  StaleVersionError,
+  StorageUnavailableError,
+  StoreError,
+  type Ticket,
+  type TicketEvent,
+  type TicketPatch,
+} from "../store.ts";
+import { rowToComment, rowToEvent, rowToTicket } from "./rows.ts";
+
+/** Idempotency keys are honoured for a day, as the API documents. */
+export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
+
+export type WriteOp =
+  | {
+    kind: "createTicket";
+    input: NewTicket;
+    actor: string;
+    idempotency?: IdempotencyOptions;
+  }
+  | {
+    kind: "updateTicket";
+    id: number;
+    patch: TicketPatch;
+    actor: string;
+    expectedVersion?: number;
+  }
+  | { kind: "addComment"; ticketId: number; body: string; actor: string }
+  | { kind: "purgeExpired" }
+  | { kind: "ping" };
+
+export interface SerializedError {
+  name: string;
+  message: string;
+  ticketId?: number;
+  expected?: number;
+  current?: number;
+  key?: string;
+}
+
+export type WriteOutcome =
+  | { ok: true; value: unknown }
+  | { ok: false; error: SerializedError };
+
+/** SQLite primary result codes that mean "the storage cannot take writes now". */
+const STORAGE_CODES = new Set([
+  5, /* BUSY */
+  8, /* READONLY */
+  10, /* IOERR */
+  13, /* FULL */
+  14, /* CANTOPEN */
+]);
+
+/** Turns a thrown value into plain data that survives postMessage. */
+export function serializeError(err: unknown): SerializedError {
+  const e = err as Error & Record<string, unknown>;
+  const code = typeof e?.errcode === "number" ? e.errcode & 0xff : -1;
+  if (STORAGE_CODES.has(code)) {
+    return {
+      name: "StorageUnavailableError",
+      message: `The database cannot take writes: ${e.message}`,
+    };
+  }
+  const out: SerializedError = {
+    name: String(e?.name ?? "Error"),
+    message: String(e?.message ?? err),
+  };
+  for (const k of ["ticketId", "expected", "current", "key"] as const) {
+    if (e?.[k] !== undefined) {
+      (out as unknown as Record<string, unknown>)[k] = e[k];
+    }
+  }
+  return out;
+}
+
+/** Rebuilds the typed store error from its serialized form. */
+export function deserializeError(e: SerializedError): Error {
+  switch (e.name) {
+    case "NotFoundError":
+      return new NotFoundError(e.ticketId!);
+    case "StaleVersionError":
+      return new StaleVersionError(e.ticketId!, e.expected!, e.current!);
+    case "IdempotencyMismatchError":
+      return new IdempotencyMismatchError(e.key!);
+    case "StorageUnavailableError":
+      return new StorageUnavailableError(e.message);
+    default:
+      return new StoreError(e.message);
+  }
+}
+
+/** Runs every op of a batch in one transaction; an op that fails rolls back only itself. */
+export function commitBatch(
+  stmts: Statements,
+  ops: readonly WriteOp[],
+): WriteOutcome[] {
+  const db = stmts.db;
+  try {
+    db.exec("BEGIN IMMEDIATE");
+  } catch (err) {
+    const error = serializeError(err);
+    return ops.map(() => ({ ok: false, error }));
+  }
+  const outcomes: WriteOutcome[] = [];
+  for (const op of ops) {
+    db.exec("SAVEPOINT op");
+    try {
+      const value = applyWrite(stmts, op);
+      db.exec("RELEASE op");
+      outcomes.push({ ok: true, value });
+    } catch (err) {
+      db.exec("ROLLBACK TO op");
+      db.exec("RELEASE op");
+      outcomes.push({ ok: false, error: serializeError(err) });
+    }
+  }
+  try {
+    db.exec("COMMIT");
+  } catch (err) {
+    // Nothing of this batch is on disk: every caller must hear so.
+    try {
+      db.exec("ROLLBACK");
+    } catch { /* the transaction may already be gone */ }
+    const error = serializeError(err);
+    if (error.name !== "StorageUnavailableError") {
+      error.name = "StorageUnavailableError";
+    }
+    return ops.map(() => ({ ok: false, error }));
+  }
+  return outcomes;
+}
+
+/** Applies one write op inside the caller's transaction. */
+export function applyWrite(stmts: Statements, op: WriteOp): unknown {
+  switch (op.kind) {
+    case "createTicket":
+      return createTicket(stmts, op);
+    case "updateTicket":
+      return updateTicket(stmts, op);
+    case "addComment":
+      return addComment(stmts, op);
+    case "purgeExpired":
+      return purgeExpired(stmts);
+    case "ping":
+      return stmts.get("SELECT count(*) AS n FROM schema_migrations").get();
+  }
+}
+
+function insertEvent(
+  stmts: Statements,
+  e: Omit<TicketEvent, "id">,
+): TicketEvent {
+  const row = stmts.get(
+    `INSERT INTO events (type, ticket_id, actor, data, created_at)
+     VALUES (?, ?, ?, ?, ?) RETURNING *`,
+  ).get(e.type, e.ticket_id, e.actor, JSON.stringify(e.data), e.created_at);
+  return rowToEvent(row!);
+}
+
+/** Creates a ticket and its event, or replays an earlier create under the same key. */
+function createTicket(
+  stmts: Statements,
+  op: Extract<WriteOp, { kind: "createTicket" }>,
+) {
+  const now = new Date();
+  const idem = op.idempotency;
+  if (idem) {
+    const prior = stmts.get(
+      `SELECT fingerprint, response, created_at FROM idempotency_keys
+       WHERE scope = ? AND key = ?`,
+    ).get(idem.scope, idem.key);
+    if (prior) {
+      const fresh = now.getTime() - Date.parse(String(prior.created_at)) <
+        IDEMPOTENCY_TTL_MS;
+      if (fresh) {
+        if (prior.fingerprint !== idem.fingerprint) {
+          throw new IdempotencyMismatchError(idem.key);
+        }
+        return {
+          ticket: JSON.parse(String(prior.response)) as Ticket,
+          replayed: true,
+          event: null,
+        };
+      }
+      stmts.get("DELETE FROM idempotency_keys WHERE scope = ? AND key = ?")
+        .run(idem.scope, idem.key);
+    }
+  }
+  const at = now.toISOString();
+  const ticket = rowToTicket(
+    stmts.get(
+      `INSERT INTO tickets (user_id, pdf_link, product_id, other_ids, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?) RETURNING *`,
+    ).get(
+      op.input.user_id,
+      op.input.pdf_link,
+      op.input.product_id,
+      op.input.other_ids,
+      at,
+      at,
+    )!,
+  );
+  const event = insertEvent(stmts, {
+    type: "ticket.created",
+    ticket_id: ticket.id,
+    actor: op.actor,
+    data: { status: ticket.status },
+    created_at: at,
+  });
+  if (idem) {
+    stmts.get(
+      `INSERT INTO idempotency_keys (scope, key, fingerprint, ticket_id, response, created_at)
+       VALUES (?, ?, ?, ?, ?, ?)`,
+    ).run(
+      idem.scope,
+      idem.key,
+      idem.fingerprint,
+      ticket.id,
+      JSON.stringify(ticket),
+      at,
+    );
+  }
+  return { ticket, replayed: false, event };
+}
+
+function currentTicket(stmts: Statements, id: number): Ticket {
+  const row = stmts.get("SELECT * FROM tickets WHERE id = ?").get(id);
+  if (!row) throw new NotFoundError(id);
+  return rowToTicket(row);
+}
+
+/** Applies a status/description patch with an optional version check. */
+function updateTicket(
+  stmts: Statements,
+  op: Extract<WriteOp, { kind: "updateTicket" }>,
+) {
+  const cur = currentTicket(stmts, op.id);
+  if (op.expectedVersion !== undefined && op.expectedVersion !== cur.version) {
+    throw new StaleVersionError(op.id, op.expectedVersion, cur.version);
+  }
+  const changes: Record<string, { from: string; to: string }> = {};
+  if (op.patch.status !== undefined && op.patch.status !== cur.status) {
+    changes.status = { from: cur.status, to: op.patch.status };
+  }
+  if (
+    op.patch.description !== undefined &&
+    op.patch.description !== cur.description
+  ) {
+    changes.description = { from: cur.description, to: op.patch.description };
+  }
+  // A patch that changes nothing is not a change: no new version, no event.
+  if (Object.keys(changes).length === 0) return { value: cur, event: null };
+  const at = new Date().toISOString();
+  const ticket = rowToTicket(
+    stmts.get(
+      `UPDATE tickets SET status = ?, description = ?, updated_at = ?, version = version + 1
+       WHERE id = ? RETURNING *`,
+    ).get(
+      op.patch.status ?? cur.status,
+      op.patch.description ?? cur.description,
+      at,
+      op.id,
+    )!,
+  );
+  const event = insertEvent(stmts, {
+    type: "ticket.updated",
+    ticket_id: op.id,
+    actor: op.actor,
+    data: { changes, version: ticket.version },
+    created_at: at,
+  });
+  return { value: ticket, event };
+}
+
+/** Appends a comment; comments do not bump the ticket's version (they never conflict). */
+function addComment(
+  stmts: Statements,
+  op: Extract<WriteOp, { kind: "addComment" }>,
+) {
+  currentTicket(stmts, op.ticketId);
+  const at = new Date().toISOString();
+  const comment = rowToComment(
+    stmts.get(
+      `INSERT INTO comments (ticket_id, author, body, created_at)
+     VALUES (?, ?, ?, ?) RETURNING *`,
+    ).get(op.ticketId, op.actor, op.body, at)!,
+  );
+  stmts.get("UPDATE tickets SET updated_at = ? WHERE id = ?").run(
+    at,
+    op.ticketId,
+  );
+  const event = insertEvent(stmts, {
+    type: "comment.added",
+    ticket_id: op.ticketId,
+    actor: op.actor,
+    data: { comment_id: comment.id },
+    created_at: at,
+  });
+  return { value: comment, event };
+}
+
+/** Drops idempotency keys past their lifetime. */
+function purgeExpired(stmts: Statements) {
+  const cutoff = new Date(Date.now() - IDEMPOTENCY_TTL_MS).toISOString();
+  return stmts.get("DELETE FROM idempotency_keys WHERE created_at < ?").run(
+    cutoff,
+  ).changes;
+}

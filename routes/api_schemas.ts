@@ -1,0 +1,281 @@
+/** Input and output schemas of the JSON API, with the OpenAPI routes built from them. */
+import { createRoute, z } from "@hono/zod-openapi";
+import { type Status, STATUSES } from "../db/store.ts";
+
+const MAX_TEXT = 10_000;
+
+/** "is required" for a missing field, "must be a <kind>" for a wrong type. */
+function typeError(kind: string) {
+  return (issue: { input?: unknown }) =>
+    issue.input === undefined ? "is required" : `must be ${kind}`;
+}
+
+/** Ids from older clients may be numbers; they are stored as text. */
+function idText(max: number, required: boolean) {
+  const base = z.union([z.string(), z.number().int()], {
+    error: typeError("a string"),
+  }).transform((v) => String(v).trim());
+  return required
+    ? base.pipe(
+      z.string().min(1, "must not be empty").max(
+        max,
+        `must be at most ${max} characters`,
+      ),
+    )
+    : base.pipe(z.string().max(max, `must be at most ${max} characters`));
+}
+
+/** Why a link is refused, or null when it is a safe absolute http(s) URL. */
+export function linkProblem(value: string): string | null {
+  if (value === "") return "must not be empty";
+  if (value.length > 2048) return "must be at most 2048 characters";
+  const url = URL.parse(value);
+  if (!url || !/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) {
+    return "must be an absolute http or https URL";
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    return "must use http or https";
+  }
+  if (url.username || url.password) return "must not contain credentials";
+  if (!url.hostname) return "must name a host";
+  return null;
+}
+
+function nullIfEmpty(v: string | null | undefined): string | null {
+  return v === undefined || v === null || v === "" ? null : v;
+}
+
+const statusSchema = z.string({ error: typeError("a string") })
+  .transform((v, ctx) => {
+    const found = STATUSES.find((s) => s.toLowerCase() === v.toLowerCase());
+    if (!found) {
+      ctx.addIssue({
+        code: "custom",
+        message: `must be one of ${STATUSES.join(", ")}`,
+      });
+      return z.NEVER;
+    }
+    return found as Status;
+  })
+  .openapi({ type: "string", enum: [...STATUSES], example: "Pending" });
+
+export const TicketInput = z.object({
+  user_id: idText(128, true).openapi({ type: "string", example: "john_doe" }),
+  pdf_link: z.string({ error: typeError("a string") }).trim()
+    .superRefine((v, ctx) => {
+      const problem = linkProblem(v);
+      if (problem) ctx.addIssue({ code: "custom", message: problem });
+    })
+    .openapi({ example: "https://example.com/product-guide.pdf" }),
+  product_id: idText(128, false).nullable().optional()
+    .transform(nullIfEmpty)
+    .openapi({ type: "string", example: "PROD123" }),
+  other_ids: z.union([
+    z.string(),
+    z.array(z.union([z.string(), z.number().int()]).transform(String), {
+      error: "must be a string or an array of strings",
+    }).transform((a) => a.map((s) => s.trim()).filter(Boolean).join(", ")),
+  ], { error: typeError("a string or an array of strings") })
+    .transform((v) => v.trim())
+    .pipe(z.string().max(1024, "must be at most 1024 characters"))
+    .nullable().optional().transform(nullIfEmpty)
+    .openapi({
+      type: "string",
+      description: "Free text, or an array of strings stored comma-separated",
+      example: "ORDER-991, DEVICE-7",
+    }),
+}).openapi("TicketInput");
+export type TicketInput = z.infer<typeof TicketInput>;
+
+export const TicketPatchInput = z.object({
+  status: statusSchema.optional(),
+  description: z.string({ error: typeError("a string") })
+    .max(MAX_TEXT, `must be at most ${MAX_TEXT} characters`).optional(),
+}).refine((p) => p.status !== undefined || p.description !== undefined, {
+  message: "give status, description or both",
+  path: ["status"],
+}).openapi("TicketPatch");
+
+export const CommentInput = z.object({
+  body: z.string({ error: typeError("a string") }).trim()
+    .min(1, "must not be empty")
+    .max(MAX_TEXT, `must be at most ${MAX_TEXT} characters`),
+  author: z.string({ error: typeError("a string") }).trim()
+    .min(1, "must not be empty").max(128, "must be at most 128 characters")
+    .optional(),
+}).openapi("CommentInput");
+
+export const ListQuery = z.object({
+  cursor: z.string().optional().openapi({
+    description: "next_cursor from the previous page",
+  }),
+  limit: z.coerce.number({ error: "must be a whole number" }).int(
+    "must be a whole number",
+  ).min(1, "must be at least 1").max(100, "must be at most 100").default(50),
+  status: statusSchema.optional(),
+  user_id: z.string().max(128, "must be at most 128 characters").optional(),
+  product_id: z.string().max(128, "must be at most 128 characters")
+    .optional(),
+});
+
+export const IdParam = z.object({
+  id: z.string().regex(/^[1-9][0-9]{0,15}$/).transform(Number).openapi({
+    type: "integer",
+    param: { name: "id", in: "path" },
+    example: 42,
+  }),
+});
+
+const Ticket = z.object({
+  id: z.number().int(),
+  user_id: z.string(),
+  pdf_link: z.string(),
+  product_id: z.string().nullable(),
+  other_ids: z.string().nullable(),
+  status: z.enum(STATUSES),
+  description: z.string(),
+  created_at: z.string().openapi({ format: "date-time" }),
+  updated_at: z.string().openapi({ format: "date-time" }),
+  version: z.number().int(),
+}).openapi("Ticket");
+
+const Comment = z.object({
+  id: z.number().int().nullable().openapi({
+    description: "null for text carried over from the legacy comments column",
+  }),
+  author: z.string(),
+  body: z.string(),
+  created_at: z.string(),
+}).openapi("Comment");
+
+const Problem = z.object({
+  type: z.string(),
+  title: z.string(),
+  status: z.number().int(),
+  detail: z.string(),
+  instance: z.string(),
+  errors: z.array(z.object({
+    field: z.string(),
+    pointer: z.string().optional(),
+    detail: z.string(),
+  })).optional(),
+  request_id: z.string(),
+  success: z.literal(false),
+  message: z.string(),
+}).openapi("Problem");
+
+const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  content: { "application/json": { schema } },
+  description,
+});
+const problems = (...codes: number[]) =>
+  Object.fromEntries(codes.map((code) => [code, {
+    content: { "application/problem+json": { schema: Problem } },
+    description: PROBLEM_TEXT[code] ?? "Error",
+  }]));
+const PROBLEM_TEXT: Record<number, string> = {
+  400: "The body is not JSON, or a header is malformed",
+  404: "No such ticket",
+  409: "A request with this Idempotency-Key is still in flight",
+  412: "If-Match names a stale version",
+  413: "The body is over 16 KiB",
+  415: "The body is not application/json",
+  422: "Invalid fields, or an Idempotency-Key reused with another body",
+  503: "The database cannot take writes right now",
+};
+const idempotencyHeader = z.object({
+  "idempotency-key": z.string().optional().openapi({
+    description:
+      "Any unique string (e.g. a UUID) per ticket: retries with the same key and body return the first response",
+  }),
+});
+const body = <T extends z.ZodType>(schema: T) => ({
+  body: { content: { "application/json": { schema } }, required: true },
+});
+
+export const createTicketLegacyRoute = createRoute({
+  method: "post",
+  path: "/create_ticket",
+  summary: "Create a ticket (the original mobile contract)",
+  request: { ...body(TicketInput), headers: idempotencyHeader },
+  responses: {
+    201: json(
+      z.object({
+        success: z.literal(true),
+        ticket_id: z.number().int(),
+        message: z.literal("Ticket created successfully"),
+      }),
+      "Created (or replayed for a repeated Idempotency-Key)",
+    ),
+    ...problems(400, 409, 413, 415, 422, 503),
+  },
+});
+
+export const createTicketRoute = createRoute({
+  method: "post",
+  path: "/api/v1/tickets",
+  summary: "Create a ticket",
+  request: { ...body(TicketInput), headers: idempotencyHeader },
+  responses: {
+    201: json(Ticket, "The created ticket"),
+    ...problems(400, 409, 413, 415, 422, 503),
+  },
+});
+
+export const listTicketsRoute = createRoute({
+  method: "get",
+  path: "/api/v1/tickets",
+  summary: "List tickets, newest first",
+  request: { query: ListQuery },
+  responses: {
+    200: json(
+      z.object({ items: z.array(Ticket), next_cursor: z.string().nullable() }),
+      "A page of tickets",
+    ),
+    ...problems(422),
+  },
+});
+
+export const getTicketRoute = createRoute({
+  method: "get",
+  path: "/api/v1/tickets/{id}",
+  summary: "Get a ticket with its comments",
+  request: { params: IdParam },
+  responses: {
+    200: json(
+      Ticket.extend({ comments: z.array(Comment) }),
+      "The ticket; ETag carries its version",
+    ),
+    ...problems(404),
+  },
+});
+
+export const patchTicketRoute = createRoute({
+  method: "patch",
+  path: "/api/v1/tickets/{id}",
+  summary: "Change a ticket's status or description",
+  request: {
+    params: IdParam,
+    ...body(TicketPatchInput),
+    headers: z.object({
+      "if-match": z.string().optional().openapi({
+        description: 'The ETag you read, e.g. "3": refused with 412 if stale',
+      }),
+    }),
+  },
+  responses: {
+    200: json(Ticket, "The updated ticket"),
+    ...problems(400, 404, 412, 413, 415, 422, 503),
+  },
+});
+
+export const addCommentRoute = createRoute({
+  method: "post",
+  path: "/api/v1/tickets/{id}/comments",
+  summary: "Add a comment to a ticket",
+  request: { params: IdParam, ...body(CommentInput) },
+  responses: {
+    201: json(Comment, "The new comment"),
+    ...problems(400, 404, 413, 415, 422, 503),
+  },
+});

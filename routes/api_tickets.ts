@@ -1,0 +1,214 @@
+/** The JSON API for the mobile app: the seed's /create_ticket and the versioned /api/v1. */
+import { OpenAPIHono } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import type { Ticket, TicketStore, TicketWithComments } from "../db/store.ts";
+import {
+  addCommentRoute,
+  createTicketLegacyRoute,
+  createTicketRoute,
+  getTicketRoute,
+  listTicketsRoute,
+  patchTicketRoute,
+} from "./api_schemas.ts";
+import { jsonBody } from "./json_body.ts";
+import { idempotentCreator } from "./idempotency.ts";
+import { HttpProblem, validationProblem } from "./problems.ts";
+import { issuesToFieldErrors } from "./validation.ts";
+
+export interface ApiDeps {
+  store: TicketStore;
+}
+
+const ACTOR = "api";
+
+/** The public shape of a ticket (the legacy comments text is served as a comment). */
+function ticketJson(t: Ticket) {
+  return {
+    id: t.id,
+    user_id: t.user_id,
+    pdf_link: t.pdf_link,
+    product_id: t.product_id,
+    other_ids: t.other_ids,
+    status: t.status,
+    description: t.description,
+    created_at: t.created_at,
+    updated_at: t.updated_at,
+    version: t.version,
+  };
+}
+
+function ticketWithCommentsJson(t: TicketWithComments) {
+  const legacy = t.comments.trim()
+    ? [{
+      id: null,
+      author: "legacy",
+      body: t.comments,
+      created_at: t.created_at,
+    }]
+    : [];
+  const thread = t.comment_list.map((c) => ({
+    id: c.id,
+    author: c.author,
+    body: c.body,
+    created_at: c.created_at,
+  }));
+  return { ...ticketJson(t), comments: [...legacy, ...thread] };
+}
+
+const location = (id: number) => `/api/v1/tickets/${id}`;
+const etag = (version: number) => `"${version}"`;
+
+/** Opaque cursors: clients pass back what we gave, so the key can change later. */
+function encodeCursor(beforeId: number | null): string | null {
+  return beforeId === null ? null : btoa(`b:${beforeId}`).replaceAll("=", "");
+}
+
+function decodeCursor(cursor: string | undefined): number | undefined {
+  if (cursor === undefined || cursor === "") return undefined;
+  let text = "";
+  try {
+    text = atob(cursor);
+  } catch { /* reported below */ }
+  const m = /^b:([1-9][0-9]{0,15})$/.exec(text);
+  if (!m) {
+    throw validationProblem([{
+      field: "cursor",
+      detail: "is not a cursor this API returned",
+    }]);
+  }
+  return Number(m[1]);
+}
+
+/** Reads If-Match: `"3"`, `W/"3"` or a bare 3; `*` or absent means "any version". */
+function expectedVersion(c: Context): number | undefined {
+  const h = c.req.header("if-match")?.trim();
+  if (!h || h === "*") return undefined;
+  const m = /^(?:W\/)?"?(\d{1,15})"?$/.exec(h);
+  if (!m) {
+    throw new HttpProblem({
+      status: 400,
+      title: "Malformed If-Match",
+      detail: `If-Match must be an ETag this API returned, like "3"; got ${h}`,
+      errors: [{ field: "If-Match", detail: 'must look like "3"' }],
+    });
+  }
+  return Number(m[1]);
+}
+
+/** Builds the JSON API sub-app; its OpenAPI document is served at /api/openapi.json. */
+export function apiTickets({ store }: ApiDeps) {
+  const app = new OpenAPIHono({
+    defaultHook: (result) => {
+      if (result.success) return;
+      if (result.target === "param") {
+        throw new HttpProblem({
+          status: 404,
+          title: "Not found",
+          detail: "Ticket ids are positive whole numbers",
+        });
+      }
+      throw validationProblem(
+        issuesToFieldErrors(result.error.issues, result.target),
+      );
+    },
+  });
+  const create = idempotentCreator(store);
+
+  app.openapi(
+    { ...createTicketLegacyRoute, middleware: jsonBody },
+    async (c) => {
+      const input = c.req.valid("json");
+      const { ticket } = await create(c, {
+        scope: "create_ticket",
+        input,
+        actor: ACTOR,
+      });
+      c.header("Location", location(ticket.id));
+      return c.json({
+        success: true as const,
+        ticket_id: ticket.id,
+        message: "Ticket created successfully" as const,
+      }, 201);
+    },
+  );
+
+  app.openapi({ ...createTicketRoute, middleware: jsonBody }, async (c) => {
+    const input = c.req.valid("json");
+    const { ticket } = await create(c, {
+      scope: "api_v1_tickets",
+      input,
+      actor: ACTOR,
+    });
+    c.header("Location", location(ticket.id));
+    c.header("ETag", etag(ticket.version));
+    return c.json(ticketJson(ticket), 201);
+  });
+
+  app.openapi(listTicketsRoute, async (c) => {
+    const q = c.req.valid("query");
+    const page = await store.listTickets({
+      status: q.status,
+      user_id: q.user_id,
+      product_id: q.product_id,
+      before_id: decodeCursor(q.cursor),
+      limit: q.limit,
+    });
+    return c.json({
+      items: page.items.map(ticketJson),
+      next_cursor: encodeCursor(page.next_before_id),
+    }, 200);
+  });
+
+  app.openapi(getTicketRoute, async (c) => {
+    const { id } = c.req.valid("param");
+    const ticket = await store.getTicket(id);
+    if (!ticket) throw notFound(id);
+    c.header("ETag", etag(ticket.version));
+    return c.json(ticketWithCommentsJson(ticket), 200);
+  });
+
+  app.openapi({ ...patchTicketRoute, middleware: jsonBody }, async (c) => {
+    const { id } = c.req.valid("param");
+    const patch = c.req.valid("json");
+    const { value } = await store.updateTicket(id, patch, {
+      actor: ACTOR,
+      expectedVersion: expectedVersion(c),
+    });
+    c.header("ETag", etag(value.version));
+    return c.json(ticketJson(value), 200);
+  });
+
+  app.openapi({ ...addCommentRoute, middleware: jsonBody }, async (c) => {
+    const { id } = c.req.valid("param");
+    const input = c.req.valid("json");
+    const { value } = await store.addComment(id, input.body, {
+      actor: input.author ?? ACTOR,
+    });
+    c.header("Location", `${location(id)}#comment-${value.id}`);
+    return c.json({
+      id: value.id,
+      author: value.author,
+      body: value.body,
+      created_at: value.created_at,
+    }, 201);
+  });
+
+  app.doc31("/api/openapi.json", {
+    openapi: "3.1.0",
+    info: {
+      title: "Ticket desk API",
+      version: "1.0.0",
+      description:
+        "Create and triage support tickets. Errors are RFC 9457 application/problem+json.",
+    },
+  });
+  return app;
+}
+
+function notFound(id: number) {
+  return new HttpProblem({
+    status: 404,
+    title: "Not found",
+    detail: `Ticket ${id} does not exist`,
+  });
+}
