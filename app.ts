@@ -22,6 +22,7 @@ import {
   type ProblemInit,
 } from "./routes/problems.ts";
 import { ErrorPage } from "./views/error_page.tsx";
+import type { AppEnv } from "./routes/context.ts";
 
 export interface AppDeps {
   store: TicketStore;
@@ -29,8 +30,6 @@ export interface AppDeps {
   config: Pick<AppConfig, "logLevel">;
   logger: Logger;
 }
-
-type AppEnv = { Variables: { requestId: string } };
 
 const REQUEST_ID = /^[\w.:-]{1,64}$/;
 

@@ -19,6 +19,8 @@ export class GroupCommitter {
   #queue: Pending[] = [];
   #inFlight = false;
   #idle: (() => void)[] = [];
+  /** Commits made and writes they carried: writes / batches is the sharing ratio. */
+  readonly stats = { batches: 0, writes: 0 };
 
   constructor(readonly send: SendBatch) {}
 
@@ -40,6 +42,8 @@ export class GroupCommitter {
     this.#inFlight = true;
     while (this.#queue.length > 0) {
       const batch = this.#queue.splice(0, MAX_BATCH);
+      this.stats.batches++;
+      this.stats.writes += batch.length;
       let outcomes: WriteOutcome[];
       try {
         outcomes = await this.send(batch.map((p) => p.op));

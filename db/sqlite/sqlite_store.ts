@@ -146,6 +146,11 @@ export class SqliteStore implements TicketStore {
     this.#purgeTimer.unref();
   }
 
+  /** Commits made and writes they carried since open (group-commit sharing). */
+  get commitStats(): { batches: number; writes: number } {
+    return { ...this.#writes.stats };
+  }
+
   async #write<T>(op: WriteOp): Promise<T> {
     if (this.#closed) throw new StorageUnavailableError("The store is closed");
     const value = await this.#writes.submit(op) as T;
