@@ -6,6 +6,7 @@ import { Hono } from "hono";
 import { createHash } from "node:crypto";
 import pico from "@picocss/pico/css/pico.min.css" with { type: "text" };
 import appCss from "../static/app.css" with { type: "text" };
+import favicon from "../static/favicon.svg" with { type: "text" };
 
 interface Asset {
   url: string;
@@ -24,6 +25,7 @@ const CSS = "text/css; charset=utf-8";
 export const ASSETS = {
   pico: asset("pico", "css", pico, CSS),
   appCss: asset("app", "css", appCss, CSS),
+  favicon: asset("favicon", "svg", favicon, "image/svg+xml"),
 } as const;
 
 /** Serves the assets with immutable caching. */
@@ -38,5 +40,11 @@ export function assets() {
       "Cache-Control": "public, max-age=31536000, immutable",
     });
   });
+  // Browsers ask for /favicon.ico whatever the page links: answer rather than log a 404.
+  app.get("/favicon.ico", (c) =>
+    c.body(ASSETS.favicon.body, 200, {
+      "Content-Type": ASSETS.favicon.type,
+      "Cache-Control": "public, max-age=86400",
+    }));
   return app;
 }

@@ -17,6 +17,7 @@ export function Layout({ title, styles, children }: LayoutProps) {
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <meta name="color-scheme" content="light dark" />
         <title>{title}</title>
+        <link rel="icon" href="/favicon.ico" type="image/svg+xml" />
         {styles.map((href) => <link key={href} rel="stylesheet" href={href} />)}
       </head>
       <body>

@@ -1,0 +1,114 @@
+/**
+ * Browser-test harness: a real server on a free port with a file database, and
+ * Debian's Chromium driven by playwright-core.
+ *
+ * Where no Chromium is found the tests are reported as ignored, with the reason,
+ * unless REQUIRE_BROWSER=1 (as CI sets), where they fail instead.
+ */
+import { type Browser, chromium } from "playwright-core";
+import { createApp } from "../../app.ts";
+import { createMemoryBus, type EventBus } from "../../db/bus.ts";
+import {
+  openSqliteStore,
+  type SqliteStore,
+} from "../../db/sqlite/sqlite_store.ts";
+import { createLogger } from "../../log.ts";
+
+const CANDIDATES = ["/usr/bin/chromium", "/usr/bin/chromium-browser"];
+
+/** The Chromium binary to drive, or null when none is installed. */
+export function findChromium(): string | null {
+  const fromEnv = Deno.env.get("CHROMIUM_PATH");
+  for (const path of fromEnv ? [fromEnv, ...CANDIDATES] : CANDIDATES) {
+    try {
+      if (Deno.statSync(path).isFile) return path;
+    } catch { /* not here */ }
+  }
+  return null;
+}
+
+const chromiumPath = findChromium();
+const required = Deno.env.get("REQUIRE_BROWSER") === "1";
+
+/** Registers a browser test: ignored (with the reason) when no Chromium, failing when one is required. */
+export function browserTest(
+  name: string,
+  fn: (browser: Browser) => Promise<void>,
+): void {
+  if (!chromiumPath && !required) {
+    Deno.test({
+      name: `${name} (ignored: no Chromium at ${
+        CANDIDATES.join(" or ")
+      }; apt-get install -y chromium)`,
+      ignore: true,
+      fn: () => {},
+    });
+    return;
+  }
+  Deno.test({
+    name,
+    // Playwright keeps its pipe and child process open in ways the sanitizers misread.
+    sanitizeOps: false,
+    sanitizeResources: false,
+    fn: async () => {
+      if (!chromiumPath) {
+        throw new Error(
+          "REQUIRE_BROWSER=1 but no Chromium was found: apt-get install -y chromium",
+        );
+      }
+      const browser = await chromium.launch({
+        executablePath: chromiumPath,
+        args: [
+          "--headless",
+          "--no-sandbox",
+          "--disable-gpu",
+          "--disable-background-networking",
+          "--disable-component-update",
+          "--disable-sync",
+          "--no-first-run",
+        ],
+      });
+      try {
+        await fn(browser);
+      } finally {
+        await browser.close();
+      }
+    },
+  });
+}
+
+export interface TestServer {
+  url: string;
+  dbPath: string;
+  store: SqliteStore;
+  bus: EventBus;
+  /** Stops the server and closes the store (the database file stays). */
+  stop(): Promise<void>;
+}
+
+/** Starts the real app on 127.0.0.1 and a free port, on a file database. */
+export async function startServer(
+  opts: { dbPath?: string; port?: number } = {},
+): Promise<TestServer> {
+  const dbPath = opts.dbPath ??
+    `${await Deno.makeTempDir({ prefix: "desk-e2e-" })}/tickets.db`;
+  const bus = createMemoryBus();
+  const store = await openSqliteStore({ path: dbPath, bus });
+  const logger = createLogger("silent");
+  const app = createApp({ store, bus, config: { logLevel: "silent" }, logger });
+  const server = Deno.serve({
+    hostname: "127.0.0.1",
+    port: opts.port ?? 0,
+    onListen: () => {},
+  }, app.fetch);
+  return {
+    url: `http://127.0.0.1:${server.addr.port}`,
+    dbPath,
+    store,
+    bus,
+    async stop() {
+      await server.shutdown();
+      await store.close();
+    },
+  };
+}
