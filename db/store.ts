@@ -86,15 +86,36 @@ export interface ListFilter {
   status?: Status;
   user_id?: string;
   product_id?: string;
+  /** Full-text search: every word of `q` must start a word of the ticket (see searchTerms). */
+  q?: string;
   /** Only tickets with an id below this one (keyset pagination, newest first). */
   before_id?: number;
   limit: number;
 }
 
+/** Marks around a search hit inside `TicketListItem.match` (Unicode private use, never typed). */
+export const MATCH_START = "\uE000";
+export const MATCH_END = "\uE001";
+
+export interface TicketListItem extends Ticket {
+  /** Comments in the thread, the legacy comments text counting as one. */
+  comment_count: number;
+  /** With `q`: an excerpt of the comments around a hit, hits between MATCH_START and MATCH_END. */
+  match: string | null;
+}
+
 export interface TicketPage {
-  items: Ticket[];
+  items: TicketListItem[];
   /** The id to pass as `before_id` for the next page, or null on the last page. */
   next_before_id: number | null;
+}
+
+/** Tickets per status and in all, from counters the store maintains (never a table scan). */
+export type StatusCounts = Record<Status | "All", number>;
+
+export interface ProductCount {
+  product_id: string;
+  tickets: number;
 }
 
 export interface StoreHealth {
@@ -113,6 +134,12 @@ export interface TicketStore {
   getTicket(id: number): Promise<TicketWithComments | null>;
   /** Lists tickets newest first, keyset-paginated. */
   listTickets(filter: ListFilter): Promise<TicketPage>;
+  /** Counts tickets per status. */
+  countByStatus(): Promise<StatusCounts>;
+  /** Lists the products with the most tickets, most first. */
+  listProducts(limit: number): Promise<ProductCount[]>;
+  /** Lists a ticket's events (created, changes, comments), oldest first. */
+  ticketActivity(id: number): Promise<TicketEvent[]>;
   /** Applies a patch; throws StaleVersionError when `expectedVersion` is not current. */
   updateTicket(
     id: number,
@@ -131,6 +158,20 @@ export interface TicketStore {
   health(): Promise<StoreHealth>;
   /** Flushes pending writes and closes connections. */
   close(): Promise<void>;
+}
+
+const MAX_SEARCH_TERMS = 8;
+
+/**
+ * Splits a search into the words every backend matches by prefix, case- and
+ * accent-insensitively: `jo prod-1` finds tickets with a word starting "jo" and
+ * one starting "prod-1". Quotes are dropped; at most 8 words.
+ */
+export function searchTerms(q: string | undefined): string[] {
+  if (!q) return [];
+  return q.replaceAll('"', " ").split(/\s+/)
+    .filter((w) => /[\p{L}\p{N}]/u.test(w))
+    .slice(0, MAX_SEARCH_TERMS);
 }
 
 /** Base class of the store's typed errors, mapped to HTTP once in `onError`. */
@@ -175,4 +216,90 @@ export class IdempotencyMismatchError extends StoreError {
 /** The database refused the write for lack of space or permission. */
 export class StorageUnavailableError extends StoreError {
   override name = "StorageUnavailableError";
+}
+
+// ---------------------------------------------------------------------------
+// Accounts: admins and agents, their sessions, and the mobile app's API keys.
+
+export const ROLES = ["admin", "agent"] as const;
+export type Role = typeof ROLES[number];
+
+export interface User {
+  id: number;
+  username: string;
+  role: Role;
+  created_at: string;
+  disabled: boolean;
+}
+
+export interface SessionRecord {
+  user: User;
+  created_at: string;
+  last_seen_at: string;
+}
+
+export interface ApiKey {
+  id: number;
+  name: string;
+  /** The first characters of the key, shown so people can tell keys apart. */
+  prefix: string;
+  created_at: string;
+  last_used_at: string | null;
+  revoked_at: string | null;
+}
+
+/** Users, sessions and API keys. Secrets arrive already hashed: the store never sees them. */
+export interface AccountStore {
+  /** Counts users, disabled ones included. */
+  countUsers(): Promise<number>;
+  /** Creates a user; throws DuplicateNameError when the name is taken (any letter case). */
+  createUser(
+    u: { username: string; passwordHash: string; role: Role },
+  ): Promise<User>;
+  /** Returns a user and their password hash, for login; null when unknown. */
+  findUserForLogin(
+    username: string,
+  ): Promise<{ user: User; passwordHash: string } | null>;
+  /** Lists users by name. */
+  listUsers(): Promise<User[]>;
+  /** Replaces a user's password hash and ends their sessions. */
+  setPassword(username: string, passwordHash: string): Promise<User>;
+  /** Disables (ending their sessions) or re-enables a user. */
+  setUserDisabled(username: string, disabled: boolean): Promise<User>;
+  /** Records a new session under the hash of its id. */
+  createSession(idHash: string, userId: number): Promise<void>;
+  /** Returns a session with its user, or null. */
+  getSession(idHash: string): Promise<SessionRecord | null>;
+  /** Marks a session as used now (idle timeout). */
+  touchSession(idHash: string): Promise<void>;
+  /** Ends a session. */
+  deleteSession(idHash: string): Promise<void>;
+  /** Stores a new API key's hash; throws DuplicateNameError when the name is taken. */
+  createApiKey(
+    k: { name: string; prefix: string; hash: string },
+  ): Promise<ApiKey>;
+  /** Lists API keys, revoked ones included. */
+  listApiKeys(): Promise<ApiKey[]>;
+  /** Revokes a key by name; throws AccountNotFoundError when unknown. */
+  revokeApiKey(name: string): Promise<ApiKey>;
+  /** Finds a key by its hash, revoked or not; null when unknown. */
+  findApiKey(hash: string): Promise<ApiKey | null>;
+  /** Records that a key was used now. */
+  touchApiKey(id: number): Promise<void>;
+}
+
+/** A user or API key name is already taken. */
+export class DuplicateNameError extends StoreError {
+  override name = "DuplicateNameError";
+  constructor(readonly kind: "user" | "api key", readonly value: string) {
+    super(`A ${kind} named ${JSON.stringify(value)} already exists`);
+  }
+}
+
+/** No user or API key has that name. */
+export class AccountNotFoundError extends StoreError {
+  override name = "AccountNotFoundError";
+  constructor(readonly kind: "user" | "api key", readonly value: string) {
+    super(`No ${kind} named ${JSON.stringify(value)} exists`);
+  }
 }

@@ -1,6 +1,8 @@
 /** Ordered, recorded SQL migrations, each applied in its own transaction. */
 import type { DatabaseSync } from "node:sqlite";
 import m001 from "./migrations/001_init.sql" with { type: "text" };
+import m002 from "./migrations/002_search_counts.sql" with { type: "text" };
+import m003 from "./migrations/003_accounts.sql" with { type: "text" };
 
 export interface Migration {
   version: number;
@@ -11,6 +13,8 @@ export interface Migration {
 /** Every migration, in order. Add new files here; never edit an applied one. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "001_init", sql: m001 },
+  { version: 2, name: "002_search_counts", sql: m002 },
+  { version: 3, name: "003_accounts", sql: m003 },
 ];
 
 /** Applies the migrations not yet recorded; returns the names applied (none on a second run). */

@@ -1,10 +1,17 @@
 /** Read queries, run on the main thread's own connection (WAL lets them run beside the writer). */
 import type { Statements } from "./connection.ts";
-import type {
-  ListFilter,
-  TicketEvent,
-  TicketPage,
-  TicketWithComments,
+import {
+  type ListFilter,
+  MATCH_END,
+  MATCH_START,
+  type ProductCount,
+  searchTerms,
+  type StatusCounts,
+  STATUSES,
+  type TicketEvent,
+  type TicketListItem,
+  type TicketPage,
+  type TicketWithComments,
 } from "../store.ts";
 import { rowToComment, rowToEvent, rowToTicket } from "./rows.ts";
 
@@ -21,31 +28,97 @@ export function getTicket(
   return { ...rowToTicket(row), comment_list: comments };
 }
 
+/** The FTS5 query for a search: each word a quoted prefix phrase, all required. */
+export function ftsQuery(q: string | undefined): string | null {
+  const terms = searchTerms(q);
+  // Quoting makes every character literal (no FTS operators from user text);
+  // `"prod-12"*` matches the tokens prod, 12… in sequence.
+  return terms.length ? terms.map((t) => `"${t}"*`).join(" ") : null;
+}
+
+const COMMENT_COUNT =
+  `(SELECT count(*) FROM comments c WHERE c.ticket_id = t.id)
+  + (t.comments <> '') AS comment_count`;
+
 /** Lists tickets newest first; keyset on id, so page N costs what page 1 costs. */
 export function listTickets(stmts: Statements, f: ListFilter): TicketPage {
   const where: string[] = [];
   const args: (string | number)[] = [];
-  // Fixed fragments only (never user text in SQL): at most 16 distinct statements get cached.
-  if (f.status !== undefined) (where.push("status = ?"), args.push(f.status));
+  const match = ftsQuery(f.q);
+  // Fixed fragments only (never user text in SQL): at most 32 distinct statements get cached.
+  if (match !== null) {
+    where.push("tickets_fts MATCH ?"), args.push(match);
+  }
+  if (f.status !== undefined) {
+    where.push("t.status = ?"), args.push(f.status);
+  }
   if (f.user_id !== undefined) {
-    where.push("user_id = ?"), args.push(f.user_id);
+    where.push("t.user_id = ?"), args.push(f.user_id);
   }
   if (f.product_id !== undefined) {
-    where.push("product_id = ?"), args.push(f.product_id);
+    where.push("t.product_id = ?"), args.push(f.product_id);
   }
+  // With a search, the FTS index drives the scan in rowid (= ticket id) order.
+  const id = match === null ? "t.id" : "tickets_fts.rowid";
   if (f.before_id !== undefined) {
-    where.push("id < ?"), args.push(f.before_id);
+    where.push(`${id} < ?`), args.push(f.before_id);
   }
-  const sql = `SELECT * FROM tickets${
+  const from = match === null
+    ? "tickets t"
+    : "tickets_fts JOIN tickets t ON t.id = tickets_fts.rowid";
+  const snippet = match === null
+    ? ""
+    : `, snippet(tickets_fts, 4, '${MATCH_START}', '${MATCH_END}', '…', 12) AS match`;
+  const sql = `SELECT t.*, ${COMMENT_COUNT}${snippet} FROM ${from}${
     where.length ? " WHERE " + where.join(" AND ") : ""
-  } ORDER BY id DESC LIMIT ?`;
+  } ORDER BY ${id} DESC LIMIT ?`;
   const rows = stmts.get(sql).all(...args, f.limit + 1);
   const more = rows.length > f.limit;
-  const items = rows.slice(0, f.limit).map(rowToTicket);
+  const items = rows.slice(0, f.limit).map((r): TicketListItem => {
+    const m = r.match == null ? null : String(r.match);
+    return {
+      ...rowToTicket(r),
+      comment_count: Number(r.comment_count),
+      // snippet() returns the column's start even without a hit there.
+      match: m !== null && m.includes(MATCH_START) ? m : null,
+    };
+  });
   return {
     items,
     next_before_id: more ? items[items.length - 1]!.id : null,
   };
+}
+
+/** Reads the per-status counters the triggers of migration 002 maintain. */
+export function countByStatus(stmts: Statements): StatusCounts {
+  const counts: StatusCounts = { All: 0, Open: 0, Pending: 0, Closed: 0 };
+  const rows = stmts.get(
+    "SELECT value, n FROM ticket_counts WHERE dimension = 'status'",
+  ).all();
+  for (const r of rows) {
+    const status = STATUSES.find((s) => s === r.value);
+    if (status) counts[status] = Number(r.n);
+  }
+  counts.All = counts.Open + counts.Pending + counts.Closed;
+  return counts;
+}
+
+/** Lists products by ticket count, most first, from the maintained counters. */
+export function listProducts(stmts: Statements, limit: number): ProductCount[] {
+  return stmts.get(
+    `SELECT value, n FROM ticket_counts WHERE dimension = 'product' AND n > 0
+     ORDER BY n DESC, value LIMIT ?`,
+  ).all(limit).map((r) => ({
+    product_id: String(r.value),
+    tickets: Number(r.n),
+  }));
+}
+
+/** Lists one ticket's events, oldest first (a ticket has tens, not thousands). */
+export function ticketActivity(stmts: Statements, id: number): TicketEvent[] {
+  return stmts.get(
+    "SELECT * FROM events WHERE ticket_id = ? ORDER BY id LIMIT 1000",
+  ).all(id).map(rowToEvent);
 }
 
 /** Lists events after an id, oldest first. */

@@ -11,14 +11,23 @@ import { migrate } from "./migrate.ts";
 import { commitBatch, type WriteOp, type WriteOutcome } from "./writes.ts";
 import { GroupCommitter } from "./group_commit.ts";
 import * as reads from "./reads.ts";
+import * as accounts from "./accounts.ts";
+import type { AccountWrite } from "./accounts.ts";
 import type { WorkerReply } from "./writer_protocol.ts";
 import type { EventBus } from "../bus.ts";
 import {
+  type AccountStore,
+  type ApiKey,
   type Comment,
+  type Role,
+  type SessionRecord,
+  type User,
   type CreateResult,
   type IdempotencyOptions,
   type ListFilter,
   type NewTicket,
+  type ProductCount,
+  type StatusCounts,
   StorageUnavailableError,
   type StoreHealth,
   type Ticket,
@@ -122,7 +131,7 @@ async function startWorkerWriter(path: string) {
 }
 
 /** SQLite implementation of TicketStore. */
-export class SqliteStore implements TicketStore {
+export class SqliteStore implements TicketStore, AccountStore {
   readonly #reads: Statements;
   readonly #writes: GroupCommitter;
   #closed = false;
@@ -179,6 +188,18 @@ export class SqliteStore implements TicketStore {
     return Promise.resolve(reads.listTickets(this.#reads, filter));
   }
 
+  countByStatus(): Promise<StatusCounts> {
+    return Promise.resolve(reads.countByStatus(this.#reads));
+  }
+
+  listProducts(limit: number): Promise<ProductCount[]> {
+    return Promise.resolve(reads.listProducts(this.#reads, limit));
+  }
+
+  ticketActivity(id: number): Promise<TicketEvent[]> {
+    return Promise.resolve(reads.ticketActivity(this.#reads, id));
+  }
+
   updateTicket(
     id: number,
     patch: TicketPatch,
@@ -204,6 +225,78 @@ export class SqliteStore implements TicketStore {
       body,
       actor: ctx.actor,
     });
+  }
+
+  // ---- accounts -------------------------------------------------------
+
+  #account<T>(write: AccountWrite): Promise<T> {
+    return this.#write<T>({ kind: "account", write });
+  }
+
+  countUsers(): Promise<number> {
+    return Promise.resolve(accounts.countUsers(this.#reads));
+  }
+
+  createUser(
+    u: { username: string; passwordHash: string; role: Role },
+  ): Promise<User> {
+    return this.#account({ action: "createUser", ...u });
+  }
+
+  findUserForLogin(
+    username: string,
+  ): Promise<{ user: User; passwordHash: string } | null> {
+    return Promise.resolve(accounts.findUserForLogin(this.#reads, username));
+  }
+
+  listUsers(): Promise<User[]> {
+    return Promise.resolve(accounts.listUsers(this.#reads));
+  }
+
+  setPassword(username: string, passwordHash: string): Promise<User> {
+    return this.#account({ action: "setPassword", username, passwordHash });
+  }
+
+  setUserDisabled(username: string, disabled: boolean): Promise<User> {
+    return this.#account({ action: "setUserDisabled", username, disabled });
+  }
+
+  createSession(idHash: string, userId: number): Promise<void> {
+    return this.#account({ action: "createSession", idHash, userId });
+  }
+
+  getSession(idHash: string): Promise<SessionRecord | null> {
+    return Promise.resolve(accounts.getSession(this.#reads, idHash));
+  }
+
+  touchSession(idHash: string): Promise<void> {
+    return this.#account({ action: "touchSession", idHash });
+  }
+
+  deleteSession(idHash: string): Promise<void> {
+    return this.#account({ action: "deleteSession", idHash });
+  }
+
+  createApiKey(
+    k: { name: string; prefix: string; hash: string },
+  ): Promise<ApiKey> {
+    return this.#account({ action: "createApiKey", ...k });
+  }
+
+  listApiKeys(): Promise<ApiKey[]> {
+    return Promise.resolve(accounts.listApiKeys(this.#reads));
+  }
+
+  revokeApiKey(name: string): Promise<ApiKey> {
+    return this.#account({ action: "revokeApiKey", name });
+  }
+
+  findApiKey(hash: string): Promise<ApiKey | null> {
+    return Promise.resolve(accounts.findApiKey(this.#reads, hash));
+  }
+
+  touchApiKey(id: number): Promise<void> {
+    return this.#account({ action: "touchApiKey", id });
   }
 
   eventsAfter(afterId: number, limit: number): Promise<TicketEvent[]> {
