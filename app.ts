@@ -1,9 +1,16 @@
 /** createApp(deps): the whole HTTP application, with no global state, for main.ts and tests. */
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
-import type { Context } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { cors } from "hono/cors";
+import { secureHeaders } from "hono/secure-headers";
+import { timeout } from "hono/timeout";
 import type { EventBus } from "./db/bus.ts";
 import {
+  AccountNotFoundError,
+  type AccountStore,
+  DuplicateNameError,
   IdempotencyMismatchError,
   NotFoundError,
   StaleVersionError,
@@ -11,7 +18,14 @@ import {
   type TicketStore,
 } from "./db/store.ts";
 import type { Logger } from "./log.ts";
-import type { AppConfig } from "./config.ts";
+import { type AppConfig, DEFAULT_CONFIG } from "./config.ts";
+import { randomToken } from "./lib/tokens.ts";
+import {
+  apiAuth,
+  authPages,
+  csrfGuard,
+  requireSession,
+} from "./routes/auth.tsx";
 import { apiTickets } from "./routes/api_tickets.ts";
 import { health } from "./routes/health.ts";
 import { home } from "./routes/home.tsx";
@@ -22,14 +36,20 @@ import {
   type ProblemInit,
 } from "./routes/problems.ts";
 import { ErrorPage } from "./views/error_page.tsx";
-import type { AppEnv } from "./routes/context.ts";
+import { type AppEnv, isHttps } from "./routes/context.ts";
 
 export interface AppDeps {
-  store: TicketStore;
+  store: TicketStore & AccountStore;
   bus: EventBus;
-  config: Pick<AppConfig, "logLevel">;
+  /** Anything not given takes its default (tests give only what they test). */
+  config: Partial<AppConfig>;
   logger: Logger;
 }
+
+/** Forms are small: a description or a comment is at most 10,000 characters. */
+const FORM_BODY_LIMIT = 64 * 1024;
+/** No request but the live stream should take longer than this. */
+const REQUEST_TIMEOUT_MS = 30_000;
 
 const REQUEST_ID = /^[\w.:-]{1,64}$/;
 
@@ -66,6 +86,12 @@ function toProblem(err: unknown): ProblemInit | null {
       }],
     };
   }
+  if (err instanceof DuplicateNameError) {
+    return { status: 409, title: "Name taken", detail: err.message };
+  }
+  if (err instanceof AccountNotFoundError) {
+    return { status: 404, title: "Not found", detail: err.message };
+  }
   if (err instanceof StorageUnavailableError) {
     return {
       status: 503,
@@ -88,7 +114,14 @@ function toProblem(err: unknown): ProblemInit | null {
 
 /** Builds the app from its dependencies. */
 export function createApp(deps: AppDeps) {
-  const { logger } = deps;
+  const { logger, store } = deps;
+  const config: AppConfig = { ...DEFAULT_CONFIG, ...deps.config };
+  const auth = {
+    store,
+    config,
+    logger,
+    secretKey: config.secretKey ?? randomToken(),
+  };
   const app = new Hono<AppEnv>();
 
   app.use(async (c, next) => {
@@ -109,10 +142,52 @@ export function createApp(deps: AppDeps) {
     });
   });
 
+  app.use(securityHeaders(config));
+  const limitTime = timeout(REQUEST_TIMEOUT_MS);
+  app.use((c, next) => c.req.path === "/events" ? next() : limitTime(c, next));
+
+  // Public: health, assets, the API description.
   app.route("/", health(deps));
-  app.route("/", apiTickets(deps));
-  app.route("/", home());
   app.route("/", assets());
+
+  // The JSON API: API keys (or anonymous create, if allowed), rate limits, CORS if configured.
+  if (config.corsOrigins.length > 0) {
+    const allow = cors({
+      origin: config.corsOrigins,
+      allowHeaders: [
+        "Authorization",
+        "Content-Type",
+        "Idempotency-Key",
+        "If-Match",
+      ],
+      allowMethods: ["GET", "POST", "PATCH"],
+      exposeHeaders: [
+        "Location",
+        "ETag",
+        "Idempotent-Replayed",
+        "RateLimit",
+        "RateLimit-Policy",
+        "Retry-After",
+        "X-Request-Id",
+      ],
+      maxAge: 600,
+    });
+    app.use("/create_ticket", allow);
+    app.use("/api/*", allow);
+  }
+  const guardApi = apiAuth(auth);
+  app.use("/create_ticket", guardApi);
+  app.use("/api/v1/*", guardApi);
+  app.route("/", apiTickets(deps));
+
+  // Pages for people: same-origin forms only, small bodies, login required past /login.
+  app.use((c, next) => isApiPath(c.req.path) ? next() : formLimit(c, next));
+  const guardForms = csrfGuard(config);
+  app.use((c, next) => isApiPath(c.req.path) ? next() : guardForms(c, next));
+  app.route("/", authPages(auth));
+  const guardPages = requireSession(auth);
+  app.use((c, next) => isApiPath(c.req.path) ? next() : guardPages(c, next));
+  app.route("/", home());
 
   app.notFound((c) =>
     respondError(c, {
@@ -151,6 +226,48 @@ export function createApp(deps: AppDeps) {
   });
 
   return app;
+}
+
+const formLimit = bodyLimit({
+  maxSize: FORM_BODY_LIMIT,
+  onError: () => {
+    throw new HttpProblem({
+      status: 413,
+      title: "Too much text",
+      detail: `A form may send at most ${FORM_BODY_LIMIT / 1024} KiB.`,
+    });
+  },
+});
+
+/** CSP without inline scripts or eval, no framing, no sniffing; HSTS only over HTTPS. */
+function securityHeaders(config: AppConfig): MiddlewareHandler<AppEnv> {
+  const headers = secureHeaders({
+    contentSecurityPolicy: {
+      defaultSrc: ["'self'"],
+      scriptSrc: ["'self'"],
+      styleSrc: ["'self'"],
+      // Pico draws its icons as data: SVGs from the stylesheet.
+      imgSrc: ["'self'", "data:"],
+      connectSrc: ["'self'"],
+      objectSrc: ["'none'"],
+      frameAncestors: ["'none'"],
+      baseUri: ["'self'"],
+      formAction: ["'self'"],
+    },
+    strictTransportSecurity: false,
+    xFrameOptions: "DENY",
+    referrerPolicy: "same-origin",
+    crossOriginEmbedderPolicy: false,
+  });
+  return async (c, next) => {
+    await headers(c, next);
+    if (isHttps(c, config.trustProxy)) {
+      c.res.headers.set(
+        "Strict-Transport-Security",
+        "max-age=31536000; includeSubDomains",
+      );
+    }
+  };
 }
 
 function respondError(c: Context<AppEnv>, p: ProblemInit) {

@@ -6,41 +6,158 @@ export interface AppConfig {
   port: number;
   dbPath: string;
   logLevel: LogLevel;
+  /** Lets the two create routes work without an API key (the old app's behaviour). */
+  allowAnonymousCreate: boolean;
+  /** Requests per minute per API key; 0 turns the limit off. */
+  apiRateLimit: number;
+  /** Requests per minute per client IP for anonymous creates; 0 turns the limit off. */
+  anonRateLimit: number;
+  /** Login attempts per minute, per account and per client IP. */
+  loginRateLimit: number;
+  /** Trust X-Forwarded-For / X-Forwarded-Proto / X-Forwarded-Host from a proxy in front. */
+  trustProxy: boolean;
+  /** Origins allowed to call the JSON API from a browser (CORS); empty = CORS off. */
+  corsOrigins: string[];
+  /** Keys session-id hashes; null = read or create `secret.key` beside the database. */
+  secretKey: string | null;
+  /** The first admin, created on a first start with no users. */
+  adminUser: string;
+  adminPassword: string | null;
 }
 
 /** The environment variables the app reads; the start task grants exactly these. */
-export const ENV_NAMES = ["HOST", "PORT", "DB_PATH", "LOG_LEVEL"] as const;
+export const ENV_NAMES = [
+  "HOST",
+  "PORT",
+  "DB_PATH",
+  "LOG_LEVEL",
+  "ALLOW_ANONYMOUS_CREATE",
+  "API_RATE_LIMIT",
+  "ANON_RATE_LIMIT",
+  "LOGIN_RATE_LIMIT",
+  "TRUST_PROXY",
+  "CORS_ORIGINS",
+  "SECRET_KEY",
+  "ADMIN_USER",
+  "ADMIN_PASSWORD",
+] as const;
+export type EnvName = typeof ENV_NAMES[number];
+
+/** Defaults for everything; tests override what they need. */
+export const DEFAULT_CONFIG: AppConfig = {
+  host: "127.0.0.1",
+  port: 8000,
+  dbPath: "data/tickets.db",
+  logLevel: "info",
+  allowAnonymousCreate: false,
+  apiRateLimit: 6000,
+  anonRateLimit: 60,
+  loginRateLimit: 5,
+  trustProxy: false,
+  corsOrigins: [],
+  secretKey: null,
+  adminUser: "admin",
+  adminPassword: null,
+};
 
 /** A setting that cannot be used as given. */
 export class ConfigError extends Error {
   override name = "ConfigError";
 }
 
-/** Builds the config from env values, with defaults; throws ConfigError naming the bad setting. */
-export function readConfig(
-  env: (name: typeof ENV_NAMES[number]) => string | undefined,
-): AppConfig {
-  const port = Number(env("PORT") ?? "8000");
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+function quoted(v: string | undefined) {
+  return JSON.stringify(v);
+}
+
+function flag(name: EnvName, v: string | undefined): boolean {
+  if (v === undefined || v === "") return false;
+  if (/^(1|true|yes|on)$/i.test(v)) return true;
+  if (/^(0|false|no|off)$/i.test(v)) return false;
+  throw new ConfigError(`${name} must be 1 or 0, got ${quoted(v)}`);
+}
+
+function whole(
+  name: EnvName,
+  v: string | undefined,
+  fallback: number,
+  max: number,
+): number {
+  if (v === undefined || v === "") return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > max) {
     throw new ConfigError(
-      `PORT must be a whole number from 0 to 65535, got ${
-        JSON.stringify(env("PORT"))
-      }`,
+      `${name} must be a whole number from 0 to ${max}, got ${quoted(v)}`,
     );
   }
-  const logLevel = (env("LOG_LEVEL") ?? "info").toLowerCase();
+  return n;
+}
+
+/** Builds the config from env values, with defaults; throws ConfigError naming the bad setting. */
+export function readConfig(
+  env: (name: EnvName) => string | undefined,
+): AppConfig {
+  const logLevel = (env("LOG_LEVEL") || "info").toLowerCase();
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
     throw new ConfigError(
       `LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}, got ${
-        JSON.stringify(env("LOG_LEVEL"))
+        quoted(env("LOG_LEVEL"))
       }`,
     );
   }
-  const dbPath = env("DB_PATH") || "data/tickets.db";
+  const corsOrigins = (env("CORS_ORIGINS") ?? "").split(",").map((s) =>
+    s.trim()
+  ).filter(Boolean);
+  for (const o of corsOrigins) {
+    const u = URL.parse(o);
+    if (!u || u.origin !== o.replace(/\/$/, "")) {
+      throw new ConfigError(
+        `CORS_ORIGINS must list origins like https://app.example.com, got ${
+          quoted(o)
+        }`,
+      );
+    }
+  }
+  const secretKey = env("SECRET_KEY") || null;
+  if (secretKey !== null && secretKey.length < 32) {
+    throw new ConfigError(
+      "SECRET_KEY must be at least 32 characters (or unset, to generate one)",
+    );
+  }
+  const adminUser = env("ADMIN_USER") || "admin";
   return {
-    host: env("HOST") || "127.0.0.1",
-    port,
-    dbPath,
+    host: env("HOST") || DEFAULT_CONFIG.host,
+    port: whole("PORT", env("PORT"), DEFAULT_CONFIG.port, 65535),
+    dbPath: env("DB_PATH") || DEFAULT_CONFIG.dbPath,
     logLevel: logLevel as LogLevel,
+    allowAnonymousCreate: flag(
+      "ALLOW_ANONYMOUS_CREATE",
+      env("ALLOW_ANONYMOUS_CREATE"),
+    ),
+    apiRateLimit: whole(
+      "API_RATE_LIMIT",
+      env("API_RATE_LIMIT"),
+      DEFAULT_CONFIG.apiRateLimit,
+      10_000_000,
+    ),
+    anonRateLimit: whole(
+      "ANON_RATE_LIMIT",
+      env("ANON_RATE_LIMIT"),
+      DEFAULT_CONFIG.anonRateLimit,
+      10_000_000,
+    ),
+    loginRateLimit: Math.max(
+      1,
+      whole(
+        "LOGIN_RATE_LIMIT",
+        env("LOGIN_RATE_LIMIT"),
+        DEFAULT_CONFIG.loginRateLimit,
+        1000,
+      ),
+    ),
+    trustProxy: flag("TRUST_PROXY", env("TRUST_PROXY")),
+    corsOrigins,
+    secretKey,
+    adminUser,
+    adminPassword: env("ADMIN_PASSWORD") || null,
   };
 }

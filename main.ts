@@ -4,6 +4,8 @@ import { ConfigError, ENV_NAMES, readConfig } from "./config.ts";
 import { createMemoryBus } from "./db/bus.ts";
 import { openSqliteStore } from "./db/sqlite/sqlite_store.ts";
 import { createLogger } from "./log.ts";
+import { loadSecretKey } from "./lib/secret.ts";
+import { ensureFirstAdmin } from "./lib/first_admin.ts";
 
 let config;
 try {
@@ -23,14 +25,29 @@ logger.info("database ready", {
   ...store.pragmas,
 });
 
-const app = createApp({ store, bus, config, logger });
+const secret = loadSecretKey(config.secretKey, config.dbPath);
+logger.info("secret key", { source: secret.source });
+const app = createApp({
+  store,
+  bus,
+  config: { ...config, secretKey: secret.key },
+  logger,
+});
 const server = Deno.serve({
   hostname: config.host,
   port: config.port,
   onListen: ({ hostname, port }) => {
     const host = hostname.includes(":") ? `[${hostname}]` : hostname;
-    logger.info("listening", { url: `http://${host}:${port}/` });
+    const url = `http://${host}:${port}/`;
+    logger.info("listening", { url });
     logger.flush();
+    ensureFirstAdmin(store, {
+      username: config.adminUser,
+      password: config.adminPassword,
+      loginUrl: `${url}login`,
+    }).then((lines) => lines.forEach((l) => console.log(l))).catch((err) =>
+      logger.error("cannot create the first admin", { error: String(err) })
+    );
   },
 }, app.fetch);
 

@@ -14,12 +14,11 @@ import { jsonBody } from "./json_body.ts";
 import { idempotentCreator } from "./idempotency.ts";
 import { HttpProblem, validationProblem } from "./problems.ts";
 import { issuesToFieldErrors } from "./validation.ts";
+import { actorOf, type AppEnv } from "./context.ts";
 
 export interface ApiDeps {
   store: TicketStore;
 }
-
-const ACTOR = "api";
 
 /** The public shape of a ticket (the legacy comments text is served as a comment). */
 function ticketJson(t: Ticket) {
@@ -53,6 +52,12 @@ function ticketWithCommentsJson(t: TicketWithComments) {
     created_at: c.created_at,
   }));
   return { ...ticketJson(t), comments: [...legacy, ...thread] };
+}
+
+/** Keys are per client (API key, or all anonymous callers together) and per route. */
+function idempotencyScope(c: Context, route: string): string {
+  const key = (c as Context<AppEnv>).get("apiKey");
+  return `${key ? `key:${key.id}` : "anonymous"}:${route}`;
 }
 
 const location = (id: number) => `/api/v1/tickets/${id}`;
@@ -119,9 +124,9 @@ export function apiTickets({ store }: ApiDeps) {
     async (c) => {
       const input = c.req.valid("json");
       const { ticket } = await create(c, {
-        scope: "create_ticket",
+        scope: idempotencyScope(c, "create_ticket"),
         input,
-        actor: ACTOR,
+        actor: actorOf(c),
       });
       c.header("Location", location(ticket.id));
       return c.json({
@@ -135,9 +140,9 @@ export function apiTickets({ store }: ApiDeps) {
   app.openapi({ ...createTicketRoute, middleware: jsonBody }, async (c) => {
     const input = c.req.valid("json");
     const { ticket } = await create(c, {
-      scope: "api_v1_tickets",
+      scope: idempotencyScope(c, "api_v1_tickets"),
       input,
-      actor: ACTOR,
+      actor: actorOf(c),
     });
     c.header("Location", location(ticket.id));
     c.header("ETag", etag(ticket.version));
@@ -171,7 +176,7 @@ export function apiTickets({ store }: ApiDeps) {
     const { id } = c.req.valid("param");
     const patch = c.req.valid("json");
     const { value } = await store.updateTicket(id, patch, {
-      actor: ACTOR,
+      actor: actorOf(c),
       expectedVersion: expectedVersion(c),
     });
     c.header("ETag", etag(value.version));
@@ -182,7 +187,8 @@ export function apiTickets({ store }: ApiDeps) {
     const { id } = c.req.valid("param");
     const input = c.req.valid("json");
     const { value } = await store.addComment(id, input.body, {
-      actor: input.author ?? ACTOR,
+      // A client-supplied author is shown as such, never as if it were an admin's name.
+      actor: input.author ? `${input.author} (via ${actorOf(c)})` : actorOf(c),
     });
     c.header("Location", `${location(id)}#comment-${value.id}`);
     return c.json({

@@ -1,7 +1,10 @@
 /**
  * Posts realistic sample tickets to a running server, like the mobile app does.
  *
- *   deno task demo [--url http://127.0.0.1:8000] [--count 10]
+ *   deno task demo [--url http://127.0.0.1:8000] [--count 10] [--key KEY]
+ *
+ * The API key comes from --key or TICKETS_API_KEY; without one the server must
+ * allow anonymous creates (ALLOW_ANONYMOUS_CREATE=1).
  */
 import { parseArgs } from "node:util";
 
@@ -47,6 +50,7 @@ async function main() {
     options: {
       url: { type: "string", default: "http://127.0.0.1:8000" },
       count: { type: "string", default: "10" },
+      key: { type: "string" },
     },
   });
   const base = values.url.replace(/\/+$/, "");
@@ -55,6 +59,10 @@ async function main() {
     console.error("--count must be a whole number from 1 to 100000");
     Deno.exit(2);
   }
+  const apiKey = values.key ?? Deno.env.get("TICKETS_API_KEY");
+  const auth: Record<string, string> = apiKey
+    ? { Authorization: `Bearer ${apiKey}` }
+    : {};
   console.log(`Posting ${count} sample tickets to ${base}/create_ticket`);
   const ids: number[] = [];
   for (let i = 0; i < count; i++) {
@@ -69,6 +77,7 @@ async function main() {
           headers: {
             "Content-Type": "application/json",
             "Idempotency-Key": key,
+            ...auth,
           },
           body,
         });
@@ -86,6 +95,13 @@ async function main() {
       await new Promise((r) => setTimeout(r, 200 * attempt));
     }
     const payload = await res!.json();
+    if (res!.status === 401) {
+      console.error(
+        "The server wants an API key: create one with `deno task apikey create demo`,",
+      );
+      console.error("then run: deno task demo --key <the key>");
+      Deno.exit(1);
+    }
     if (res!.status !== 201) {
       console.error(
         `Ticket ${i + 1} refused (${res!.status}): ${

@@ -1,6 +1,8 @@
 /** Every write the SQLite store makes, run by the writer inside one transaction per batch. */
 import type { Statements } from "./connection.ts";
 import {
+  AccountNotFoundError,
+  DuplicateNameError,
   IdempotencyMismatchError,
   type IdempotencyOptions,
   type NewTicket,
@@ -12,6 +14,7 @@ import {
   type TicketEvent,
   type TicketPatch,
 } from "../store.ts";
+import { type AccountWrite, applyAccountWrite } from "./accounts.ts";
 import { rowToComment, rowToEvent, rowToTicket } from "./rows.ts";
 
 /** Idempotency keys are honoured for a day, as the API documents. */
@@ -32,6 +35,7 @@ export type WriteOp =
     expectedVersion?: number;
   }
   | { kind: "addComment"; ticketId: number; body: string; actor: string }
+  | { kind: "account"; write: AccountWrite }
   | { kind: "purgeExpired" }
   | { kind: "ping" };
 
@@ -42,6 +46,8 @@ export interface SerializedError {
   expected?: number;
   current?: number;
   key?: string;
+  kind?: "user" | "api key";
+  value?: string;
 }
 
 export type WriteOutcome =
@@ -71,7 +77,14 @@ export function serializeError(err: unknown): SerializedError {
     name: String(e?.name ?? "Error"),
     message: String(e?.message ?? err),
   };
-  for (const k of ["ticketId", "expected", "current", "key"] as const) {
+  for (const k of [
+    "ticketId",
+    "expected",
+    "current",
+    "key",
+    "kind",
+    "value",
+  ] as const) {
     if (e?.[k] !== undefined) {
       (out as unknown as Record<string, unknown>)[k] = e[k];
     }
@@ -90,6 +103,10 @@ export function deserializeError(e: SerializedError): Error {
       return new IdempotencyMismatchError(e.key!);
     case "StorageUnavailableError":
       return new StorageUnavailableError(e.message);
+    case "DuplicateNameError":
+      return new DuplicateNameError(e.kind!, e.value!);
+    case "AccountNotFoundError":
+      return new AccountNotFoundError(e.kind!, e.value!);
     default:
       return new StoreError(e.message);
   }
@@ -145,6 +162,8 @@ export function applyWrite(stmts: Statements, op: WriteOp): unknown {
       return updateTicket(stmts, op);
     case "addComment":
       return addComment(stmts, op);
+    case "account":
+      return applyAccountWrite(stmts, op.write);
     case "purgeExpired":
       return purgeExpired(stmts);
     case "ping":

@@ -1,0 +1,281 @@
+/** Login, logout, sessions for the dashboard, and API-key checks for the JSON API. */
+import { Hono, type MiddlewareHandler } from "hono";
+import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import { csrf } from "hono/csrf";
+import type { AccountStore, SessionRecord } from "../db/store.ts";
+import type { AppConfig } from "../config.ts";
+import type { Logger } from "../log.ts";
+import { verifyPassword } from "../lib/passwords.ts";
+import { RateLimiter, rateLimitHeaders } from "../lib/rate_limit.ts";
+import { hashApiKey, hashSessionId, randomToken } from "../lib/tokens.ts";
+import { LoginPage } from "../views/login_page.tsx";
+import { ASSETS } from "./assets.ts";
+import { type AppEnv, clientIp, isHttps, publicOrigin } from "./context.ts";
+import { HttpProblem } from "./problems.ts";
+
+export interface AuthDeps {
+  store: AccountStore;
+  config: AppConfig;
+  logger: Logger;
+  secretKey: string;
+}
+
+const COOKIE = "desk_session";
+const SECURE_COOKIE = "__Host-desk_session";
+const IDLE_MS = 12 * 60 * 60 * 1000;
+const ABSOLUTE_MS = 7 * 24 * 60 * 60 * 1000;
+/** last_seen_at is refreshed at most this often: a write per page view would be waste. */
+const TOUCH_EVERY_MS = 5 * 60 * 1000;
+const LOGIN_ERROR = "Wrong username or password.";
+
+const styles = () => [ASSETS.pico.url, ASSETS.appCss.url];
+
+/** Only same-site paths may be a post-login destination (no open redirect). */
+function safeNext(next: unknown): string {
+  return typeof next === "string" && /^\/(?![/\\])/.test(next) &&
+      !/[\r\n]/.test(next)
+    ? next
+    : "/dashboard";
+}
+
+function readSessionCookie(c: Parameters<MiddlewareHandler>[0]) {
+  return getCookie(c, SECURE_COOKIE) ?? getCookie(c, COOKIE);
+}
+
+/** Looks up the request's session, ending it when idle, too old or its user disabled. */
+async function currentSession(
+  c: Parameters<MiddlewareHandler>[0],
+  deps: AuthDeps,
+): Promise<{ record: SessionRecord; hash: string } | null> {
+  const id = readSessionCookie(c);
+  if (!id || id.length > 100) return null;
+  const hash = hashSessionId(id, deps.secretKey);
+  const record = await deps.store.getSession(hash);
+  if (!record) return null;
+  const now = Date.now();
+  const seen = Date.parse(record.last_seen_at);
+  if (
+    record.user.disabled || now - seen > IDLE_MS ||
+    now - Date.parse(record.created_at) > ABSOLUTE_MS
+  ) {
+    await deps.store.deleteSession(hash);
+    return null;
+  }
+  if (now - seen > TOUCH_EVERY_MS) {
+    deps.store.touchSession(hash).catch((err) =>
+      deps.logger.warn("session touch failed", { error: String(err) })
+    );
+  }
+  return { record, hash };
+}
+
+/** Dashboard guard: a session is required; htmx gets HX-Redirect, a browser a 303 to /login. */
+export function requireSession(deps: AuthDeps): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const s = await currentSession(c, deps);
+    if (s) {
+      c.set("user", s.record.user);
+      c.set("actor", s.record.user.username);
+      return next();
+    }
+    const here = c.req.method === "GET"
+      ? c.req.path + new URL(c.req.url).search
+      : "/dashboard";
+    const login = `/login?next=${encodeURIComponent(here)}`;
+    if (c.req.header("hx-request")) {
+      c.header("HX-Redirect", login);
+      return c.body(null, 401);
+    }
+    if (c.req.header("accept")?.includes("text/event-stream")) {
+      return c.text("Log in first", 401);
+    }
+    return c.redirect(login, 303);
+  };
+}
+
+/** Settings guard: only admins manage users and API keys. */
+export const requireAdmin: MiddlewareHandler<AppEnv> = async (c, next) => {
+  if (c.get("user")?.role !== "admin") {
+    throw new HttpProblem({
+      status: 403,
+      title: "Admins only",
+      detail: "Only admins can manage users and API keys.",
+    });
+  }
+  await next();
+};
+
+/** CSRF: a state-changing form request must come from our own origin. */
+export function csrfGuard(config: AppConfig): MiddlewareHandler<AppEnv> {
+  const check = csrf({
+    origin: (origin, c) => origin === publicOrigin(c, config.trustProxy),
+  });
+  return async (c, next) => {
+    try {
+      await check(c, next);
+    } catch (err) {
+      if ((err as { status?: number }).status !== 403) throw err;
+      throw new HttpProblem({
+        status: 403,
+        title: "Cross-site request refused",
+        detail:
+          "This form was sent from another site (or without an Origin header), so it was refused and nothing changed. Reload the page and try again.",
+      });
+    }
+  };
+}
+
+/** GET/POST /login and POST /logout. */
+export function authPages(deps: AuthDeps) {
+  const app = new Hono<AppEnv>();
+  const perAccount = new RateLimiter(
+    "login-account",
+    deps.config.loginRateLimit,
+  );
+  const perIp = new RateLimiter("login-ip", deps.config.loginRateLimit);
+
+  app.get("/login", async (c) => {
+    const next = safeNext(c.req.query("next"));
+    if (await currentSession(c, deps)) return c.redirect(next, 303);
+    return c.html(LoginPage({ styles: styles(), next }));
+  });
+
+  app.post("/login", async (c) => {
+    const form = await c.req.parseBody();
+    const username = String(form.username ?? "").trim().slice(0, 128);
+    const password = String(form.password ?? "");
+    const next = safeNext(form.next);
+    const ip = perIp.take(clientIp(c, deps.config.trustProxy));
+    const acct = perAccount.take(username.toLowerCase());
+    const blocked = [ip, acct].find((d) => !d.allowed);
+    if (blocked) {
+      c.header("Retry-After", String(blocked.retryAfterSeconds));
+      return c.html(
+        LoginPage({
+          styles: styles(),
+          next,
+          username,
+          error:
+            `Too many login attempts. Wait ${blocked.retryAfterSeconds} seconds and try again.`,
+        }),
+        429,
+      );
+    }
+    const found = await deps.store.findUserForLogin(username);
+    const ok = await verifyPassword(password, found?.passwordHash ?? null);
+    if (!ok || !found || found.user.disabled) {
+      deps.logger.info("login failed", {
+        username,
+        ip: clientIp(c, deps.config.trustProxy),
+      });
+      return c.html(
+        LoginPage({ styles: styles(), next, username, error: LOGIN_ERROR }),
+        401,
+      );
+    }
+    // A fresh id on every login: a session id planted before login is worthless.
+    const old = readSessionCookie(c);
+    if (old) await deps.store.deleteSession(hashSessionId(old, deps.secretKey));
+    const id = randomToken();
+    await deps.store.createSession(
+      hashSessionId(id, deps.secretKey),
+      found.user.id,
+    );
+    const secure = isHttps(c, deps.config.trustProxy);
+    setCookie(c, secure ? SECURE_COOKIE : COOKIE, id, {
+      httpOnly: true,
+      sameSite: "Lax",
+      path: "/",
+      secure,
+      maxAge: ABSOLUTE_MS / 1000,
+      ...(secure ? { prefix: "host" as const } : {}),
+    });
+    deps.logger.info("login", { username: found.user.username });
+    return c.redirect(next, 303);
+  });
+
+  app.post("/logout", async (c) => {
+    const id = readSessionCookie(c);
+    if (id) await deps.store.deleteSession(hashSessionId(id, deps.secretKey));
+    deleteCookie(c, COOKIE, { path: "/" });
+    deleteCookie(c, SECURE_COOKIE, { path: "/", secure: true, prefix: "host" });
+    return c.redirect("/login", 303);
+  });
+  return app;
+}
+
+function unauthorized(detail: string): HttpProblem {
+  return new HttpProblem({
+    status: 401,
+    title: "Unauthorized",
+    detail,
+    headers: { "WWW-Authenticate": 'Bearer realm="tickets"' },
+  });
+}
+
+/** The create routes, which ALLOW_ANONYMOUS_CREATE may open to callers without a key. */
+function isCreateRoute(method: string, path: string): boolean {
+  return method === "POST" &&
+    (path === "/create_ticket" || path === "/api/v1/tickets");
+}
+
+/** JSON API guard: Bearer API key (or anonymous create when allowed), with rate limits. */
+export function apiAuth(deps: AuthDeps): MiddlewareHandler<AppEnv> {
+  const { config, store } = deps;
+  const perKey = new RateLimiter("api-key", config.apiRateLimit);
+  const perIp = new RateLimiter("anonymous", config.anonRateLimit);
+  const touched = new Map<number, number>();
+
+  const limit = (
+    limiter: RateLimiter,
+    key: string,
+    c: Parameters<MiddlewareHandler>[0],
+  ) => {
+    if (limiter.limit === 0) return;
+    const d = limiter.take(key);
+    for (const [k, v] of Object.entries(rateLimitHeaders(d))) c.header(k, v);
+    if (!d.allowed) {
+      throw new HttpProblem({
+        status: 429,
+        title: "Too many requests",
+        detail:
+          `Rate limit of ${d.limit} requests per ${d.windowSeconds} s reached; retry in ${d.retryAfterSeconds} s`,
+        headers: { "Retry-After": String(d.retryAfterSeconds) },
+      });
+    }
+  };
+
+  return async (c, next) => {
+    const header = c.req.header("authorization");
+    if (header === undefined) {
+      if (
+        !(config.allowAnonymousCreate &&
+          isCreateRoute(c.req.method, c.req.path))
+      ) {
+        throw unauthorized(
+          "Send an API key as 'Authorization: Bearer <key>' (create one with: deno task apikey create NAME)",
+        );
+      }
+      c.set("actor", "anonymous");
+      limit(perIp, clientIp(c, config.trustProxy), c);
+      return next();
+    }
+    const m = /^Bearer +([\x21-\x7e]{1,200})$/i.exec(header);
+    if (!m) {
+      throw unauthorized("The Authorization header must be 'Bearer <key>'");
+    }
+    const key = await store.findApiKey(hashApiKey(m[1]!));
+    if (!key || key.revoked_at) {
+      throw unauthorized("The API key is unknown or has been revoked");
+    }
+    c.set("apiKey", key);
+    c.set("actor", `api:${key.name}`);
+    limit(perKey, String(key.id), c);
+    const now = Date.now();
+    if (now - (touched.get(key.id) ?? 0) > 60_000) {
+      touched.set(key.id, now);
+      store.touchApiKey(key.id).catch(() => touched.delete(key.id));
+    }
+    return next();
+  };
+}
