@@ -29,6 +29,7 @@ import {
 import { apiTickets } from "./routes/api_tickets.ts";
 import { health } from "./routes/health.ts";
 import { home } from "./routes/home.tsx";
+import { settings } from "./routes/settings.tsx";
 import { ASSETS, assets } from "./routes/assets.ts";
 import {
   HttpProblem,
@@ -187,6 +188,7 @@ export function createApp(deps: AppDeps) {
   app.route("/", authPages(auth));
   const guardPages = requireSession(auth);
   app.use((c, next) => isApiPath(c.req.path) ? next() : guardPages(c, next));
+  app.route("/", settings(deps));
   app.route("/", home());
 
   app.notFound((c) =>
