@@ -1,0 +1,249 @@
+import assert from "node:assert/strict";
+import { Hono } from "hono";
+import { createMemoryBus } from "../../db/bus.ts";
+import type { TicketEvent } from "../../db/store.ts";
+import { openSqliteStore } from "../../db/sqlite/sqlite_store.ts";
+import { createLogger } from "../../log.ts";
+import {
+  type ComposeMessage,
+  events,
+  type LiveOptions,
+  type StreamFilter,
+} from "../../routes/events.ts";
+import { collectSse, type SseFrame } from "../sse_client.ts";
+
+const input = (i: number) => ({
+  user_id: `user${i}`,
+  pdf_link: "https://example.com/a.pdf",
+  product_id: null,
+  other_ids: null,
+});
+
+async function setup(
+  opts: { live?: Partial<LiveOptions>; compose?: ComposeMessage } = {},
+) {
+  const bus = createMemoryBus();
+  const store = await openSqliteStore({ path: ":memory:", bus });
+  const calls: { id: number; filter: StreamFilter }[] = [];
+  const compose: ComposeMessage = opts.compose ?? ((e, filter) => {
+    calls.push({ id: e.id, filter });
+    return Promise.resolve({ data: `<p>${e.type} ${e.ticket_id}</p>` });
+  });
+  const live = events({
+    store,
+    bus,
+    logger: createLogger("silent"),
+    compose,
+    live: opts.live,
+  });
+  const app = new Hono().route("/", live.app);
+  const create = async (n: number, from = 0, pauseMs?: number) => {
+    for (let i = 0; i < n; i++) {
+      await store.createTicket(input(from + i), { actor: "test" });
+      if (pauseMs !== undefined) {
+        await new Promise((r) => setTimeout(r, pauseMs));
+      }
+    }
+  };
+  return { store, app, stats: live.stats, calls, create };
+}
+
+const ids = (frames: SseFrame[]) =>
+  frames.filter((f) => f.id !== undefined && f.event !== "reload").map((f) =>
+    Number(f.id)
+  );
+
+Deno.test("GET /events answers with an event stream that starts with a retry hint", async () => {
+  const { app, store } = await setup();
+  try {
+    const res = await app.request("/events");
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get("content-type") ?? "", /^text\/event-stream/);
+    assert.equal(res.headers.get("cache-control"), "no-cache");
+    const frames = await collectSse(res, (f) => f.length >= 1, 2000);
+    assert.equal(frames[0]?.event, "hello");
+    assert.equal(frames[0]?.retry, 2000);
+  } finally {
+    await store.close();
+  }
+});
+
+Deno.test("GET /events replays every event after Last-Event-ID in order, then live ones, none twice, while writes continue", async () => {
+  const { app, store, create } = await setup();
+  try {
+    await create(1200); // events 1..1200: replay spans three pages
+    const res = await app.request("/events", {
+      headers: { "Last-Event-ID": "7" },
+    });
+    // Write while the replay is running: these land at the replay/live seam.
+    const writing = create(60, 5000);
+    const frames = await collectSse(
+      res,
+      (f) => ids(f).includes(1260),
+      15000,
+    );
+    await writing;
+    const got = ids(frames);
+    const expected = Array.from({ length: 1260 - 7 }, (_, i) => i + 8);
+    assert.deepEqual(got, expected);
+  } finally {
+    await store.close();
+  }
+});
+
+Deno.test("GET /events without Last-Event-ID sends only what happens after connecting", async () => {
+  const { app, store, create } = await setup();
+  try {
+    await create(3);
+    const res = await app.request("/events");
+    const frames = collectSse(res, (f) => ids(f).length >= 2, 3000);
+    await new Promise((r) => setTimeout(r, 50));
+    await create(2, 10);
+    assert.deepEqual(ids(await frames), [4, 5]);
+  } finally {
+    await store.close();
+  }
+});
+
+Deno.test("GET /events?after= replays from the page's own event id on the first connect", async () => {
+  const { app, store, create } = await setup();
+  try {
+    await create(5);
+    const res = await app.request("/events?after=3");
+    const frames = await collectSse(res, (f) => ids(f).length >= 2, 3000);
+    assert.deepEqual(ids(frames), [4, 5]);
+  } finally {
+    await store.close();
+  }
+});
+
+Deno.test("GET /events sends reload when Last-Event-ID is older than the replay window", async () => {
+  const { app, store, create } = await setup({ live: { retentionMs: 1 } });
+  try {
+    await create(4);
+    await new Promise((r) => setTimeout(r, 20));
+    const res = await app.request("/events", {
+      headers: { "Last-Event-ID": "1" },
+    });
+    const frames = await collectSse(
+      res,
+      (f) => f.some((x) => x.event === "reload"),
+      3000,
+    );
+    const reload = frames.find((f) => f.event === "reload");
+    assert.ok(reload, "a reload event");
+    assert.equal(reload.id, "4", "it carries the newest id, to resume from");
+    assert.deepEqual(ids(frames), [], "no partial replay");
+  } finally {
+    await store.close();
+  }
+});
+
+Deno.test("GET /events sends reload when Last-Event-ID is newer than any event (another database)", async () => {
+  const { app, store, create } = await setup();
+  try {
+    await create(2);
+    const res = await app.request("/events", {
+      headers: { "Last-Event-ID": "999" },
+    });
+    const frames = collectSse(
+      res,
+      (f) => ids(f).includes(3),
+      3000,
+    );
+    await new Promise((r) => setTimeout(r, 50));
+    await create(1, 10);
+    const got = await frames;
+    assert.ok(got.some((f) => f.event === "reload" && f.id === "2"));
+    assert.deepEqual(ids(got), [3], "later events still arrive");
+  } finally {
+    await store.close();
+  }
+});
+
+Deno.test("GET /events sends a heartbeat comment while idle", async () => {
+  const { app, store } = await setup({ live: { heartbeatMs: 30 } });
+  try {
+    const res = await app.request("/events");
+    const frames = await collectSse(
+      res,
+      (f) => f.filter((x) => x.comment === "ping").length >= 2,
+      2000,
+    );
+    assert.equal(frames.filter((x) => x.comment === "ping").length, 2);
+  } finally {
+    await store.close();
+  }
+});
+
+Deno.test("GET /events passes the page's filter to the renderer and renders each event once for all clients", async () => {
+  const { app, store, create, calls } = await setup();
+  try {
+    const url = "/events?status=Open&product=P1&q=wifi&ticket=3";
+    const streams = [1, 2, 3].map(() =>
+      Promise.resolve(app.request(url)).then((res) =>
+        collectSse(res, (f) => ids(f).length >= 1, 3000)
+      )
+    );
+    await new Promise((r) => setTimeout(r, 50));
+    await create(1);
+    const all = await Promise.all(streams);
+    for (const frames of all) {
+      assert.deepEqual(ids(frames), [1]);
+      assert.equal(frames.at(-1)?.data, "<p>ticket.created 1</p>");
+    }
+    assert.equal(calls.length, 1, "rendered once, not once per client");
+    assert.deepEqual(calls[0]!.filter, {
+      status: "Open",
+      product_id: "P1",
+      q: "wifi",
+      ticket: 3,
+    });
+  } finally {
+    await store.close();
+  }
+});
+
+Deno.test("GET /events sends just the id for events a client has nothing to show for", async () => {
+  const { app, store, create } = await setup({
+    compose: (e: TicketEvent) =>
+      Promise.resolve(e.ticket_id % 2 ? { data: `t${e.ticket_id}` } : null),
+  });
+  try {
+    const res = await app.request("/events");
+    const frames = collectSse(res, (f) => ids(f).length >= 3, 3000);
+    await new Promise((r) => setTimeout(r, 50));
+    await create(3);
+    const got = await frames;
+    assert.deepEqual(ids(got), [1, 2, 3]);
+    assert.deepEqual(got.filter((f) => f.id).map((f) => f.data), [
+      "t1",
+      "",
+      "t3",
+    ]);
+  } finally {
+    await store.close();
+  }
+});
+
+Deno.test("GET /events drops a stalled client without blocking writers or other clients", async () => {
+  const { app, store, create, stats } = await setup({
+    live: { queueLimit: 5 },
+  });
+  try {
+    const stalled = await app.request("/events"); // never read
+    const healthy = await app.request("/events");
+    const frames = collectSse(healthy, (f) => ids(f).length >= 30, 5000);
+    await new Promise((r) => setTimeout(r, 50));
+    // Paced like real traffic, so the healthy reader keeps up while the stalled one cannot.
+    await create(30, 0, 2);
+    assert.deepEqual(
+      ids(await frames),
+      Array.from({ length: 30 }, (_, i) => i + 1),
+    );
+    assert.ok(stats.dropped >= 1, "the stalled client was dropped");
+    await stalled.body?.cancel();
+  } finally {
+    await store.close();
+  }
+});
