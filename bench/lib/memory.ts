@@ -1,0 +1,56 @@
+/** Resident memory of a process, from /proc/<pid>/status (Linux only). */
+
+export interface MemorySample {
+  /** Resident set size now, KiB. */
+  rssKib: number;
+  /** Peak resident set size since the process started ("high water mark"), KiB. */
+  hwmKib: number;
+}
+
+/** Reads VmRSS and VmHWM of a process; null when it is gone or /proc is absent. */
+export function readMemory(pid: number): MemorySample | null {
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(`/proc/${pid}/status`);
+  } catch {
+    return null;
+  }
+  const field = (name: string) => {
+    const m = new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(text);
+    return m ? Number(m[1]) : 0;
+  };
+  return { rssKib: field("VmRSS"), hwmKib: field("VmHWM") };
+}
+
+/** Samples a process's memory while it runs; `stop()` returns the peak seen. */
+export function sampleMemory(pid: number, everyMs = 250) {
+  let peak: MemorySample = { rssKib: 0, hwmKib: 0 };
+  const take = () => {
+    const s = readMemory(pid);
+    if (!s) return;
+    peak = {
+      rssKib: Math.max(peak.rssKib, s.rssKib),
+      hwmKib: Math.max(peak.hwmKib, s.hwmKib),
+    };
+  };
+  take();
+  const timer = setInterval(take, everyMs);
+  return {
+    /** The highest VmRSS sampled so far and the latest VmHWM, read now. */
+    peak(): MemorySample {
+      take();
+      return peak;
+    },
+    /** Stops sampling and returns the peak. */
+    stop(): MemorySample {
+      take();
+      clearInterval(timer);
+      return peak;
+    },
+  };
+}
+
+/** KiB to MiB, one decimal. */
+export function toMib(kib: number): number {
+  return Math.round(kib / 1024 * 10) / 10;
+}

@@ -1,0 +1,530 @@
+/**
+ * The scenarios of issue #8, in table order. Each is a function of the shared
+ * BenchContext returning rows (each figure beside its baseline) and raw data.
+ * To add one, write `async function x(ctx): Promise<ScenarioOutcome>` and list it
+ * in SCENARIOS.
+ */
+import {
+  appSpec,
+  baselineSpec,
+  freePort,
+  provisionApiKey,
+  type RunningServer,
+  startServer,
+} from "./server.ts";
+import {
+  type MemorySample,
+  readMemory,
+  sampleMemory,
+  toMib,
+} from "./memory.ts";
+import { runWrk, startWrk, type WrkResult } from "./wrk.ts";
+import { settledTicketCount } from "./db_count.ts";
+import { firstLoad } from "./transfer.ts";
+import {
+  num,
+  type Row,
+  type ScenarioOutcome,
+  times,
+  verdict,
+} from "./report.ts";
+
+export interface BenchOptions {
+  quick: boolean;
+  /** Seconds of unmeasured load before each measured create run. */
+  warmupS: number;
+  /** Seconds of each measured wrk run. */
+  durationS: number;
+  /** Spawns measured for the cold-start median. */
+  coldStarts: number;
+  /** Connections of the create load, and of the concurrent readers. */
+  createConnections: number;
+  readConnections: number;
+  tmpDir: string;
+  log: (line: string) => void;
+}
+
+/** A server shared by the load scenarios, with its memory sampled from start to stop. */
+export interface SharedServer {
+  server: RunningServer;
+  /** The app's database file; absent for the baseline, which stores nothing. */
+  dbPath?: string;
+  /** The API key the load sends, when the app requires one. */
+  apiKey?: string | null;
+  /** Memory at the first 200 on /healthz, before any load. */
+  idle: MemorySample | null;
+  /** Peak memory seen so far. */
+  memory(): MemorySample;
+}
+
+/** What scenarios share: options, the two long-running servers and earlier outcomes. */
+export class BenchContext {
+  readonly outcomes = new Map<string, ScenarioOutcome>();
+  #shared = new Map<string, Promise<SharedServer>>();
+  #samplers: { stop(): MemorySample }[] = [];
+  #servers: RunningServer[] = [];
+
+  constructor(readonly opts: BenchOptions) {}
+
+  log(line: string): void {
+    this.opts.log(line);
+  }
+
+  /** The app, started once like production (file DB, LOG_LEVEL=warn) and reused. */
+  app(): Promise<SharedServer> {
+    return this.#once("app", async () => {
+      const dbPath = `${this.opts.tmpDir}/bench.db`;
+      const apiKey = await provisionApiKey(dbPath);
+      if (apiKey) this.log("created an API key with scripts/apikey.ts");
+      this.log(`starting ticket desk (DB_PATH=${dbPath}) …`);
+      const shared = await this.#start(appSpec(dbPath, freePort()));
+      return { ...shared, dbPath, apiKey };
+    });
+  }
+
+  /** bench/baseline.ts, started once and reused. */
+  baseline(): Promise<SharedServer> {
+    return this.#once("baseline", () => {
+      this.log("starting baseline (bench/baseline.ts) …");
+      return this.#start(baselineSpec("", freePort()));
+    });
+  }
+
+  #once(name: string, make: () => Promise<SharedServer>) {
+    let p = this.#shared.get(name);
+    if (!p) this.#shared.set(name, p = make());
+    return p;
+  }
+
+  async #start(
+    spec: Parameters<typeof startServer>[0],
+  ): Promise<SharedServer> {
+    const server = await startServer(spec);
+    this.#servers.push(server);
+    const idle = readMemory(server.pid);
+    const sampler = sampleMemory(server.pid);
+    this.#samplers.push(sampler);
+    return { server, idle, memory: () => sampler.peak() };
+  }
+
+  /** Stops every server this context started. */
+  async close(): Promise<void> {
+    for (const s of this.#samplers) s.stop();
+    await Promise.allSettled(this.#servers.map((s) => s.stop()));
+  }
+}
+
+/** One scenario of the table. */
+export interface Scenario {
+  id: string;
+  title: string;
+  run(ctx: BenchContext): Promise<ScenarioOutcome>;
+}
+
+const CREATE_PATH = "/create_ticket";
+const READ_PATH = "/api/v1/tickets?limit=50";
+
+const ms = (n: number) => `${num(n, 2)} ms`;
+const rps = (n: number) => `${num(n)} req/s`;
+
+interface CreateRun {
+  wrk: WrkResult;
+  /** Tickets the database gained during the measured run (app only). */
+  stored?: number;
+}
+
+/** Tickets stored must lie between the 201s wrk saw and those plus requests unanswered at its stop. */
+function storedCheck(run: CreateRun) {
+  const { wrk, stored = 0 } = run;
+  const answered = wrk.created + wrk.non2xx;
+  const unanswered = Math.max(0, wrk.sent - answered);
+  const ok = stored >= wrk.created && stored <= wrk.created + unanswered;
+  return { stored, created: wrk.created, unanswered, ok };
+}
+
+function storedRow(scenario: string, run: CreateRun): Row {
+  const c = storedCheck(run);
+  return {
+    scenario,
+    metric: "tickets stored vs 201s counted",
+    value: `${num(c.stored)} stored / ${num(c.created)} 201s` +
+      (c.unanswered ? ` (+${c.unanswered} in flight at wrk stop)` : ""),
+    baseline: "—",
+    ratio: "—",
+    target: "stored = 201s (+ in-flight)",
+    result: verdict(c.ok),
+  };
+}
+
+/** Runs warm-up then the measured create load; counts what the DB gained. */
+async function measureCreate(
+  ctx: BenchContext,
+  target: SharedServer,
+  { readers = 0, warmup = true }: { readers?: number; warmup?: boolean } = {},
+): Promise<{ create: CreateRun; read?: WrkResult }> {
+  const { opts } = ctx;
+  const url = target.server.url;
+  const who = target.server.name;
+  const runId = crypto.randomUUID();
+  if (warmup && opts.warmupS > 0) {
+    ctx.log(`  ${who}: warm-up ${opts.warmupS} s …`);
+    await runWrk({
+      url: url + CREATE_PATH,
+      mode: "create",
+      connections: opts.createConnections,
+      threads: 1,
+      durationS: opts.warmupS,
+      runId: `${runId}-warm`,
+      apiKey: target.apiKey,
+    });
+  }
+  const before = target.dbPath ? await settledTicketCount(target.dbPath) : 0;
+  ctx.log(
+    `  ${who}: ${opts.durationS} s, ${opts.createConnections} connections POST ${CREATE_PATH}` +
+      (readers ? ` + ${readers} connections GET ${READ_PATH}` : "") + " …",
+  );
+  const createRun = startWrk({
+    url: url + CREATE_PATH,
+    mode: "create",
+    connections: opts.createConnections,
+    threads: 1,
+    durationS: opts.durationS,
+    runId,
+    apiKey: target.apiKey,
+  });
+  const readRun = readers
+    ? startWrk({
+      url: url + READ_PATH,
+      mode: "read",
+      connections: readers,
+      threads: 1,
+      durationS: opts.durationS,
+      runId,
+      apiKey: target.apiKey,
+    })
+    : null;
+  const [wrk, read] = await Promise.all([
+    createRun.result,
+    readRun?.result,
+  ]);
+  const create: CreateRun = { wrk };
+  if (target.dbPath) {
+    create.stored = (await settledTicketCount(target.dbPath)) - before;
+  }
+  ctx.log(
+    `  ${who}: ${rps(wrk.reqPerS)}, p50 ${ms(wrk.latencyMs.p50)}, p99 ${
+      ms(wrk.latencyMs.p99)
+    }, non-2xx ${wrk.non2xx}` +
+      (read
+        ? `; reads ${rps(read.reqPerS)} p99 ${ms(read.latencyMs.p99)}`
+        : ""),
+  );
+  return { create, read };
+}
+
+/** Scenario 1: durable create throughput and latency against the bare baseline. */
+async function durableCreate(ctx: BenchContext): Promise<ScenarioOutcome> {
+  const base = await ctx.baseline();
+  const app = await ctx.app();
+  const health = await (await fetch(`${app.server.url}/healthz`)).json();
+  const db = health?.database ?? {};
+  const b = (await measureCreate(ctx, base)).create;
+  const a = (await measureCreate(ctx, app)).create;
+  const s = "1 · durable create, 50 conns";
+  const ratio = a.wrk.reqPerS / b.wrk.reqPerS;
+  const check = storedCheck(a);
+  return {
+    rows: [
+      {
+        scenario: s,
+        metric: "DB durability (from /healthz)",
+        value: `journal_mode=${db.journal_mode}, synchronous=${db.synchronous}`,
+        baseline: "stores nothing",
+        ratio: "—",
+        target: "synchronous=FULL",
+        result: verdict(db.synchronous === "FULL"),
+      },
+      {
+        scenario: s,
+        metric: "throughput POST /create_ticket",
+        value: rps(a.wrk.reqPerS),
+        baseline: rps(b.wrk.reqPerS),
+        ratio: times(ratio),
+        target: "≥ 0.30× baseline",
+        result: verdict(ratio >= 0.3),
+      },
+      {
+        scenario: s,
+        metric: "latency p50",
+        value: ms(a.wrk.latencyMs.p50),
+        baseline: ms(b.wrk.latencyMs.p50),
+        ratio: times(a.wrk.latencyMs.p50 / b.wrk.latencyMs.p50),
+        target: "—",
+        result: "—",
+      },
+      {
+        scenario: s,
+        metric: "latency p99",
+        value: ms(a.wrk.latencyMs.p99),
+        baseline: ms(b.wrk.latencyMs.p99),
+        ratio: times(a.wrk.latencyMs.p99 / b.wrk.latencyMs.p99),
+        target: "< 20 ms",
+        result: verdict(a.wrk.latencyMs.p99 < 20),
+      },
+      {
+        scenario: s,
+        metric: "non-2xx responses / socket errors",
+        value: `${num(a.wrk.non2xx)} / ${
+          num(a.wrk.socketErrors + a.wrk.timeouts)
+        }`,
+        baseline: `${num(b.wrk.non2xx)} / ${
+          num(b.wrk.socketErrors + b.wrk.timeouts)
+        }`,
+        ratio: "—",
+        target: "0 / 0",
+        result: verdict(
+          a.wrk.non2xx === 0 && a.wrk.socketErrors + a.wrk.timeouts === 0,
+        ),
+      },
+      storedRow(s, a),
+    ],
+    data: {
+      app: a,
+      baseline: b,
+      ratio,
+      stored_check: check,
+      healthz_database: db,
+      api_key: Boolean(app.apiKey),
+    },
+    notes: app.apiKey
+      ? [
+        "The API requires a key: the harness creates one with scripts/apikey.ts and sends it on every request; " +
+        "API_RATE_LIMIT=10000000 keeps the per-key limiter in the path without refusing the load (the default 6,000/min would answer 429).",
+      ]
+      : [],
+  };
+}
+
+/** Placeholder for a scenario whose feature is not built yet. */
+function notYet(
+  id: string,
+  title: string,
+  metric: string,
+  target: string,
+  needs: string,
+): Scenario {
+  return {
+    id,
+    title,
+    run: () =>
+      Promise.resolve({
+        rows: [{
+          scenario: `${id} · ${title}`,
+          metric,
+          value: `not yet measured (needs ${needs})`,
+          baseline: "—",
+          ratio: "—",
+          target,
+          result: "not yet measured",
+        }],
+        data: { measured: false, needs },
+      }),
+  };
+}
+
+/** Scenario 4: create throughput while 10 connections page through the list. */
+async function createUnderReads(ctx: BenchContext): Promise<ScenarioOutcome> {
+  const s1 = ctx.outcomes.get("1")?.data as
+    | { app: CreateRun; baseline: CreateRun }
+    | undefined;
+  if (!s1) throw new Error("scenario 4 compares with scenario 1: run it first");
+  const base = await ctx.baseline();
+  const app = await ctx.app();
+  const readers = ctx.opts.readConnections;
+  // No warm-up: both servers are warm from scenario 1.
+  const b = await measureCreate(ctx, base, { readers, warmup: false });
+  const a = await measureCreate(ctx, app, { readers, warmup: false });
+  const ratio = a.create.wrk.reqPerS / s1.app.wrk.reqPerS;
+  const baseRatio = b.create.wrk.reqPerS / s1.baseline.wrk.reqPerS;
+  const s = `4 · create + ${readers} readers`;
+  const read = a.read!;
+  const bRead = b.read!;
+  return {
+    rows: [
+      {
+        scenario: s,
+        metric: "create throughput vs scenario 1",
+        value: `${rps(a.create.wrk.reqPerS)} (${times(ratio)} of s1)`,
+        baseline: `${rps(b.create.wrk.reqPerS)} (${times(baseRatio)} of s1)`,
+        ratio: times(ratio),
+        target: "≥ 0.80× scenario 1",
+        result: verdict(ratio >= 0.8),
+      },
+      {
+        scenario: s,
+        metric: "create latency p99",
+        value: ms(a.create.wrk.latencyMs.p99),
+        baseline: ms(b.create.wrk.latencyMs.p99),
+        ratio: times(a.create.wrk.latencyMs.p99 / b.create.wrk.latencyMs.p99),
+        target: "< 20 ms",
+        result: verdict(a.create.wrk.latencyMs.p99 < 20),
+      },
+      {
+        scenario: s,
+        metric: `reads GET ${READ_PATH}`,
+        value: `${rps(read.reqPerS)}, p99 ${ms(read.latencyMs.p99)}`,
+        baseline: `${rps(bRead.reqPerS)}, p99 ${ms(bRead.latencyMs.p99)}`,
+        ratio: times(read.reqPerS / bRead.reqPerS),
+        target: "—",
+        result: "—",
+      },
+      {
+        scenario: s,
+        metric: "non-2xx (create + read)",
+        value: num(a.create.wrk.non2xx + read.non2xx),
+        baseline: num(b.create.wrk.non2xx + bRead.non2xx),
+        ratio: "—",
+        target: "0",
+        result: verdict(a.create.wrk.non2xx + read.non2xx === 0),
+      },
+      storedRow(s, a.create),
+    ],
+    data: {
+      app: a,
+      baseline: b,
+      ratio_to_s1: ratio,
+      baseline_ratio_to_s1: baseRatio,
+      stored_check: storedCheck(a.create),
+    },
+    notes: [
+      `Scenario 4: the readers' wrk and the reads themselves take CPU from the same ${navigator.hardwareConcurrency} cores; ` +
+      `the bare baseline kept ${
+        times(baseRatio)
+      } of its own scenario-1 throughput under the same mix, which is what CPU sharing alone costs here.`,
+    ],
+  };
+}
+
+/** Scenario 5: peak resident memory of the server over all the load above. */
+async function peakMemory(ctx: BenchContext): Promise<ScenarioOutcome> {
+  const appServer = await ctx.app();
+  const baseServer = await ctx.baseline();
+  const app = appServer.memory();
+  const base = baseServer.memory();
+  const peak = toMib(app.hwmKib);
+  const idle = (s: SharedServer) => `${num(toMib(s.idle?.rssKib ?? 0), 1)} MiB`;
+  return {
+    rows: [{
+      scenario: "5 · memory",
+      metric: "peak RSS of the server (VmHWM) over scenarios 1 and 4",
+      value: `${num(peak, 1)} MiB (RSS at ready ${idle(appServer)})`,
+      baseline: `${num(toMib(base.hwmKib), 1)} MiB (at ready ${
+        idle(baseServer)
+      })`,
+      ratio: times(app.hwmKib / base.hwmKib),
+      target: "≤ 150 MiB",
+      result: verdict(peak <= 150),
+    }],
+    data: {
+      app_kib: app,
+      baseline_kib: base,
+      app_idle_kib: appServer.idle,
+      baseline_idle_kib: baseServer.idle,
+      note: "VmHWM from /proc/<pid>/status, VmRSS sampled every 250 ms",
+    },
+  };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+/** Scenario 6: spawn to first 200 on /healthz, and the first-load transfer size. */
+async function coldStartAndTransfer(
+  ctx: BenchContext,
+): Promise<ScenarioOutcome> {
+  const n = ctx.opts.coldStarts;
+  const appMs: number[] = [];
+  const baseMs: number[] = [];
+  for (let i = 0; i < n; i++) {
+    // A new database each time: a first deploy, migrations included.
+    const dbPath = `${ctx.opts.tmpDir}/cold-${i}.db`;
+    for (
+      const [spec, out] of [[appSpec, appMs], [baselineSpec, baseMs]] as const
+    ) {
+      const server = await startServer(spec(dbPath, freePort()));
+      out.push(server.readyMs);
+      await server.stop();
+    }
+    ctx.log(
+      `  cold start ${i + 1}/${n}: app ${ms(appMs.at(-1)!)}, baseline ${
+        ms(baseMs.at(-1)!)
+      }`,
+    );
+  }
+  const app = await ctx.app();
+  const port = app.server.port;
+  const compressed = await firstLoad(port, "/", "gzip, br");
+  const identity = await firstLoad(port, "/", null);
+  const coldApp = median(appMs);
+  const coldBase = median(baseMs);
+  const paths = compressed.resources.map((r) =>
+    `${r.path} (${r.status}, ${r.encoding}, ${num(r.bodyBytes)} B)`
+  ).join(", ");
+  ctx.log(`  first load of /: ${paths}`);
+  return {
+    rows: [
+      {
+        scenario: "6 · cold start",
+        metric: `spawn → first 200 on /healthz (median of ${n})`,
+        value: ms(coldApp),
+        baseline: ms(coldBase),
+        ratio: times(coldApp / coldBase),
+        target: "—",
+        result: "—",
+      },
+      {
+        scenario: "6 · first load",
+        metric: "GET / + linked assets, Accept-Encoding: gzip, br (wire bytes)",
+        value: `${num(compressed.totalBytes)} B`,
+        baseline: `${num(identity.totalBytes)} B uncompressed`,
+        ratio: times(compressed.totalBytes / identity.totalBytes),
+        target: "—",
+        result: "—",
+      },
+    ],
+    data: {
+      cold_start_ms: { app: appMs, baseline: baseMs },
+      cold_start_median_ms: { app: coldApp, baseline: coldBase },
+      first_load: { compressed, identity },
+    },
+    notes: [
+      "Cold start: the process is spawned with the module cache warm and a new database file (migrations run); the clock stops at the first 200 on /healthz, which commits through the writer.",
+      `First load: the dashboard is not built yet, so this measures GET / as a first visit (following redirects) and what the final page links: ${paths}. Headers are counted.`,
+    ],
+  };
+}
+
+/** Every scenario, in the order of the table. */
+export const SCENARIOS: Scenario[] = [
+  { id: "1", title: "durable create", run: durableCreate },
+  notYet(
+    "2",
+    "1,000 SSE clients",
+    "create throughput and event delay with 1,000 SSE clients",
+    "see issue #8",
+    "SSE",
+  ),
+  notYet(
+    "3",
+    "dashboard at 100 / 100k / 1M tickets",
+    "first page and search latency",
+    "see issue #8",
+    "dashboard",
+  ),
+  { id: "4", title: "create under reads", run: createUnderReads },
+  { id: "5", title: "memory", run: peakMemory },
+  { id: "6", title: "cold start and first load", run: coldStartAndTransfer },
+];
