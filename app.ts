@@ -3,6 +3,7 @@ import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { compress } from "hono/compress";
 import { cors } from "hono/cors";
 import { secureHeaders } from "hono/secure-headers";
 import { timeout } from "hono/timeout";
@@ -28,7 +29,7 @@ import {
 } from "./routes/auth.tsx";
 import { apiTickets } from "./routes/api_tickets.ts";
 import { health } from "./routes/health.ts";
-import { home } from "./routes/home.tsx";
+import { dashboard } from "./routes/dashboard.tsx";
 import { settings } from "./routes/settings.tsx";
 import { ASSETS, assets } from "./routes/assets.ts";
 import {
@@ -36,7 +37,7 @@ import {
   problemBody,
   type ProblemInit,
 } from "./routes/problems.ts";
-import { ErrorPage } from "./views/error_page.tsx";
+import { ErrorNotice, ErrorPage } from "./views/error_page.tsx";
 import { type AppEnv, isHttps } from "./routes/context.ts";
 
 export interface AppDeps {
@@ -61,14 +62,16 @@ function isApiPath(path: string): boolean {
 }
 
 /** Maps any thrown value to a problem, once, for the whole app. */
-function toProblem(err: unknown): ProblemInit | null {
+function toProblem(err: unknown, api: boolean): ProblemInit | null {
   if (err instanceof HttpProblem) return err.init;
   if (err instanceof NotFoundError) {
     return { status: 404, title: "Not found", detail: err.message };
   }
   if (err instanceof StaleVersionError) {
     return {
-      status: 412,
+      // The API's If-Match precondition failed (412); a dashboard form's version
+      // is part of the form, so there it is a conflict with the current state (409).
+      status: api ? 412 : 409,
       type: "/problems/stale-version",
       title: "Version is stale",
       detail: err.message,
@@ -143,6 +146,8 @@ export function createApp(deps: AppDeps) {
     });
   });
 
+  // Compresses text, HTML and JSON; the default filter leaves text/event-stream alone.
+  app.use(compress());
   app.use(securityHeaders(config));
   const limitTime = timeout(REQUEST_TIMEOUT_MS);
   app.use((c, next) => c.req.path === "/events" ? next() : limitTime(c, next));
@@ -189,7 +194,7 @@ export function createApp(deps: AppDeps) {
   const guardPages = requireSession(auth);
   app.use((c, next) => isApiPath(c.req.path) ? next() : guardPages(c, next));
   app.route("/", settings(deps));
-  app.route("/", home());
+  app.route("/", dashboard(deps));
 
   app.notFound((c) =>
     respondError(c, {
@@ -200,7 +205,7 @@ export function createApp(deps: AppDeps) {
   );
 
   app.onError((err, c) => {
-    const problem = toProblem(err);
+    const problem = toProblem(err, isApiPath(c.req.path));
     if (problem) {
       if (problem.status >= 500) {
         logger.warn("request failed", {
@@ -280,6 +285,19 @@ function respondError(c: Context<AppEnv>, p: ProblemInit) {
       JSON.stringify(problemBody(p, c.req.path, requestId)),
       p.status as 400,
       { "Content-Type": "application/problem+json" },
+    );
+  }
+  if (
+    c.req.header("hx-request") === "true" &&
+    c.req.header("hx-history-restore-request") !== "true"
+  ) {
+    // htmx swaps error responses too: show the message in the page's live
+    // region instead of replacing the card or form the request came from.
+    c.header("HX-Retarget", "#flash");
+    c.header("HX-Reswap", "innerHTML");
+    return c.html(
+      ErrorNotice({ status: p.status, title: p.title, detail: p.detail }),
+      p.status as 400,
     );
   }
   return c.html(

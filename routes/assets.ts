@@ -4,27 +4,44 @@
  */
 import { Hono } from "hono";
 import { createHash } from "node:crypto";
+import { gzipSync } from "node:zlib";
 import pico from "@picocss/pico/css/pico.min.css" with { type: "text" };
+import htmx from "htmx.org/dist/htmx.min.js" with { type: "text" };
+import htmxSse from "htmx.org/dist/ext/hx-sse.min.js" with { type: "text" };
 import appCss from "../static/app.css" with { type: "text" };
+import appJs from "../static/app.js" with { type: "text" };
 import favicon from "../static/favicon.svg" with { type: "text" };
 
 interface Asset {
   url: string;
   body: string;
+  /** Compressed once at start-up rather than on every request. */
+  gzip: Uint8Array<ArrayBuffer>;
   type: string;
 }
 
 function asset(name: string, ext: string, body: string, type: string): Asset {
+  // The packages' source maps are not served: drop the comment pointing at them.
+  body = body.replace(/\n\/\/# sourceMappingURL=\S+\s*$/, "\n");
   const hash = createHash("sha256").update(body).digest("hex").slice(0, 12);
-  return { url: `/static/${name}.${hash}.${ext}`, body, type };
+  return {
+    url: `/static/${name}.${hash}.${ext}`,
+    body,
+    gzip: new Uint8Array(gzipSync(body, { level: 9 })),
+    type,
+  };
 }
 
 const CSS = "text/css; charset=utf-8";
+const JS = "text/javascript; charset=utf-8";
 
 /** Every asset by its role; views link to `.url`. */
 export const ASSETS = {
   pico: asset("pico", "css", pico, CSS),
   appCss: asset("app", "css", appCss, CSS),
+  htmx: asset("htmx", "js", htmx, JS),
+  htmxSse: asset("hx-sse", "js", htmxSse, JS),
+  appJs: asset("app", "js", appJs, JS),
   favicon: asset("favicon", "svg", favicon, "image/svg+xml"),
 } as const;
 
@@ -35,10 +52,15 @@ export function assets() {
   app.get("/static/:file", (c) => {
     const a = byUrl.get(c.req.path);
     if (!a) return c.notFound();
-    return c.body(a.body, 200, {
+    const headers = {
       "Content-Type": a.type,
       "Cache-Control": "public, max-age=31536000, immutable",
-    });
+      "Vary": "Accept-Encoding",
+    };
+    if (/\bgzip\b/i.test(c.req.header("accept-encoding") ?? "")) {
+      return c.body(a.gzip, 200, { ...headers, "Content-Encoding": "gzip" });
+    }
+    return c.body(a.body, 200, headers);
   });
   // Browsers ask for /favicon.ico whatever the page links: answer rather than log a 404.
   app.get("/favicon.ico", (c) =>

@@ -20,10 +20,26 @@ export function ErrorPage(
           <h1>{title}</h1>
           <p>{detail}</p>
           <p>
-            <a href="/">Back to the start page</a>
+            <a href="/dashboard">Back to the dashboard</a>
           </p>
         </article>
       </Layout>
     )
+  );
+}
+
+/** The same message as a fragment, for a request htmx made from a page. */
+export function ErrorNotice(
+  { status, title, detail }: Omit<ErrorPageProps, "styles">,
+) {
+  return (
+    <article class="error-notice" data-status={String(status)}>
+      <p>
+        <strong>{title}.</strong> {detail}
+      </p>
+      <button type="button" class="secondary outline" data-dismiss>
+        Dismiss
+      </button>
+    </article>
   );
 }

@@ -38,7 +38,7 @@ export function ftsQuery(q: string | undefined): string | null {
 
 const COMMENT_COUNT =
   `(SELECT count(*) FROM comments c WHERE c.ticket_id = t.id)
-  + (t.comments <> '') AS comment_count`;
+  + (trim(t.comments) <> '') AS comment_count`;
 
 /** Lists tickets newest first; keyset on id, so page N costs what page 1 costs. */
 export function listTickets(stmts: Statements, f: ListFilter): TicketPage {

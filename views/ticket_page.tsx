@@ -1,0 +1,376 @@
+/** The ticket page: fields, status, description edited in place, comment thread, activity. */
+import type { Ticket, TicketEvent, TicketWithComments } from "../db/store.ts";
+import type { PageAssets } from "./dashboard_page.tsx";
+import { Layout } from "./layout.tsx";
+import {
+  exactTime,
+  PdfLink,
+  StatusBadge,
+  StatusButtons,
+  When,
+} from "./ticket_card.tsx";
+
+/** Where a ticket page's forms send a browser without JavaScript, keeping the dashboard filter. */
+function pageHref(
+  id: number,
+  back: string,
+  { edit = false, hash = "" } = {},
+): string {
+  const params = new URLSearchParams();
+  if (edit) params.set("edit", "description");
+  if (back !== "/dashboard") params.set("back", back);
+  const query = params.toString();
+  return `/tickets/${id}${query ? `?${query}` : ""}${hash}`;
+}
+
+/** A textarea's text; the HTML parser drops one leading newline, so give it one to drop. */
+const textareaText = (s: string) => "\n" + s;
+
+function BackField({ back }: { back: string }) {
+  return <input type="hidden" name="back" value={back} />;
+}
+
+/** Status badge and buttons; a conflicting change shows what the status is now. */
+export function StatusPanel(
+  { ticket, notice }: {
+    ticket: Ticket;
+    notice?: string;
+  },
+) {
+  return (
+    <section
+      id="ticket-status"
+      aria-labelledby="ticket-status-title"
+      class="status-panel"
+    >
+      <h2 id="ticket-status-title">
+        Status <StatusBadge status={ticket.status} />
+      </h2>
+      {notice && <p class="notice" role="alert">{notice}</p>}
+      <StatusButtons ticket={ticket} view="page" idPrefix="ticket-status" />
+    </section>
+  );
+}
+
+/** The description as text, with the button that swaps in the editor. */
+export function DescriptionView(
+  { ticket, back, saved = false }: {
+    ticket: Ticket;
+    back: string;
+    saved?: boolean;
+  },
+) {
+  return (
+    <section id="description" aria-labelledby="description-title">
+      <h2 id="description-title">Description</h2>
+      {saved && <p class="saved" role="status">Saved.</p>}
+      {ticket.description
+        ? <div class="text">{ticket.description}</div>
+        : <p class="muted">No description yet.</p>}
+      <a
+        href={pageHref(ticket.id, back, { edit: true, hash: "#description" })}
+        hx-get={`/tickets/${ticket.id}/description/edit?back=${
+          encodeURIComponent(back)
+        }`}
+        hx-target="#description"
+        hx-swap="outerHTML"
+        role="button"
+        class="secondary outline"
+        id="description-edit"
+        data-swap-focus
+      >
+        {ticket.description ? "Edit description" : "Add a description"}
+      </a>
+    </section>
+  );
+}
+
+export interface DescriptionFormProps {
+  ticket: Ticket;
+  back: string;
+  /** The text in the box: the admin's own when re-showing it. */
+  draft?: string;
+  /** Set when the save was refused because someone changed the description meanwhile. */
+  conflict?: { mine: string; by: string | null };
+  error?: string;
+}
+
+/** The description editor; after a conflict it shows the current text beside the admin's. */
+export function DescriptionForm(
+  { ticket, back, draft, conflict, error }: DescriptionFormProps,
+) {
+  const value = conflict?.mine ?? draft ?? ticket.description;
+  return (
+    <form
+      id="description"
+      method="post"
+      action={`/tickets/${ticket.id}/description`}
+      hx-post={`/tickets/${ticket.id}/description`}
+      hx-target="this"
+      hx-swap="outerHTML"
+      class={conflict ? "conflict" : undefined}
+      aria-labelledby="description-title"
+    >
+      <h2 id="description-title">Description</h2>
+      {conflict && (
+        <div role="alert" class="notice">
+          <p>
+            <strong>
+              Not saved: the description changed while you were editing
+            </strong>
+            {conflict.by ? ` (by ${conflict.by})` : ""}. Compare, then save
+            yours over it or discard yours.
+          </p>
+          <h3>Current description</h3>
+          <div class="text current">
+            {ticket.description || <em>(empty)</em>}
+          </div>
+        </div>
+      )}
+      <input type="hidden" name="version" value={String(ticket.version)} />
+      <input type="hidden" name="seen" value={ticket.description} />
+      <BackField back={back} />
+      <label for="description-text">
+        {conflict ? "Your version" : "Description"}
+      </label>
+      <textarea
+        id="description-text"
+        name="description"
+        rows={8}
+        maxlength={10000}
+        autofocus
+        aria-invalid={error ? "true" : undefined}
+        aria-describedby={error ? "description-error" : undefined}
+      >
+        {textareaText(value)}
+      </textarea>
+      {error && <small id="description-error">{error}</small>}
+      <div role="group" class="form-actions">
+        <button type="submit">{conflict ? "Save mine over it" : "Save"}</button>
+        <a
+          href={pageHref(ticket.id, back, { hash: "#description" })}
+          hx-get={`/tickets/${ticket.id}/description?back=${
+            encodeURIComponent(back)
+          }`}
+          hx-target="#description"
+          hx-swap="outerHTML"
+          role="button"
+          class="secondary outline"
+        >
+          {conflict ? "Discard mine" : "Cancel"}
+        </a>
+      </div>
+    </form>
+  );
+}
+
+/** The comment thread (legacy text first) and the form that appends to it. */
+export function Thread(
+  { ticket, back, now, draft = "", error }: {
+    ticket: TicketWithComments;
+    back: string;
+    now: Date;
+    draft?: string;
+    error?: string;
+  },
+) {
+  const legacy = ticket.comments.trim();
+  const n = ticket.comment_list.length + (legacy ? 1 : 0);
+  return (
+    <section id="thread" aria-labelledby="thread-title">
+      <h2 id="thread-title">
+        Comments <span class="muted">({n})</span>
+      </h2>
+      {n === 0 ? <p class="muted">No comments yet.</p> : (
+        <ol class="comments">
+          {legacy && (
+            <li class="comment legacy" id="comment-legacy">
+              <p class="comment-meta">
+                <strong>Earlier notes</strong>{" "}
+                <span class="muted">(from the old system)</span>
+              </p>
+              <div class="text">{legacy}</div>
+            </li>
+          )}
+          {ticket.comment_list.map((c) => (
+            <li class="comment" id={`comment-${c.id}`}>
+              <p class="comment-meta">
+                <strong>{c.author}</strong>{" "}
+                <When iso={c.created_at} now={now} />
+              </p>
+              <div class="text">{c.body}</div>
+            </li>
+          ))}
+        </ol>
+      )}
+      <form
+        method="post"
+        action={`/tickets/${ticket.id}/comments`}
+        hx-post={`/tickets/${ticket.id}/comments`}
+        hx-target="#thread"
+        hx-swap="outerHTML"
+        class="comment-form"
+      >
+        <BackField back={back} />
+        <label for="comment-body">Add a comment</label>
+        <textarea
+          id="comment-body"
+          name="body"
+          rows={3}
+          required
+          maxlength={10000}
+          aria-invalid={error ? "true" : undefined}
+          aria-describedby={error ? "comment-error" : undefined}
+        >
+          {textareaText(draft)}
+        </textarea>
+        {error && <small id="comment-error">{error}</small>}
+        <button type="submit">Add comment</button>
+      </form>
+    </section>
+  );
+}
+
+function describeEvent(e: TicketEvent): string {
+  if (e.type === "ticket.created") return "created the ticket";
+  if (e.type === "comment.added") return "commented";
+  const changes = (e.data.changes ?? {}) as Record<
+    string,
+    { from: string; to: string }
+  >;
+  const parts: string[] = [];
+  if (changes.status) {
+    parts.push(
+      `changed the status from ${changes.status.from} to ${changes.status.to}`,
+    );
+  }
+  if (changes.description) parts.push("edited the description");
+  return parts.join(" and ") || "updated the ticket";
+}
+
+/** Who did what and when, from the events table. */
+export function Activity(
+  { events, now, oob = false }: {
+    events: TicketEvent[];
+    now: Date;
+    /** Sent alongside another fragment: htmx swaps it in by id. */
+    oob?: boolean;
+  },
+) {
+  return (
+    <section
+      id="activity"
+      aria-labelledby="activity-title"
+      hx-swap-oob={oob ? "true" : undefined}
+    >
+      <h2 id="activity-title">Activity</h2>
+      <ol class="activity">
+        {[...events].reverse().map((e) => (
+          <li>
+            <strong>{e.actor}</strong> {describeEvent(e)}{" "}
+            <When iso={e.created_at} now={now} />
+          </li>
+        ))}
+      </ol>
+    </section>
+  );
+}
+
+/** The last actor who changed a field, for conflict messages. */
+export function lastChangedBy(
+  events: TicketEvent[],
+  field: "status" | "description",
+): string | null {
+  for (let i = events.length - 1; i >= 0; i--) {
+    const e = events[i]!;
+    const changes = e.data.changes as Record<string, unknown> | undefined;
+    if (e.type === "ticket.updated" && changes?.[field]) return e.actor;
+  }
+  return null;
+}
+
+export interface TicketPageProps {
+  ticket: TicketWithComments;
+  events: TicketEvent[];
+  back: string;
+  now: Date;
+  assets: PageAssets;
+  /** Open the description editor (the no-JS path to editing). */
+  editing?: boolean;
+  /** A refused description save, shown as a conflict (no-JS path). */
+  conflict?: DescriptionFormProps["conflict"];
+  /** A refused status change (no-JS path). */
+  statusNotice?: string;
+  commentError?: string;
+}
+
+/** The whole ticket page. */
+export function TicketPage(p: TicketPageProps) {
+  const t = p.ticket;
+  const editor = p.editing || p.conflict;
+  return (
+    "<!doctype html>" +
+    (
+      <Layout
+        title={`#${t.id} ${t.user_id} · Ticket desk`}
+        styles={p.assets.styles}
+        scripts={p.assets.scripts}
+      >
+        <p class="back">
+          <a href={p.back} id="back-link">← Back to tickets</a>
+        </p>
+        <hgroup>
+          <h1>Ticket #{t.id}</h1>
+          <p>
+            From <strong>{t.user_id}</strong>, created{" "}
+            <When iso={t.created_at} now={p.now} />
+          </p>
+        </hgroup>
+        <div class="ticket-layout">
+          <div class="ticket-main">
+            {editor
+              ? (
+                <DescriptionForm
+                  ticket={t}
+                  back={p.back}
+                  {...(p.conflict ? { conflict: p.conflict } : {})}
+                />
+              )
+              : <DescriptionView ticket={t} back={p.back} />}
+            <Thread
+              ticket={t}
+              back={p.back}
+              now={p.now}
+              error={p.commentError}
+            />
+          </div>
+          <aside class="ticket-side" aria-label="Details">
+            <StatusPanel ticket={t} notice={p.statusNotice} />
+            <section aria-labelledby="fields-title">
+              <h2 id="fields-title">Details</h2>
+              <dl class="fields">
+                <dt>User</dt>
+                <dd>{t.user_id}</dd>
+                <dt>Product</dt>
+                <dd>{t.product_id ?? "—"}</dd>
+                <dt>Other IDs</dt>
+                <dd>{t.other_ids ?? "—"}</dd>
+                <dt>PDF</dt>
+                <dd class="pdf">
+                  <PdfLink href={t.pdf_link} label={t.pdf_link} />
+                </dd>
+                <dt>Created</dt>
+                <dd>{exactTime(t.created_at)}</dd>
+                <dt>Updated</dt>
+                <dd>
+                  <When iso={t.updated_at} now={p.now} />
+                </dd>
+              </dl>
+            </section>
+            <Activity events={p.events} now={p.now} />
+          </aside>
+        </div>
+      </Layout>
+    )
+  );
+}
