@@ -83,7 +83,7 @@ function whole(
   max: number,
 ): number {
   if (v === undefined || v === "") return fallback;
-  const n = Number(v);
+  const n = /^\d{1,10}$/.test(v) ? Number(v) : NaN;
   if (!Number.isInteger(n) || n < 0 || n > max) {
     throw new ConfigError(
       `${name} must be a whole number from 0 to ${max}, got ${quoted(v)}`,

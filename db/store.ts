@@ -154,6 +154,8 @@ export interface TicketStore {
   ): Promise<WriteResult<Comment>>;
   /** Lists events with an id above `afterId`, oldest first. */
   eventsAfter(afterId: number, limit: number): Promise<TicketEvent[]>;
+  /** The id of the newest event, 0 when there is none. */
+  latestEventId(): Promise<number>;
   /** Checks that the database answers and is writable. */
   health(): Promise<StoreHealth>;
   /** Flushes pending writes and closes connections. */

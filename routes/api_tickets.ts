@@ -199,6 +199,25 @@ export function apiTickets({ store }: ApiDeps) {
     }, 201);
   });
 
+  // A known path with the wrong method: say which methods work (405 + Allow), not 404.
+  const allowed: [string, string][] = [
+    ["/create_ticket", "POST"],
+    ["/api/v1/tickets", "GET, POST"],
+    ["/api/v1/tickets/:id", "GET, PATCH"],
+    ["/api/v1/tickets/:id/comments", "POST"],
+  ];
+  for (const [path, allow] of allowed) {
+    app.all(path, (c) => {
+      throw new HttpProblem({
+        status: 405,
+        title: "Method not allowed",
+        detail:
+          `${c.req.method} is not supported on ${c.req.path}; use ${allow}`,
+        headers: { Allow: allow },
+      });
+    });
+  }
+
   app.doc31("/api/openapi.json", {
     openapi: "3.1.0",
     info: {

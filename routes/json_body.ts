@@ -31,6 +31,9 @@ const parse: MiddlewareHandler = async (c, next) => {
       headers: { "Accept-Patch": "application/json" },
     });
   }
+  // RFC 9110 allows space before ";": normalise it, since the validator behind us does not.
+  const tidy = type.replace(/\s+;/g, ";").trim();
+  if (tidy !== type) c.req.raw.headers.set("content-type", tidy);
   const text = await c.req.text();
   let value: unknown;
   try {

@@ -49,7 +49,9 @@ export function findUserForLogin(
   const r = s.get(
     `SELECT ${USER_COLUMNS}, password_hash FROM users WHERE username = ?`,
   ).get(username);
-  return r ? { user: rowToUser(r), passwordHash: String(r.password_hash) } : null;
+  return r
+    ? { user: rowToUser(r), passwordHash: String(r.password_hash) }
+    : null;
 }
 
 /** Lists users by name. */
@@ -174,7 +176,9 @@ export function applyAccountWrite(s: Statements, w: AccountWrite): unknown {
           ).get(w.name, w.prefix, w.hash, now)!,
         );
       } catch (err) {
-        if (isUniqueViolation(err)) throw new DuplicateNameError("api key", w.name);
+        if (isUniqueViolation(err)) {
+          throw new DuplicateNameError("api key", w.name);
+        }
         throw err;
       }
     case "revokeApiKey": {

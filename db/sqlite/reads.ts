@@ -130,3 +130,10 @@ export function eventsAfter(
   return stmts.get("SELECT * FROM events WHERE id > ? ORDER BY id LIMIT ?")
     .all(afterId, limit).map(rowToEvent);
 }
+
+/** The newest event id, 0 when there is none. */
+export function latestEventId(stmts: Statements): number {
+  return Number(
+    stmts.get("SELECT coalesce(max(id), 0) AS id FROM events").get()!.id,
+  );
+}

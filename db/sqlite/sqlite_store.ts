@@ -19,14 +19,13 @@ import {
   type AccountStore,
   type ApiKey,
   type Comment,
-  type Role,
-  type SessionRecord,
-  type User,
   type CreateResult,
   type IdempotencyOptions,
   type ListFilter,
   type NewTicket,
   type ProductCount,
+  type Role,
+  type SessionRecord,
   type StatusCounts,
   StorageUnavailableError,
   type StoreHealth,
@@ -36,6 +35,7 @@ import {
   type TicketPatch,
   type TicketStore,
   type TicketWithComments,
+  type User,
   type WriteContext,
   type WriteResult,
 } from "../store.ts";
@@ -91,8 +91,11 @@ async function startWorkerWriter(path: string) {
   worker.onmessage = (e: MessageEvent<WorkerReply>) => {
     const m = e.data;
     if (m.type === "ready") ready.resolve(m);
-    else if (m.type === "failed") ready.reject(new Error(m.message));
-    else if (m.type === "done") {
+    else if (m.type === "failed") {
+      // Nothing will use this worker: end it, or it keeps the process alive.
+      worker.terminate();
+      ready.reject(new StorageUnavailableError(m.message));
+    } else if (m.type === "done") {
       const cb = waiting.get(m.id);
       waiting.delete(m.id);
       cb?.(m);
@@ -102,6 +105,7 @@ async function startWorkerWriter(path: string) {
     e.preventDefault();
     dead = new StorageUnavailableError(`The writer stopped: ${e.message}`);
     ready.reject(dead);
+    worker.terminate();
     for (const cb of waiting.values()) cb({ type: "closed" });
     waiting.clear();
   };
@@ -160,6 +164,26 @@ export class SqliteStore implements TicketStore, AccountStore {
     return { ...this.#writes.stats };
   }
 
+  /** Runs a read; a closed or broken database is "storage unavailable" (503), not a bug. */
+  #read<T>(fn: () => T): Promise<T> {
+    if (this.#closed) {
+      return Promise.reject(new StorageUnavailableError("The store is closed"));
+    }
+    try {
+      return Promise.resolve(fn());
+    } catch (err) {
+      const e = err as { errcode?: number; code?: string; message?: string };
+      if (typeof e?.errcode === "number" || e?.code === "ERR_INVALID_STATE") {
+        return Promise.reject(
+          new StorageUnavailableError(
+            `The database cannot be read: ${e.message}`,
+          ),
+        );
+      }
+      return Promise.reject(err);
+    }
+  }
+
   async #write<T>(op: WriteOp): Promise<T> {
     if (this.#closed) throw new StorageUnavailableError("The store is closed");
     const value = await this.#writes.submit(op) as T;
@@ -181,23 +205,23 @@ export class SqliteStore implements TicketStore, AccountStore {
   }
 
   getTicket(id: number): Promise<TicketWithComments | null> {
-    return Promise.resolve(reads.getTicket(this.#reads, id));
+    return this.#read(() => reads.getTicket(this.#reads, id));
   }
 
   listTickets(filter: ListFilter): Promise<TicketPage> {
-    return Promise.resolve(reads.listTickets(this.#reads, filter));
+    return this.#read(() => reads.listTickets(this.#reads, filter));
   }
 
   countByStatus(): Promise<StatusCounts> {
-    return Promise.resolve(reads.countByStatus(this.#reads));
+    return this.#read(() => reads.countByStatus(this.#reads));
   }
 
   listProducts(limit: number): Promise<ProductCount[]> {
-    return Promise.resolve(reads.listProducts(this.#reads, limit));
+    return this.#read(() => reads.listProducts(this.#reads, limit));
   }
 
   ticketActivity(id: number): Promise<TicketEvent[]> {
-    return Promise.resolve(reads.ticketActivity(this.#reads, id));
+    return this.#read(() => reads.ticketActivity(this.#reads, id));
   }
 
   updateTicket(
@@ -234,7 +258,7 @@ export class SqliteStore implements TicketStore, AccountStore {
   }
 
   countUsers(): Promise<number> {
-    return Promise.resolve(accounts.countUsers(this.#reads));
+    return this.#read(() => accounts.countUsers(this.#reads));
   }
 
   createUser(
@@ -246,11 +270,11 @@ export class SqliteStore implements TicketStore, AccountStore {
   findUserForLogin(
     username: string,
   ): Promise<{ user: User; passwordHash: string } | null> {
-    return Promise.resolve(accounts.findUserForLogin(this.#reads, username));
+    return this.#read(() => accounts.findUserForLogin(this.#reads, username));
   }
 
   listUsers(): Promise<User[]> {
-    return Promise.resolve(accounts.listUsers(this.#reads));
+    return this.#read(() => accounts.listUsers(this.#reads));
   }
 
   setPassword(username: string, passwordHash: string): Promise<User> {
@@ -266,7 +290,7 @@ export class SqliteStore implements TicketStore, AccountStore {
   }
 
   getSession(idHash: string): Promise<SessionRecord | null> {
-    return Promise.resolve(accounts.getSession(this.#reads, idHash));
+    return this.#read(() => accounts.getSession(this.#reads, idHash));
   }
 
   touchSession(idHash: string): Promise<void> {
@@ -284,7 +308,7 @@ export class SqliteStore implements TicketStore, AccountStore {
   }
 
   listApiKeys(): Promise<ApiKey[]> {
-    return Promise.resolve(accounts.listApiKeys(this.#reads));
+    return this.#read(() => accounts.listApiKeys(this.#reads));
   }
 
   revokeApiKey(name: string): Promise<ApiKey> {
@@ -292,15 +316,19 @@ export class SqliteStore implements TicketStore, AccountStore {
   }
 
   findApiKey(hash: string): Promise<ApiKey | null> {
-    return Promise.resolve(accounts.findApiKey(this.#reads, hash));
+    return this.#read(() => accounts.findApiKey(this.#reads, hash));
   }
 
   touchApiKey(id: number): Promise<void> {
     return this.#account({ action: "touchApiKey", id });
   }
 
+  latestEventId(): Promise<number> {
+    return this.#read(() => reads.latestEventId(this.#reads));
+  }
+
   eventsAfter(afterId: number, limit: number): Promise<TicketEvent[]> {
-    return Promise.resolve(reads.eventsAfter(this.#reads, afterId, limit));
+    return this.#read(() => reads.eventsAfter(this.#reads, afterId, limit));
   }
 
   async health(): Promise<StoreHealth> {

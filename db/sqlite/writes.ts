@@ -77,14 +77,16 @@ export function serializeError(err: unknown): SerializedError {
     name: String(e?.name ?? "Error"),
     message: String(e?.message ?? err),
   };
-  for (const k of [
-    "ticketId",
-    "expected",
-    "current",
-    "key",
-    "kind",
-    "value",
-  ] as const) {
+  for (
+    const k of [
+      "ticketId",
+      "expected",
+      "current",
+      "key",
+      "kind",
+      "value",
+    ] as const
+  ) {
     if (e?.[k] !== undefined) {
       (out as unknown as Record<string, unknown>)[k] = e[k];
     }

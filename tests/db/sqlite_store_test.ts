@@ -299,15 +299,9 @@ Deno.test("The database directory is created when missing", async () => {
   });
 });
 
-// BUG: db/sqlite/sqlite_store.ts startWorkerWriter never terminates the writer
-// Worker when opening fails ("failed" reply or onerror): the promise rejects, but
-// the Worker keeps the process alive forever, so a caller that handles the error
-// (a test, a tool, a retry loop) hangs on exit. Repro: `await openSqliteStore({
-// path: "/proc/nope/x.db" }).catch(() => {})` at the end of a script never exits.
 Deno.test({
   name:
     "Opening a store at an unusable path rejects and lets the process exit (no writer left running)",
-  ignore: true,
   fn: async () => {
     const storeUrl = new URL(
       "../../db/sqlite/sqlite_store.ts",
