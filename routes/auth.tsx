@@ -188,7 +188,6 @@ export function authPages(deps: AuthDeps) {
       path: "/",
       secure,
       maxAge: ABSOLUTE_MS / 1000,
-      ...(secure ? { prefix: "host" as const } : {}),
     });
     deps.logger.info("login", { username: found.user.username });
     return c.redirect(next, 303);
@@ -198,7 +197,7 @@ export function authPages(deps: AuthDeps) {
     const id = readSessionCookie(c);
     if (id) await deps.store.deleteSession(hashSessionId(id, deps.secretKey));
     deleteCookie(c, COOKIE, { path: "/" });
-    deleteCookie(c, SECURE_COOKIE, { path: "/", secure: true, prefix: "host" });
+    deleteCookie(c, SECURE_COOKIE, { path: "/", secure: true });
     return c.redirect("/login", 303);
   });
   return app;
