@@ -1,0 +1,295 @@
+/** The user and apikey tasks, run as the operator runs them, against a database the app then opens. */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createApp } from "../../app.ts";
+import { createMemoryBus } from "../../db/bus.ts";
+import { openSqliteStore } from "../../db/sqlite/sqlite_store.ts";
+import { createLogger } from "../../log.ts";
+import { bearer, type DeskApp, formPost, withTempDir } from "../fixtures.ts";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const PASSWORD = "a long enough password";
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `scripts/<script>.ts` with DB_PATH set, feeding `stdin` when given. */
+async function run(
+  script: "user" | "apikey",
+  args: string[],
+  dbPath: string,
+  stdin?: string,
+): Promise<Run> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", `scripts/${script}.ts`, ...args],
+    cwd: ROOT,
+    env: { DB_PATH: dbPath, NO_COLOR: "1" },
+    stdin: stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  if (stdin !== undefined) {
+    const w = child.stdin.getWriter();
+    await w.write(new TextEncoder().encode(stdin));
+    await w.close();
+  }
+  const out = await child.output();
+  const dec = new TextDecoder();
+  return {
+    code: out.code,
+    stdout: dec.decode(out.stdout),
+    stderr: dec.decode(out.stderr),
+  };
+}
+
+function assertRun(r: Run, code: number) {
+  assert.equal(r.code, code, `exit ${r.code}\n${r.stdout}\n${r.stderr}`);
+}
+
+/** Opens the app over the database file the tasks wrote. */
+async function withAppOn(
+  dbPath: string,
+  fn: (app: DeskApp) => Promise<void>,
+): Promise<void> {
+  const bus = createMemoryBus();
+  const store = await openSqliteStore({ path: dbPath, bus });
+  try {
+    await fn(createApp({
+      store,
+      bus,
+      config: { logLevel: "silent" },
+      logger: createLogger("silent"),
+    }));
+  } finally {
+    await store.close();
+  }
+}
+
+async function loginStatus(app: DeskApp, username: string, password: string) {
+  const res = await app.request(
+    "/login",
+    formPost({ username, password }),
+  );
+  await res.body?.cancel();
+  return res.status;
+}
+
+async function apiStatus(app: DeskApp, key: string) {
+  const res = await app.request("/api/v1/tickets", { headers: bearer(key) });
+  await res.body?.cancel();
+  return res.status;
+}
+
+Deno.test("user add reads the password from stdin, user list shows the user, and they can log in", async () => {
+  await withTempDir(async (dir) => {
+    const db = join(dir, "tickets.db");
+    const add = await run(
+      "user",
+      ["add", "bob", "--role", "agent", "--password-stdin"],
+      db,
+      PASSWORD + "\n",
+    );
+    assertRun(add, 0);
+    assert.equal(add.stdout, 'Created agent "bob".\n');
+    const list = await run("user", ["list"], db);
+    assertRun(list, 0);
+    assert.match(list.stdout, /^bob\s+agent\s+active\s+created \d{4}-/m);
+    assert.ok(!list.stdout.includes(PASSWORD));
+    await withAppOn(db, async (app) => {
+      assert.equal(await loginStatus(app, "bob", PASSWORD), 303);
+    });
+  });
+});
+
+Deno.test("user disable stops the user logging in and user enable lets them back", async () => {
+  await withTempDir(async (dir) => {
+    const db = join(dir, "tickets.db");
+    assertRun(
+      await run("user", ["add", "bob", "--password-stdin"], db, PASSWORD),
+      0,
+    );
+    const off = await run("user", ["disable", "bob"], db);
+    assertRun(off, 0);
+    assert.equal(off.stdout, 'Disabled "bob" and ended their sessions.\n');
+    assert.match(
+      (await run("user", ["list"], db)).stdout,
+      /^bob\s+agent\s+disabled/m,
+    );
+    await withAppOn(db, async (app) => {
+      assert.equal(await loginStatus(app, "bob", PASSWORD), 401);
+    });
+    assertRun(await run("user", ["enable", "bob"], db), 0);
+    await withAppOn(db, async (app) => {
+      assert.equal(await loginStatus(app, "bob", PASSWORD), 303);
+    });
+  });
+});
+
+Deno.test("user passwd changes the password: the new one logs in, the old one not", async () => {
+  await withTempDir(async (dir) => {
+    const db = join(dir, "tickets.db");
+    assertRun(
+      await run("user", ["add", "bob", "--password-stdin"], db, PASSWORD),
+      0,
+    );
+    const passwd = await run(
+      "user",
+      ["passwd", "bob", "--password-stdin"],
+      db,
+      "another long password\n",
+    );
+    assertRun(passwd, 0);
+    await withAppOn(db, async (app) => {
+      assert.equal(await loginStatus(app, "bob", PASSWORD), 401);
+      assert.equal(
+        await loginStatus(app, "bob", "another long password"),
+        303,
+      );
+    });
+  });
+});
+
+Deno.test("apikey create prints the key as the last line; it authenticates until apikey revoke", async () => {
+  await withTempDir(async (dir) => {
+    const db = join(dir, "tickets.db");
+    const created = await run("apikey", ["create", "mobile"], db);
+    assertRun(created, 0);
+    const lines = created.stdout.trimEnd().split("\n");
+    const key = lines.at(-1)!;
+    assert.match(key, /^tdk_[\w-]{43}$/);
+    assert.ok(lines.length > 1, "a line says what the key is");
+    const list = await run("apikey", ["list"], db);
+    assertRun(list, 0);
+    assert.match(
+      list.stdout,
+      /^mobile\s+tdk_\S{8}…\s+active\s+last used never$/m,
+    );
+    assert.ok(!list.stdout.includes(key), "the list never shows the key");
+    await withAppOn(db, async (app) => {
+      assert.equal(await apiStatus(app, key), 200);
+    });
+    const revoked = await run("apikey", ["revoke", "mobile"], db);
+    assertRun(revoked, 0);
+    assert.match(revoked.stdout, /^Revoked API key "mobile" \(tdk_/);
+    await withAppOn(db, async (app) => {
+      assert.equal(await apiStatus(app, key), 401);
+    });
+  });
+});
+
+Deno.test("Wrong usage exits 2 with the usage message", async () => {
+  await withTempDir(async (dir) => {
+    const db = join(dir, "tickets.db");
+    const cases: [("user" | "apikey"), string[]][] = [
+      ["user", []],
+      ["user", ["add"]],
+      ["user", ["add", "bad name!", "--password-stdin"]],
+      ["user", ["frobnicate", "bob"]],
+      ["apikey", []],
+      ["apikey", ["create"]],
+      ["apikey", ["create", "<script>"]],
+      ["apikey", ["frobnicate", "mobile"]],
+    ];
+    for (const [script, args] of cases) {
+      const r = await run(script, args, db);
+      assert.equal(r.code, 2, `${script} ${args.join(" ")}: ${r.stderr}`);
+      assert.match(r.stderr, /^Usage:\n {2}deno task /, `${script} ${args}`);
+      assert.equal(r.stdout, "");
+    }
+  });
+});
+
+Deno.test("An unknown option exits 2 with the usage message, not a stack trace", async () => {
+  await withTempDir(async (dir) => {
+    const r = await run(
+      "user",
+      ["add", "bob", "--bogus"],
+      join(dir, "tickets.db"),
+    );
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /Usage:/);
+    assert.doesNotMatch(r.stderr, /^\s+at /m);
+  });
+});
+
+Deno.test("user add refuses a bad role or a short password with exit 2 and adds nobody", async () => {
+  await withTempDir(async (dir) => {
+    const db = join(dir, "tickets.db");
+    const role = await run(
+      "user",
+      ["add", "bob", "--role", "root", "--password-stdin"],
+      db,
+      PASSWORD,
+    );
+    assertRun(role, 2);
+    assert.equal(role.stderr, "--role must be admin or agent\n");
+    const short = await run(
+      "user",
+      ["add", "bob", "--password-stdin"],
+      db,
+      "short\n",
+    );
+    assertRun(short, 2);
+    assert.equal(
+      short.stderr,
+      "The password must be at least 10 characters.\n",
+    );
+    assert.equal((await run("user", ["list"], db)).stdout, "No users yet.\n");
+  });
+});
+
+Deno.test("user add without a terminal or --password-stdin exits 2 and says to pipe the password", async () => {
+  await withTempDir(async (dir) => {
+    const r = await run("user", ["add", "bob"], join(dir, "tickets.db"));
+    assertRun(r, 2);
+    assert.match(r.stderr, /pipe it in with --password-stdin/);
+  });
+});
+
+Deno.test("Adding a user or key whose name is taken exits 1 and says why", async () => {
+  await withTempDir(async (dir) => {
+    const db = join(dir, "tickets.db");
+    assertRun(
+      await run("user", ["add", "bob", "--password-stdin"], db, PASSWORD),
+      0,
+    );
+    const user = await run(
+      "user",
+      ["add", "BOB", "--password-stdin"],
+      db,
+      PASSWORD,
+    );
+    assertRun(user, 1);
+    assert.equal(
+      user.stderr,
+      'Cannot add BOB: A user named "BOB" already exists\n',
+    );
+    assertRun(await run("apikey", ["create", "mobile"], db), 0);
+    const key = await run("apikey", ["create", "mobile"], db);
+    assertRun(key, 1);
+    assert.match(key.stderr, /^Cannot create mobile: .*already exists\n$/);
+    assert.doesNotMatch(key.stdout, /tdk_/);
+  });
+});
+
+Deno.test("Revoking or disabling an unknown name exits 1 and says so", async () => {
+  await withTempDir(async (dir) => {
+    const db = join(dir, "tickets.db");
+    const key = await run("apikey", ["revoke", "nothing"], db);
+    assertRun(key, 1);
+    assert.equal(
+      key.stderr,
+      'Cannot revoke nothing: No api key named "nothing" exists\n',
+    );
+    const user = await run("user", ["disable", "nobody"], db);
+    assertRun(user, 1);
+    assert.equal(
+      user.stderr,
+      'Cannot disable nobody: No user named "nobody" exists\n',
+    );
+  });
+});
