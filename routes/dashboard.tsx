@@ -439,7 +439,12 @@ export function dashboard({ store }: DashboardDeps) {
     ]);
     return c.html(
       <>
-        <Thread ticket={ticket} back={back} now={new Date()} />
+        <Thread
+          ticket={ticket}
+          back={back}
+          now={new Date()}
+          announce="Comment added"
+        />
         <Activity events={events} now={new Date()} oob />
       </>,
     );

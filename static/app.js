@@ -118,6 +118,8 @@
     const fresh = (e.detail?.newContent ?? []).filter((n) =>
       n instanceof Element
     );
+    const said = fresh.find((n) => n.dataset.announce);
+    if (said) announce(said.dataset.announce);
     const status = fresh.find((n) => n.matches(".ticket-card"));
     if (status && fresh.length === 1) {
       announce(

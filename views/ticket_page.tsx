@@ -166,18 +166,24 @@ export function DescriptionForm(
 
 /** The comment thread (legacy text first) and the form that appends to it. */
 export function Thread(
-  { ticket, back, now, draft = "", error }: {
+  { ticket, back, now, draft = "", error, announce }: {
     ticket: TicketWithComments;
     back: string;
     now: Date;
     draft?: string;
     error?: string;
+    /** Said by screen readers after the swap (static/app.js), e.g. "Comment added". */
+    announce?: string;
   },
 ) {
   const legacy = ticket.comments.trim();
   const n = ticket.comment_list.length + (legacy ? 1 : 0);
   return (
-    <section id="thread" aria-labelledby="thread-title">
+    <section
+      id="thread"
+      aria-labelledby="thread-title"
+      data-announce={announce}
+    >
       <h2 id="thread-title">
         Comments <span class="muted">({n})</span>
       </h2>
@@ -225,7 +231,7 @@ export function Thread(
           {textareaText(draft)}
         </textarea>
         {error && <small id="comment-error">{error}</small>}
-        <button type="submit">Add comment</button>
+        <button type="submit" id="comment-submit">Add comment</button>
       </form>
     </section>
   );
