@@ -1,0 +1,40 @@
+/**
+ * API access for the harness. When the server has API keys (an `api_keys` table),
+ * a key is provisioned by writing its SHA-256 straight into the file, as the key
+ * CLI does; servers without the table need none.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { withDb } from "./db_check.ts";
+
+/** Provisions a fresh API key and returns it, or null when the schema has no API keys. */
+export function provisionApiKey(dbPath: string): string | null {
+  return withDb(dbPath, false, (db) => {
+    const table = db.prepare(
+      "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'api_keys'",
+    ).get();
+    if (!table) return null;
+    const key = `tdk_${randomBytes(32).toString("base64url")}`;
+    db.prepare(
+      `INSERT INTO api_keys (name, prefix, key_hash, created_at)
+       VALUES (?, ?, ?, ?)`,
+    ).run(
+      `chaos-${randomBytes(6).toString("hex")}`,
+      key.slice(0, 12),
+      createHash("sha256").update(key).digest("hex"),
+      new Date().toISOString(),
+    );
+    return key;
+  });
+}
+
+/**
+ * Settings the harness needs from a server with auth: anonymous creates allowed
+ * (the mobile contract) and no rate limits, since the load is the point. A server
+ * without these settings ignores them.
+ */
+export const CHAOS_ENV = {
+  ALLOW_ANONYMOUS_CREATE: "1",
+  ANON_RATE_LIMIT: "0",
+  API_RATE_LIMIT: "0",
+  ADMIN_PASSWORD: "chaos-admin-password-not-secret",
+};
