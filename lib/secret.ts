@@ -23,7 +23,14 @@ export function loadSecretKey(
     Deno.writeTextFileSync(path, key + "\n", { mode: 0o600, createNew: true });
   } catch (err) {
     if (err instanceof Deno.errors.AlreadyExists) {
-      return { key: Deno.readTextFileSync(path).trim(), source: path };
+      // Another process won the race, or an unusable (short) file is in the way.
+      const theirs = Deno.readTextFileSync(path).trim();
+      if (theirs.length < 32) {
+        throw new Error(
+          `${path} holds no usable key (under 32 characters): delete it to generate a new one, or set SECRET_KEY`,
+        );
+      }
+      return { key: theirs, source: path };
     }
     throw err;
   }

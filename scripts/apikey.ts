@@ -20,6 +20,7 @@ async function main() {
   if (!command || command === "--help" || command === "-h") {
     fail(USAGE, command ? 0 : 2);
   }
+  if (!["create", "list", "revoke"].includes(command)) fail(USAGE, 2);
   if (command !== "list" && (!name || !NAME.test(name))) {
     fail(`${USAGE}\n\nNAME: 1-64 letters, digits, . _ @ or -`, 2);
   }

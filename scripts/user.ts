@@ -34,15 +34,21 @@ async function readPassword(fromStdin: boolean): Promise<string> {
 }
 
 async function main() {
-  const { values, positionals } = parseArgs({
-    args: Deno.args,
-    allowPositionals: true,
-    options: {
-      role: { type: "string", default: "agent" },
-      "password-stdin": { type: "boolean", default: false },
-      help: { type: "boolean", short: "h", default: false },
-    },
-  });
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: Deno.args,
+      allowPositionals: true,
+      options: {
+        role: { type: "string", default: "agent" },
+        "password-stdin": { type: "boolean", default: false },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    });
+  } catch (err) {
+    fail(`${(err as Error).message}\n\n${USAGE}`, 2);
+  }
+  const { values, positionals } = parsed;
   const [command, name] = positionals;
   if (values.help || !command) fail(USAGE, values.help ? 0 : 2);
   if (command !== "list" && (!name || !NAME.test(name))) {

@@ -117,7 +117,11 @@ function UsersSection(p: SettingsProps) {
           </label>
           <label>
             Role
-            <select name="role">
+            <select
+              name="role"
+              aria-invalid={e.role ? "true" : undefined}
+              aria-describedby={e.role ? "user-role-error" : undefined}
+            >
               <option value="agent" selected={p.userDraft?.role !== "admin"}>
                 Agent (triages tickets)
               </option>
@@ -125,6 +129,7 @@ function UsersSection(p: SettingsProps) {
                 Admin (also manages users and keys)
               </option>
             </select>
+            <FieldError id="user-role-error" text={e.role} />
           </label>
           <label>
             Password
