@@ -4,6 +4,7 @@ import { openSqliteStore } from "../../db/sqlite/sqlite_store.ts";
 import { migrate, MIGRATIONS } from "../../db/sqlite/migrate.ts";
 import { countByStatus, ftsQuery, listTickets } from "../../db/sqlite/reads.ts";
 import { Statements } from "../../db/sqlite/connection.ts";
+import { seedBulk } from "../../db/sqlite/seed_bulk.ts";
 import {
   MATCH_END,
   MATCH_START,
@@ -246,5 +247,41 @@ Deno.test("migration 002 indexes and counts tickets that existed before it", () 
     assert.equal(listTickets(stmts, { q, limit: 5 }).items.length, 1, q);
   }
   assert.equal(listTickets(stmts, { limit: 5 }).items[0]?.comment_count, 2);
+  db.close();
+});
+
+Deno.test("bulk seeding keeps the search index and the counters consistent", () => {
+  const db = new DatabaseSync(":memory:");
+  migrate(db);
+  const { first, last } = seedBulk(db, { count: 500, seed: 7 });
+  assert.equal(last - first + 1, 500);
+  const stmts = new Statements(db);
+  const real = Object.fromEntries(
+    db.prepare("SELECT status, count(*) AS n FROM tickets GROUP BY status")
+      .all()
+      .map((r) => [String(r.status), Number(r.n)]),
+  );
+  const counts = countByStatus(stmts);
+  assert.equal(counts.All, 500);
+  for (const s of ["Open", "Pending", "Closed"] as const) {
+    assert.equal(counts[s], real[s] ?? 0, s);
+  }
+  const indexed = db.prepare("SELECT count(*) AS n FROM tickets_fts").get()!;
+  assert.equal(Number(indexed.n), 500);
+  const withRouter = db.prepare(
+    "SELECT count(*) AS n FROM tickets WHERE description LIKE '%router%'",
+  ).get()!;
+  let found = 0;
+  let before: number | undefined;
+  do {
+    const page = listTickets(stmts, {
+      q: "router",
+      before_id: before,
+      limit: 100,
+    });
+    found += page.items.length;
+    before = page.next_before_id ?? undefined;
+  } while (before !== undefined);
+  assert.equal(found, Number(withRouter.n));
   db.close();
 });
