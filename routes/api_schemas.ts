@@ -1,6 +1,7 @@
 /** Input and output schemas of the JSON API, with the OpenAPI routes built from them. */
 import { createRoute, z } from "@hono/zod-openapi";
 import { type Status, STATUSES } from "../db/store.ts";
+import { plainText, textProblem } from "./validation.ts";
 
 const MAX_TEXT = 10_000;
 
@@ -20,9 +21,13 @@ function idText(max: number, required: boolean) {
       z.string().min(1, "must not be empty").max(
         max,
         `must be at most ${max} characters`,
-      ),
+      ).superRefine(plainText()),
     )
-    : base.pipe(z.string().max(max, `must be at most ${max} characters`));
+    : base.pipe(
+      z.string().max(max, `must be at most ${max} characters`).superRefine(
+        plainText(),
+      ),
+    );
 }
 
 /** Why a link is refused, or null when it is a safe absolute http(s) URL. */
@@ -39,6 +44,10 @@ export function linkProblem(value: string): string | null {
   if (url.username || url.password) return "must not contain credentials";
   if (!url.hostname) return "must name a host";
   return null;
+}
+
+function textProblemOf(v: string) {
+  return textProblem(v, false);
 }
 
 function nullIfEmpty(v: string | null | undefined): string | null {
@@ -63,7 +72,7 @@ export const TicketInput = z.object({
   user_id: idText(128, true).openapi({ type: "string", example: "john_doe" }),
   pdf_link: z.string({ error: typeError("a string") }).trim()
     .superRefine((v, ctx) => {
-      const problem = linkProblem(v);
+      const problem = linkProblem(v) ?? textProblemOf(v);
       if (problem) ctx.addIssue({ code: "custom", message: problem });
     })
     .openapi({ example: "https://example.com/product-guide.pdf" }),
@@ -77,7 +86,11 @@ export const TicketInput = z.object({
     }).transform((a) => a.map((s) => s.trim()).filter(Boolean).join(", ")),
   ], { error: typeError("a string or an array of strings") })
     .transform((v) => v.trim())
-    .pipe(z.string().max(1024, "must be at most 1024 characters"))
+    .pipe(
+      z.string().max(1024, "must be at most 1024 characters").superRefine(
+        plainText(),
+      ),
+    )
     .nullable().optional().transform(nullIfEmpty)
     .openapi({
       type: "string",
@@ -90,7 +103,8 @@ export type TicketInput = z.infer<typeof TicketInput>;
 export const TicketPatchInput = z.object({
   status: statusSchema.optional(),
   description: z.string({ error: typeError("a string") })
-    .max(MAX_TEXT, `must be at most ${MAX_TEXT} characters`).optional(),
+    .max(MAX_TEXT, `must be at most ${MAX_TEXT} characters`)
+    .superRefine(plainText(true)).optional(),
 }).refine((p) => p.status !== undefined || p.description !== undefined, {
   message: "give status, description or both",
   path: ["status"],
@@ -99,10 +113,11 @@ export const TicketPatchInput = z.object({
 export const CommentInput = z.object({
   body: z.string({ error: typeError("a string") }).trim()
     .min(1, "must not be empty")
-    .max(MAX_TEXT, `must be at most ${MAX_TEXT} characters`),
+    .max(MAX_TEXT, `must be at most ${MAX_TEXT} characters`)
+    .superRefine(plainText(true)),
   author: z.string({ error: typeError("a string") }).trim()
     .min(1, "must not be empty").max(128, "must be at most 128 characters")
-    .optional(),
+    .superRefine(plainText()).optional(),
 }).openapi("CommentInput");
 
 export const ListQuery = z.object({

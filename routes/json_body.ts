@@ -34,7 +34,18 @@ const parse: MiddlewareHandler = async (c, next) => {
   // RFC 9110 allows space before ";": normalise it, since the validator behind us does not.
   const tidy = type.replace(/\s+;/g, ";").trim();
   if (tidy !== type) c.req.raw.headers.set("content-type", tidy);
-  const text = await c.req.text();
+  let text: string;
+  try {
+    text = await c.req.text();
+  } catch (err) {
+    if (err instanceof HttpProblem) throw err; // the size limit
+    // The client went away (or lied about Content-Length) mid-body: its fault, not ours.
+    throw new HttpProblem({
+      status: 400,
+      title: "Body incomplete",
+      detail: "The request body ended before it was complete",
+    });
+  }
   let value: unknown;
   try {
     value = JSON.parse(text);

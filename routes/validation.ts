@@ -33,3 +33,33 @@ export function issuesToFieldErrors(
   }
   return out;
 }
+
+// Control characters have no place in these fields, and node:sqlite reads text only
+// up to a NUL: "a\u0000b" would be stored and read back as "a". Refuse them (and
+// lone surrogates, which cannot be stored as UTF-8) with a clear message instead.
+const CONTROL_ONE_LINE = /[\u0000-\u001f\u007f]|\p{Cs}/u;
+const CONTROL_MULTI_LINE =
+  /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]|\p{Cs}/u;
+
+/** Why a text is refused for its characters, or null when it is fine. */
+export function textProblem(value: string, multiline: boolean): string | null {
+  const bad = (multiline ? CONTROL_MULTI_LINE : CONTROL_ONE_LINE).exec(value);
+  if (!bad) return null;
+  const code = bad[0].codePointAt(0)!.toString(16).toUpperCase().padStart(
+    4,
+    "0",
+  );
+  return `must not contain control characters (found U+${code})`;
+}
+
+/** A zod refinement refusing control characters in a text field. */
+export function plainText(multiline = false) {
+  return (
+    value: string | null | undefined,
+    ctx: { addIssue: (i: { code: "custom"; message: string }) => void },
+  ) => {
+    if (typeof value !== "string") return;
+    const problem = textProblem(value, multiline);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
+  };
+}

@@ -150,6 +150,10 @@ export function commitBatch(
     if (error.name !== "StorageUnavailableError") {
       error.name = "StorageUnavailableError";
     }
+    // Disk full: give back what the WAL holds, so freed space is not eaten again.
+    try {
+      db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    } catch { /* still no room: the next commit will say so */ }
     return ops.map(() => ({ ok: false, error }));
   }
   return outcomes;

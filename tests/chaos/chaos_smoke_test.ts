@@ -8,10 +8,9 @@ const TINY: ChaosSize = {
   conflictPairs: 10,
   diskCreates: 10,
   sseDrops: 1,
-  // The probes reproduce an open server bug (a NUL inside user_id or other_ids is
-  // stored, then read back cut at the NUL: user_id ""). `deno task chaos` reports
-  // it; turn the probes on here once the API rejects NUL.
-  fuzzProbes: false,
+  // The probes send a NUL inside user_id / other_ids: it must be refused, never
+  // stored and read back cut at the NUL.
+  fuzzProbes: true,
 };
 
 Deno.test("chaos scenarios lose no acknowledged ticket, answer garbage without a 5xx and recover", async () => {

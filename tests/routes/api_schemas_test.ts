@@ -67,6 +67,36 @@ const INVALID: [string, Json, string, string][] = [
     "must be an absolute http or https URL",
   ],
   [
+    "user_id holds a NUL (SQLite text would be cut at it)",
+    { user_id: "\u0000abc" },
+    "user_id",
+    "must not contain control characters (found U+0000)",
+  ],
+  [
+    "product_id holds a control character",
+    { product_id: "P\u0007" },
+    "product_id",
+    "must not contain control characters (found U+0007)",
+  ],
+  [
+    "other_ids holds a NUL",
+    { other_ids: "x\u0000y" },
+    "other_ids",
+    "must not contain control characters (found U+0000)",
+  ],
+  [
+    "other_ids holds a line break",
+    { other_ids: ["a\nb"] },
+    "other_ids",
+    "must not contain control characters (found U+000A)",
+  ],
+  [
+    "user_id holds a lone surrogate",
+    { user_id: "a\ud800b" },
+    "user_id",
+    "must not contain control characters (found U+D800)",
+  ],
+  [
     "pdf_link is a javascript: URL",
     { pdf_link: "javascript:alert(1)" },
     "pdf_link",

@@ -1,0 +1,61 @@
+/** Control characters in free text: refused with a field error, never stored cut short. */
+import assert from "node:assert/strict";
+import {
+  assertProblem,
+  createTicket,
+  jsonRequest,
+  withApp,
+} from "../fixtures.ts";
+
+Deno.test("PATCH refuses a description holding a NUL with 422 and keeps the old text", async () => {
+  await withApp(async ({ app }) => {
+    const t = await createTicket(app);
+    const res = await app.request(
+      `/api/v1/tickets/${t.id}`,
+      jsonRequest({ description: "keep\u0000lost" }, { method: "PATCH" }),
+    );
+    await assertProblem(res, 422, {
+      errors: [{
+        field: "description",
+        pointer: "#/description",
+        detail: "must not contain control characters (found U+0000)",
+      }],
+    });
+    const after = await (await app.request(`/api/v1/tickets/${t.id}`)).json();
+    assert.equal(after.description, "");
+    assert.equal(after.version, 1);
+  });
+});
+
+Deno.test("PATCH keeps line breaks and tabs in a description", async () => {
+  await withApp(async ({ app }) => {
+    const t = await createTicket(app);
+    const text = "Line one\nLine two\r\n\tindented";
+    const res = await app.request(
+      `/api/v1/tickets/${t.id}`,
+      jsonRequest({ description: text }, { method: "PATCH" }),
+    );
+    assert.equal(res.status, 200);
+    assert.equal((await res.json()).description, text);
+  });
+});
+
+Deno.test("POST comments refuses a body or author holding control characters", async () => {
+  await withApp(async ({ app }) => {
+    const t = await createTicket(app);
+    for (
+      const [body, field] of [
+        [{ body: "a\u0000b" }, "body"],
+        [{ body: "ok", author: "bot\u001b[31m" }, "author"],
+      ] as const
+    ) {
+      const res = await app.request(
+        `/api/v1/tickets/${t.id}/comments`,
+        jsonRequest(body),
+      );
+      await assertProblem(res, 422, { fields: [field] });
+    }
+    const after = await (await app.request(`/api/v1/tickets/${t.id}`)).json();
+    assert.deepEqual(after.comments, []);
+  });
+});
