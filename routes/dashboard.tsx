@@ -25,6 +25,7 @@ import { ticketsCsv } from "./csv.ts";
 import { HttpProblem } from "./problems.ts";
 import {
   CardsPage,
+  CountsUpdate,
   type DashboardFilter,
   dashboardHref,
   listItemOf,
@@ -346,12 +347,16 @@ export function dashboard({ store }: DashboardDeps) {
       store.ticketActivity(id),
     ]);
     if (field(form, "view") === "card") {
+      const counts = await store.countByStatus();
       return c.html(
-        <TicketCard
-          ticket={listItemOf(ticket)}
-          now={new Date()}
-          notice={notice}
-        />,
+        <>
+          <TicketCard
+            ticket={listItemOf(ticket)}
+            now={new Date()}
+            notice={notice}
+          />
+          <CountsUpdate counts={counts} />
+        </>,
         code,
       );
     }

@@ -288,6 +288,32 @@ export function TicketCard(
   );
 }
 
+function TabCount(
+  { label, n, oob = false }: { label: string; n: number; oob?: boolean },
+) {
+  return (
+    <span
+      class="count"
+      id={`count-${label.toLowerCase()}`}
+      data-count={label}
+      hx-swap-oob={oob ? "true" : undefined}
+    >
+      {n}
+    </span>
+  );
+}
+
+/** The tab counts alone, swapped in by id next to a card whose status changed. */
+export function CountsUpdate({ counts }: { counts: StatusCounts }) {
+  return (
+    <>
+      {(["All", ...STATUSES] as const).map((label) => (
+        <TabCount key={label} label={label} n={counts[label]} oob />
+      ))}
+    </>
+  );
+}
+
 /** The status tabs, each a link holding the rest of the filter, with live counts. */
 export function StatusTabs(
   { filter, counts }: { filter: DashboardFilter; counts: StatusCounts },
@@ -312,7 +338,7 @@ export function StatusTabs(
                 id={`tab-${label.toLowerCase()}`}
                 aria-current={filter.status === status ? "page" : undefined}
               >
-                {label} <span class="count" data-count={label}>{n}</span>
+                {label} <TabCount label={label} n={n} />
               </a>
             </li>
           );
