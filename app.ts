@@ -30,6 +30,8 @@ import {
 import { apiTickets } from "./routes/api_tickets.ts";
 import { health } from "./routes/health.ts";
 import { dashboard } from "./routes/dashboard.tsx";
+import { events } from "./routes/events.ts";
+import { liveComposer } from "./routes/live_render.tsx";
 import { settings } from "./routes/settings.tsx";
 import { ASSETS, assets } from "./routes/assets.ts";
 import {
@@ -46,6 +48,8 @@ export interface AppDeps {
   /** Anything not given takes its default (tests give only what they test). */
   config: Partial<AppConfig>;
   logger: Logger;
+  /** Aborted at shutdown: ends the live streams so the server can stop. */
+  signal?: AbortSignal;
 }
 
 /** Forms are small: a description or a comment is at most 10,000 characters. */
@@ -195,6 +199,17 @@ export function createApp(deps: AppDeps) {
   app.use((c, next) => isApiPath(c.req.path) ? next() : guardPages(c, next));
   app.route("/", settings(deps));
   app.route("/", dashboard(deps));
+  app.route(
+    "/",
+    events({
+      store,
+      bus: deps.bus,
+      logger,
+      compose: liveComposer(store),
+      signal: deps.signal,
+      live: { retentionMs: config.liveReplayDays * 24 * 60 * 60 * 1000 },
+    }).app,
+  );
 
   app.notFound((c) =>
     respondError(c, {

@@ -20,6 +20,8 @@ export interface AppConfig {
   corsOrigins: string[];
   /** Keys session-id hashes; null = read or create `secret.key` beside the database. */
   secretKey: string | null;
+  /** How far back a reconnecting dashboard may replay missed events, in days. */
+  liveReplayDays: number;
   /** The first admin, created on a first start with no users. */
   adminUser: string;
   adminPassword: string | null;
@@ -40,6 +42,7 @@ export const ENV_NAMES = [
   "SECRET_KEY",
   "ADMIN_USER",
   "ADMIN_PASSWORD",
+  "LIVE_REPLAY_DAYS",
 ] as const;
 export type EnvName = typeof ENV_NAMES[number];
 
@@ -56,6 +59,7 @@ export const DEFAULT_CONFIG: AppConfig = {
   trustProxy: false,
   corsOrigins: [],
   secretKey: null,
+  liveReplayDays: 7,
   adminUser: "admin",
   adminPassword: null,
 };
@@ -157,6 +161,10 @@ export function readConfig(
     trustProxy: flag("TRUST_PROXY", env("TRUST_PROXY")),
     corsOrigins,
     secretKey,
+    liveReplayDays: Math.max(
+      1,
+      whole("LIVE_REPLAY_DAYS", env("LIVE_REPLAY_DAYS"), 7, 3650),
+    ),
     adminUser,
     adminPassword: env("ADMIN_PASSWORD") || null,
   };

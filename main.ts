@@ -27,9 +27,11 @@ logger.info("database ready", {
 
 const secret = loadSecretKey(config.secretKey, config.dbPath);
 logger.info("secret key", { source: secret.source });
+const stopping = new AbortController();
 const app = createApp({
   store,
   bus,
+  signal: stopping.signal,
   config: { ...config, secretKey: secret.key },
   logger,
 });
@@ -53,6 +55,7 @@ const server = Deno.serve({
 
 async function shutdown(signal: string) {
   logger.info("shutting down", { signal });
+  stopping.abort(); // live streams end; browsers reconnect to the next process
   await server.shutdown();
   await store.close();
   logger.flush();

@@ -18,7 +18,9 @@ import {
   type TicketPatch,
   type TicketStore,
   type TicketWithComments,
+  type User,
 } from "../db/store.ts";
+import { liveUrl } from "../views/live.tsx";
 import { ASSETS } from "./assets.ts";
 import { actorOf, type AppEnv } from "./context.ts";
 import { ticketsCsv } from "./csv.ts";
@@ -132,6 +134,11 @@ function pageUrl(id: number, back: string, hash = ""): string {
   }${hash}`;
 }
 
+/** The logged-in admin or agent (the session guard runs before every page). */
+function viewer(c: Context): Pick<User, "username" | "role"> {
+  return (c as Context<AppEnv>).get("user") ?? { username: "", role: "agent" };
+}
+
 /** A form field as text ("" when absent or a file). */
 function field(form: Record<string, unknown>, name: string): string {
   const v = form[name];
@@ -204,6 +211,8 @@ export function dashboard({ store }: DashboardDeps) {
     id: number,
     extra: Partial<TicketPageProps> = {},
   ) => {
+    // The resume point is read first: whatever happens after it is replayed.
+    const after = await store.latestEventId();
     const [ticket, events] = await Promise.all([
       mustGet(store, id),
       store.ticketActivity(id),
@@ -214,6 +223,8 @@ export function dashboard({ store }: DashboardDeps) {
       back: backOf(c),
       now: new Date(),
       assets: PAGE_ASSETS,
+      user: viewer(c),
+      liveUrl: liveUrl({ ticket: id }, after),
       ...extra,
     });
   };
@@ -233,6 +244,9 @@ export function dashboard({ store }: DashboardDeps) {
       return c.redirect(to, 303);
     }
     const before = positiveInt(c.req.query("before"));
+    // Read before the list: events after it are replayed by the stream (cards
+    // already shown are replaced by id, never duplicated).
+    const after = await store.latestEventId();
     const [page, counts] = await Promise.all([
       store.listTickets({
         ...listFilter(filter),
@@ -251,6 +265,10 @@ export function dashboard({ store }: DashboardDeps) {
       jump,
       origin: new URL(c.req.url).origin,
       now: new Date(),
+      // A later page (?before=) is history: it does not take live inserts.
+      live: before === undefined
+        ? { url: liveUrl(filter, after), user: viewer(c).username }
+        : undefined,
     };
     if (wantsFragment(c)) {
       // Typing replaces the history entry; a tab or a submitted search adds one.
@@ -258,7 +276,14 @@ export function dashboard({ store }: DashboardDeps) {
       return c.html(<BoardFragment {...props} />);
     }
     const products = await store.listProducts(100);
-    return c.html(DashboardPage({ ...props, products, assets: PAGE_ASSETS }));
+    return c.html(
+      DashboardPage({
+        ...props,
+        products,
+        assets: PAGE_ASSETS,
+        user: viewer(c),
+      }),
+    );
   });
 
   app.get("/dashboard/cards", async (c) => {

@@ -56,6 +56,8 @@ export interface EventsDeps {
   logger: Logger;
   compose: ComposeMessage;
   live?: Partial<LiveOptions>;
+  /** Aborted when the server shuts down: open streams end, so shutdown need not wait on them. */
+  signal?: AbortSignal;
 }
 
 const REPLAY_PAGE = 500;
@@ -129,6 +131,9 @@ export function events(deps: EventsDeps) {
         });
       });
       const unsubscribe = deps.bus.subscribe((e) => client.push(e));
+      const stop = () => client.close();
+      deps.signal?.addEventListener("abort", stop);
+      if (deps.signal?.aborted) stop();
       try {
         await stream.writeSSE({
           data: "",
@@ -139,6 +144,7 @@ export function events(deps: EventsDeps) {
         await client.run();
       } finally {
         unsubscribe();
+        deps.signal?.removeEventListener("abort", stop);
         stats.clients--;
       }
     }, async (err, stream) => {
@@ -166,7 +172,7 @@ class LiveClient {
     readonly opts: LiveOptions,
     readonly onDrop: () => void,
   ) {
-    stream.onAbort(() => this.#close());
+    stream.onAbort(() => this.close());
   }
 
   /** Called by the bus for every committed event: queue it, never wait. */
@@ -176,13 +182,14 @@ class LiveClient {
     if (this.#queue.length > this.opts.queueLimit) {
       // Too far behind: drop it. The browser reconnects with Last-Event-ID and replays.
       this.onDrop();
-      this.#close();
+      this.close();
       return;
     }
     this.#wake?.();
   }
 
-  #close() {
+  /** Ends this client's stream (the browser reconnects and replays). */
+  close() {
     if (this.#closed) return;
     this.#closed = true;
     this.#queue = [];

@@ -37,8 +37,10 @@ export function issuesToFieldErrors(
 // Control characters have no place in these fields, and node:sqlite reads text only
 // up to a NUL: "a\u0000b" would be stored and read back as "a". Refuse them (and
 // lone surrogates, which cannot be stored as UTF-8) with a clear message instead.
+// deno-lint-ignore no-control-regex -- matching control characters is the point
 const CONTROL_ONE_LINE = /[\u0000-\u001f\u007f]|\p{Cs}/u;
 const CONTROL_MULTI_LINE =
+  // deno-lint-ignore no-control-regex -- matching control characters is the point
   /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]|\p{Cs}/u;
 
 /** Why a text is refused for its characters, or null when it is fine. */

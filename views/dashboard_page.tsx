@@ -1,6 +1,8 @@
 /** The dashboard page: search and filters above the board of ticket cards. */
-import type { ProductCount } from "../db/store.ts";
+import type { ProductCount, User } from "../db/store.ts";
 import { Layout } from "./layout.tsx";
+import { LiveDock, LiveIndicator } from "./live.tsx";
+import { UserMenu } from "./user_menu.tsx";
 import { Board, type BoardProps, StatusField } from "./ticket_card.tsx";
 
 export interface PageAssets {
@@ -11,6 +13,7 @@ export interface PageAssets {
 export interface DashboardPageProps extends BoardProps {
   assets: PageAssets;
   products: ProductCount[];
+  user: Pick<User, "username" | "role">;
 }
 
 /** The search form: works as a plain GET form; htmx swaps just the board. */
@@ -91,6 +94,8 @@ export function DashboardPage(p: DashboardPageProps) {
         styles={p.assets.styles}
         scripts={p.assets.scripts}
         current="dashboard"
+        connection={<LiveIndicator />}
+        user={<UserMenu user={p.user} />}
       >
         <h1 class="visually-hidden">Dashboard</h1>
         {/* <search> is the landmark; Pico would draw [role=search] as one pill. */}
@@ -98,6 +103,7 @@ export function DashboardPage(p: DashboardPageProps) {
           <Filters filter={p.filter} products={p.products} />
         </search>
         <Board {...p} />
+        <LiveDock />
       </Layout>
     )
   );

@@ -4,6 +4,7 @@
  * tabs and the empty states.
  */
 import type { Child } from "hono/jsx";
+import { LiveStream } from "./live.tsx";
 import {
   MATCH_END,
   MATCH_START,
@@ -468,6 +469,8 @@ export interface BoardProps {
   jump?: number;
   origin: string;
   now: Date;
+  /** The live stream for this board: its URL (filter and resume point) and the viewer. */
+  live?: { url: string; user: string };
 }
 
 /** Tabs, summary and grid: the part of the dashboard a filter change replaces. */
@@ -502,25 +505,40 @@ export function Board(p: BoardProps) {
           <a href={`/tickets/${p.jump}`}>Go to ticket #{p.jump}</a>
         </p>
       )}
-      {shown === 0
-        ? (
-          <EmptyState
+      {p.live && (
+        <>
+          <LiveStream url={p.live.url} user={p.live.user} />
+          <div id="incoming" hidden></div>
+          <button
+            type="button"
+            id="new-tickets"
+            class="new-tickets"
+            aria-keyshortcuts="."
+            hidden
+          >
+            Show new tickets
+          </button>
+        </>
+      )}
+      {shown === 0 && (
+        <EmptyState
+          filter={p.filter}
+          origin={p.origin}
+          total={p.counts.All}
+        />
+      )}
+      {/* Always present, so live cards have somewhere to go on an empty board. */}
+      <div id="cards" class="card-grid">
+        {shown > 0 && (
+          <CardsPage
+            items={p.items}
             filter={p.filter}
-            origin={p.origin}
-            total={p.counts.All}
+            before={p.nextBefore}
+            terms={p.terms}
+            now={p.now}
           />
-        )
-        : (
-          <div id="cards" class="card-grid">
-            <CardsPage
-              items={p.items}
-              filter={p.filter}
-              before={p.nextBefore}
-              terms={p.terms}
-              now={p.now}
-            />
-          </div>
         )}
+      </div>
     </section>
   );
 }

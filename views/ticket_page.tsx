@@ -1,5 +1,12 @@
 /** The ticket page: fields, status, description edited in place, comment thread, activity. */
-import type { Ticket, TicketEvent, TicketWithComments } from "../db/store.ts";
+import type {
+  Ticket,
+  TicketEvent,
+  TicketWithComments,
+  User,
+} from "../db/store.ts";
+import { LiveDock, LiveIndicator, LiveStream } from "./live.tsx";
+import { UserMenu } from "./user_menu.tsx";
 import type { PageAssets } from "./dashboard_page.tsx";
 import { Layout } from "./layout.tsx";
 import {
@@ -308,6 +315,9 @@ export interface TicketPageProps {
   /** A refused status change (no-JS path). */
   statusNotice?: string;
   commentError?: string;
+  user: Pick<User, "username" | "role">;
+  /** The live stream for this ticket (URL with its resume point). */
+  liveUrl: string;
 }
 
 /** The whole ticket page. */
@@ -321,7 +331,10 @@ export function TicketPage(p: TicketPageProps) {
         title={`#${t.id} ${t.user_id} · Ticket desk`}
         styles={p.assets.styles}
         scripts={p.assets.scripts}
+        connection={<LiveIndicator />}
+        user={<UserMenu user={p.user} />}
       >
+        <LiveStream url={p.liveUrl} user={p.user.username} />
         <p class="back">
           <a href={p.back} id="back-link">← Back to tickets</a>
         </p>
@@ -376,6 +389,7 @@ export function TicketPage(p: TicketPageProps) {
             <Activity events={p.events} now={p.now} />
           </aside>
         </div>
+        <LiveDock />
       </Layout>
     )
   );

@@ -13,6 +13,7 @@ import {
   type SqliteStore,
 } from "../../db/sqlite/sqlite_store.ts";
 import { createLogger } from "../../log.ts";
+import type { AppConfig } from "../../config.ts";
 
 const CANDIDATES = ["/usr/bin/chromium", "/usr/bin/chromium-browser"];
 
@@ -88,14 +89,21 @@ export interface TestServer {
 
 /** Starts the real app on 127.0.0.1 and a free port, on a file database. */
 export async function startServer(
-  opts: { dbPath?: string; port?: number } = {},
+  opts: { dbPath?: string; port?: number; config?: Partial<AppConfig> } = {},
 ): Promise<TestServer> {
   const dbPath = opts.dbPath ??
     `${await Deno.makeTempDir({ prefix: "desk-e2e-" })}/tickets.db`;
   const bus = createMemoryBus();
   const store = await openSqliteStore({ path: dbPath, bus });
   const logger = createLogger("silent");
-  const app = createApp({ store, bus, config: { logLevel: "silent" }, logger });
+  const stopping = new AbortController();
+  const app = createApp({
+    store,
+    bus,
+    config: { logLevel: "silent", ...opts.config },
+    logger,
+    signal: stopping.signal,
+  });
   const server = Deno.serve({
     hostname: "127.0.0.1",
     port: opts.port ?? 0,
@@ -107,6 +115,7 @@ export async function startServer(
     store,
     bus,
     async stop() {
+      stopping.abort();
       await server.shutdown();
       await store.close();
     },

@@ -1,0 +1,87 @@
+/** The pieces of a page that make it live: the stream, its status, and what it delivers. */
+import type { Status, TicketEvent } from "../db/store.ts";
+
+/** Builds the stream URL for a page: its filter, and the newest event it already shows. */
+export function liveUrl(
+  f: { status?: string; q?: string; product?: string; ticket?: number },
+  after: number,
+): string {
+  const p = new URLSearchParams();
+  if (f.status) p.set("status", f.status);
+  if (f.q) p.set("q", f.q);
+  if (f.product) p.set("product", f.product);
+  if (f.ticket) p.set("ticket", String(f.ticket));
+  p.set("after", String(after));
+  return `/events?${p}`;
+}
+
+/**
+ * The element holding the stream. Its messages are only `<hx-partial>`s (swap
+ * none for the rest), so an error body can never land in the page. htmx does not
+ * retry a failed first connect: static/app.js fires `desk:reconnect` for that.
+ */
+export function LiveStream({ url, user }: { url: string; user: string }) {
+  return (
+    <div
+      id="live"
+      hidden
+      data-user={user}
+      {...{
+        "hx-sse:connect": url,
+        "hx-trigger": "load, desk:reconnect",
+        "hx-swap": "none",
+      }}
+    >
+    </div>
+  );
+}
+
+/** The header's connection indicator; static/app.js keeps it true. */
+export function LiveIndicator() {
+  return (
+    <span
+      id="live-status"
+      class="live-status"
+      data-state="connecting"
+      role="status"
+      aria-live="polite"
+    >
+      Connecting…
+    </span>
+  );
+}
+
+/** Page-wide live pieces: where event notes land, and the toasts they become. */
+export function LiveDock() {
+  return (
+    <>
+      <div id="live-notes" hidden></div>
+      <div
+        id="toasts"
+        class="toasts"
+        role="log"
+        aria-live="polite"
+        aria-label="Updates"
+      >
+      </div>
+    </>
+  );
+}
+
+/** A note about one event, read by static/app.js for toasts, notifications and the title count. */
+export function LiveNote(
+  { event, text, status }: { event: TicketEvent; text: string; status: Status },
+) {
+  return (
+    <p
+      class="live-note"
+      data-event-id={String(event.id)}
+      data-type={event.type}
+      data-ticket={String(event.ticket_id)}
+      data-actor={event.actor}
+      data-status={status}
+    >
+      {text}
+    </p>
+  );
+}
