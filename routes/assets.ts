@@ -10,6 +10,7 @@ import htmx from "htmx.org/dist/htmx.min.js" with { type: "text" };
 import htmxSse from "htmx.org/dist/ext/hx-sse.min.js" with { type: "text" };
 import appCss from "../static/app.css" with { type: "text" };
 import appJs from "../static/app.js" with { type: "text" };
+import liveJs from "../static/live.js" with { type: "text" };
 import favicon from "../static/favicon.svg" with { type: "text" };
 
 interface Asset {
@@ -42,6 +43,7 @@ export const ASSETS = {
   htmx: asset("htmx", "js", htmx, JS),
   htmxSse: asset("hx-sse", "js", htmxSse, JS),
   appJs: asset("app", "js", appJs, JS),
+  liveJs: asset("live", "js", liveJs, JS),
   favicon: asset("favicon", "svg", favicon, "image/svg+xml"),
 } as const;
 

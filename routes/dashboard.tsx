@@ -55,7 +55,12 @@ const MAX_TEXT = 10_000;
 /** Stylesheets and scripts of every dashboard page (htmx first: app.js uses it). */
 export const PAGE_ASSETS = {
   styles: [ASSETS.pico.url, ASSETS.appCss.url],
-  scripts: [ASSETS.htmx.url, ASSETS.htmxSse.url, ASSETS.appJs.url],
+  scripts: [
+    ASSETS.htmx.url,
+    ASSETS.htmxSse.url,
+    ASSETS.appJs.url,
+    ASSETS.liveJs.url,
+  ],
 };
 
 const ID = /^[1-9][0-9]{0,15}$/;

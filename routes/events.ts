@@ -47,7 +47,7 @@ export const DEFAULT_LIVE: LiveOptions = {
   heartbeatMs: 15_000,
   retentionMs: 7 * 24 * 60 * 60 * 1000,
   queueLimit: 500,
-  retryMs: 2_000,
+  retryMs: 1_000,
 };
 
 export interface EventsDeps {

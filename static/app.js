@@ -115,6 +115,8 @@
     focusedBeforeSwap = document.activeElement;
   });
   document.addEventListener("htmx:after:settle", (e) => {
+    // Live updates are announced by their toasts (static/live.js), not here.
+    if (e.target instanceof Element && e.target.id === "live") return;
     const fresh = (e.detail?.newContent ?? []).filter((n) =>
       n instanceof Element
     );

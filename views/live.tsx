@@ -36,18 +36,28 @@ export function LiveStream({ url, user }: { url: string; user: string }) {
   );
 }
 
-/** The header's connection indicator; static/app.js keeps it true. */
+/** The header's connection indicator and the notification switch; static/live.js keeps them true. */
 export function LiveIndicator() {
   return (
-    <span
-      id="live-status"
-      class="live-status"
-      data-state="connecting"
-      role="status"
-      aria-live="polite"
-    >
-      Connecting…
-    </span>
+    <>
+      <span
+        id="live-status"
+        class="live-status"
+        data-state="connecting"
+        role="status"
+        aria-live="polite"
+      >
+        Connecting…
+      </span>
+      <button
+        type="button"
+        id="notify"
+        class="outline secondary notify-button"
+        hidden
+      >
+        Notify me
+      </button>
+    </>
   );
 }
 

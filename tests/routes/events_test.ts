@@ -62,7 +62,7 @@ Deno.test("GET /events answers with an event stream that starts with a retry hin
     assert.equal(res.headers.get("cache-control"), "no-cache");
     const frames = await collectSse(res, (f) => f.length >= 1, 2000);
     assert.equal(frames[0]?.event, "hello");
-    assert.equal(frames[0]?.retry, 2000);
+    assert.equal(frames[0]?.retry, 1000);
   } finally {
     await store.close();
   }
