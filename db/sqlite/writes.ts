@@ -114,11 +114,31 @@ export function deserializeError(e: SerializedError): Error {
   }
 }
 
-/** Runs every op of a batch in one transaction; an op that fails rolls back only itself. */
+/**
+ * Runs every op of a batch in one transaction; an op that fails changes nothing.
+ *
+ * Fast path without savepoints: every op checks before it writes, and throws
+ * its typed StoreError (not found, stale version, reused key, taken name) only
+ * before its first write, so a refused op leaves nothing to undo. Savepoints
+ * are not free here: FTS5 flushes its pending index data at each one, which
+ * made them cost more than the writes themselves. Any other error mid-op
+ * (SQLite itself failing) abandons the transaction and the batch is redone
+ * with a savepoint per op, so one broken op never takes the others down.
+ */
 export function commitBatch(
   stmts: Statements,
   ops: readonly WriteOp[],
 ): WriteOutcome[] {
+  const fast = runBatch(stmts, ops, false);
+  return fast ?? runBatch(stmts, ops, true)!;
+}
+
+/** One attempt at a batch; null when the fast path hit an unexpected error. */
+function runBatch(
+  stmts: Statements,
+  ops: readonly WriteOp[],
+  savepoints: boolean,
+): WriteOutcome[] | null {
   const db = stmts.db;
   try {
     db.exec("BEGIN IMMEDIATE");
@@ -128,14 +148,22 @@ export function commitBatch(
   }
   const outcomes: WriteOutcome[] = [];
   for (const op of ops) {
-    db.exec("SAVEPOINT op");
+    if (savepoints) db.exec("SAVEPOINT op");
     try {
       const value = applyWrite(stmts, op);
-      db.exec("RELEASE op");
+      if (savepoints) db.exec("RELEASE op");
       outcomes.push({ ok: true, value });
     } catch (err) {
-      db.exec("ROLLBACK TO op");
-      db.exec("RELEASE op");
+      if (savepoints) {
+        db.exec("ROLLBACK TO op");
+        db.exec("RELEASE op");
+      } else if (!(err instanceof StoreError)) {
+        // Unknown state: undo the whole batch and redo it op by op.
+        try {
+          db.exec("ROLLBACK");
+        } catch { /* already rolled back by SQLite */ }
+        return null;
+      }
       outcomes.push({ ok: false, error: serializeError(err) });
     }
   }

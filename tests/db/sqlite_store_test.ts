@@ -341,3 +341,44 @@ Deno.test("harnessFor records bus deliveries for an already-open store", async (
     await store.close();
   }
 });
+
+Deno.test("A write that fails inside SQLite mid-batch fails alone: the rest of its batch commits", async () => {
+  const bus = createMemoryBus();
+  const store = await openSqliteStore({ path: ":memory:", bus });
+  try {
+    const good = (user_id: string) => ({
+      user_id,
+      pdf_link: "https://example.com/a.pdf",
+      product_id: null,
+      other_ids: null,
+    });
+    // The first write commits alone; the next three queue into one batch.
+    // The third breaks a NOT NULL constraint: an error from SQLite, not a refusal.
+    const results = await Promise.allSettled([
+      store.createTicket(good("first"), { actor: "t" }),
+      store.createTicket(good("second"), { actor: "t" }),
+      store.createTicket(
+        { ...good("x"), user_id: null as unknown as string },
+        { actor: "t" },
+      ),
+      store.createTicket(good("fourth"), { actor: "t" }),
+    ]);
+    assert.deepEqual(results.map((r) => r.status), [
+      "fulfilled",
+      "fulfilled",
+      "rejected",
+      "fulfilled",
+    ]);
+    const page = await store.listTickets({ limit: 10 });
+    assert.deepEqual(page.items.map((t) => t.user_id), [
+      "fourth",
+      "second",
+      "first",
+    ]);
+    const events = await store.eventsAfter(0, 10);
+    assert.equal(events.length, 3, "no event for the failed write");
+    assert.equal(store.commitStats.batches, 2);
+  } finally {
+    await store.close();
+  }
+});
