@@ -25,6 +25,7 @@ import { ASSETS } from "./assets.ts";
 import { actorOf, type AppEnv } from "./context.ts";
 import { ticketsCsv } from "./csv.ts";
 import { HttpProblem } from "./problems.ts";
+import { textProblem } from "./validation.ts";
 import {
   CardsPage,
   CountsUpdate,
@@ -407,6 +408,8 @@ export function dashboard({ store }: DashboardDeps) {
     if (description.length > MAX_TEXT) {
       throw invalid("description", `must be at most ${MAX_TEXT} characters`);
     }
+    const unprintable = textProblem(description, true);
+    if (unprintable) throw invalid("description", unprintable);
     const back = backOf(c, form.back);
     const result = await saveField(store, id, { description }, {
       version: formVersion(form),
@@ -443,10 +446,13 @@ export function dashboard({ store }: DashboardDeps) {
     const form = await c.req.parseBody();
     const body = field(form, "body").replaceAll("\r\n", "\n").trim();
     const back = backOf(c, form.back);
+    const unprintable = textProblem(body, true);
     const error = body === ""
       ? "Write something first: the comment is empty."
       : body.length > MAX_TEXT
       ? `Too long: at most ${MAX_TEXT} characters.`
+      : unprintable
+      ? `The comment ${unprintable}.`
       : undefined;
     if (error) {
       if (!isHtmx(c)) {

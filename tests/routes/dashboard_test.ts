@@ -473,7 +473,7 @@ dashboardTest(
 );
 
 dashboardTest(
-  "comments append with htmx, redirect without it, and an empty one is refused with 422",
+  "comments append with htmx, redirect without it; empty or NUL-holding text is refused with 422",
   async (h, b) => {
     const t = await create(h);
     const thread = await html(
@@ -502,7 +502,21 @@ dashboardTest(
     );
     assert.match(empty, /the comment is empty/);
     assert.match(empty, /aria-invalid="true"/);
-    assert.equal((await h.store.getTicket(t.id))?.comment_list.length, 2);
+    const nul = await html(
+      await b.post(`/tickets/${t.id}/comments`, { body: "cut\u0000here" }, HX),
+      422,
+    );
+    assert.match(nul, /must not contain control characters \(found U\+0000\)/);
+    const desc = await b.post(
+      `/tickets/${t.id}/description`,
+      { description: "keep\u0000lost", version: "1", seen: "" },
+      HX,
+    );
+    assert.equal(desc.status, 422);
+    await desc.body?.cancel();
+    const after = await h.store.getTicket(t.id);
+    assert.equal(after?.comment_list.length, 2);
+    assert.equal(after?.description, "");
   },
 );
 
