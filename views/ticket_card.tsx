@@ -422,6 +422,7 @@ export function EmptyState(
 ) {
   if (total === 0) {
     const curl = `curl -X POST ${origin}/create_ticket \\
+  -H "Authorization: Bearer $KEY" \\
   -H "Content-Type: application/json" \\
   -d '{"user_id": "john_doe", "pdf_link": "https://example.com/guide.pdf"}'`;
     return (
@@ -429,7 +430,10 @@ export function EmptyState(
         <h2>No tickets yet</h2>
         <p>
           Tickets arrive from the mobile app through{" "}
-          <code>POST /create_ticket</code>. To file one yourself, run:
+          <code>POST /create_ticket</code>. To file one yourself, create an API
+          key (in <a href="/settings">Settings</a>, or with{" "}
+          <code>deno task apikey create mobile</code>), put it in{" "}
+          <code>KEY</code> and run:
         </p>
         <pre><code>{curl}</code></pre>
         <p>
