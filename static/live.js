@@ -115,6 +115,13 @@
       else grid.prepend(card);
       card.classList.add("arrived");
     }
+    const summary = document.getElementById("board-summary");
+    const n = grid.querySelectorAll(".ticket-card").length;
+    if (summary) {
+      summary.textContent = `Showing the newest ${n} ${
+        n === 1 ? "ticket" : "tickets"
+      }.`;
+    }
   }
 
   function showHeld() {
@@ -227,6 +234,21 @@
     }
   }
 
+  // A burst of new tickets is one toast that counts, not a wall of toasts.
+  let burst = null;
+  function toastNewTicket(text, ticketId) {
+    if (burst?.item.isConnected && Date.now() - burst.at < 5000) {
+      burst.count++;
+      burst.at = Date.now();
+      const link = burst.item.querySelector("a");
+      link.href = `/tickets/${ticketId}`;
+      link.textContent = `${burst.count} new tickets, the latest: ${text}`;
+      return;
+    }
+    toast(text, ticketId);
+    burst = { item: toasts()?.lastElementChild, count: 1, at: Date.now() };
+  }
+
   function readNotes() {
     const notes = document.getElementById("live-notes");
     if (!notes) return;
@@ -235,7 +257,8 @@
       const d = note.dataset;
       if (d.actor === me()) continue; // your own change is already on screen
       const text = note.textContent.trim();
-      toast(text, d.ticket);
+      if (d.type === "ticket.created") toastNewTicket(text, d.ticket);
+      else toast(text, d.ticket);
       const statusChange = d.type === "ticket.updated" &&
         /set #\d+ to /.test(text);
       if (d.type === "ticket.created" || statusChange) notify(text, d.ticket);
