@@ -261,7 +261,9 @@ const formLimit = bodyLimit({
   },
 });
 
-/** CSP without inline scripts or eval, no framing, no sniffing; HSTS only over HTTPS. */
+const API_CSP = "default-src 'none'; frame-ancestors 'none'";
+
+/** Pages: CSP without inline scripts or eval, no framing, no sniffing. API: no sniffing. HSTS only over HTTPS. */
 function securityHeaders(config: AppConfig): MiddlewareHandler<AppEnv> {
   const headers = secureHeaders({
     contentSecurityPolicy: {
@@ -282,7 +284,19 @@ function securityHeaders(config: AppConfig): MiddlewareHandler<AppEnv> {
     crossOriginEmbedderPolicy: false,
   });
   return async (c, next) => {
-    await headers(c, next);
+    if (isApiPath(c.req.path)) {
+      // JSON is never a page: the OWASP REST set (nothing may load, nothing may
+      // frame it, no sniffing) instead of the dozen page headers, measurably
+      // cheaper on the hottest path.
+      await next();
+      const h = c.res.headers;
+      h.set("Content-Security-Policy", API_CSP);
+      h.set("X-Content-Type-Options", "nosniff");
+      h.set("X-Frame-Options", "DENY");
+      h.set("Referrer-Policy", "same-origin");
+    } else {
+      await headers(c, next);
+    }
     if (isHttps(c, config.trustProxy)) {
       c.res.headers.set(
         "Strict-Transport-Security",
