@@ -43,8 +43,18 @@ const CONTROL_MULTI_LINE =
   // deno-lint-ignore no-control-regex -- matching control characters is the point
   /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]|\p{Cs}/u;
 
+/** The marks the search puts around hits (MATCH_START / MATCH_END in db/store.ts). */
+const SEARCH_MARKS = /[\uE000\uE001]/;
+
 /** Why a text is refused for its characters, or null when it is fine. */
 export function textProblem(value: string, multiline: boolean): string | null {
+  const mark = SEARCH_MARKS.exec(value);
+  if (mark) {
+    // Typed marks would let a commenter choose what the search highlights.
+    return `must not contain the private-use character U+${
+      mark[0].codePointAt(0)!.toString(16).toUpperCase()
+    }`;
+  }
   const bad = (multiline ? CONTROL_MULTI_LINE : CONTROL_ONE_LINE).exec(value);
   if (!bad) return null;
   const code = bad[0].codePointAt(0)!.toString(16).toUpperCase().padStart(

@@ -59,3 +59,20 @@ Deno.test("POST comments refuses a body or author holding control characters", a
     assert.deepEqual(after.comments, []);
   });
 });
+
+Deno.test("The search's own hit marks (U+E000, U+E001) are refused in text, so nobody can fake a highlight", async () => {
+  await withApp(async ({ app }) => {
+    const t = await createTicket(app);
+    const res = await app.request(
+      `/api/v1/tickets/${t.id}/comments`,
+      jsonRequest({ body: "\uE001\uE000<b>marked</b>\uE001" }),
+    );
+    await assertProblem(res, 422, {
+      errors: [{
+        field: "body",
+        pointer: "#/body",
+        detail: "must not contain the private-use character U+E001",
+      }],
+    });
+  });
+});

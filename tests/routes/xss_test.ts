@@ -38,8 +38,8 @@ const PAYLOADS: readonly string[] = [
   '<hx-partial hx-target="body">pwned</hx-partial>',
   // Right-to-left override, Arabic, zero-width and BOM characters around markup.
   "\u202Egpj.exe <b>\u0645\u0631\u062D\u0628\u0627</b>\u200B\uFEFF \u{1F44B}",
-  // The store's search-hit markers (private use), typed by a user.
-  "\uE001\uE000<b>marked</b>\uE001",
+  // (The search's own hit markers, U+E000/U+E001, are refused as input: see
+  // tests/routes/text_rules_test.ts.)
   // Already escaped: must be escaped again (&amp;lt;), never passed through.
   "&lt;i&gt;already escaped&lt;/i&gt;",
 ];
