@@ -1,0 +1,177 @@
+/**
+ * Multi-instance fan-out: every instance's SSE streams hear every instance's
+ * committed events, in id order, each once.
+ *
+ * Design. A write commits its event row and `NOTIFY ticket_events, '<id>'` in
+ * one transaction, so the notification exists only if the row does. Each
+ * instance runs one listener: a dedicated connection that LISTENs on the
+ * channel, and a high-water mark (the last event id it published). A
+ * notification carries no data the listener trusts; it only says "look": the
+ * listener then reads `eventsAfter(mark)` from the table and publishes those
+ * rows on the local bus in id order, moving the mark. So lost or coalesced
+ * notifications cannot create a gap, and a reconnect needs no special replay:
+ * after LISTEN succeeds again it reads from the mark, as after any
+ * notification. A slow poll (every few seconds) does the same, in case a
+ * connection dies silently. The mark never skips a lower id committed late,
+ * because ticket writes hold one advisory lock to commit, so ids commit in
+ * order (see lockWrites in writes.ts).
+ *
+ * One path to the bus: in Postgres mode the store never publishes directly.
+ * Its own writes are published by this listener like everyone else's; the
+ * store pokes the listener after commit and waits (briefly) until the mark
+ * has passed its event, so a write still resolves after its event is on the
+ * bus, as with SQLite, and the order on the bus is always id order.
+ */
+import postgres from "postgres";
+import type { EventBus } from "../bus.ts";
+import type { TicketEvent } from "../store.ts";
+import { EVENTS_CHANNEL } from "./writes.ts";
+
+export interface EventListenerOptions {
+  url: string;
+  /** The schema of the events table, when not the server's default. */
+  schema?: string;
+  bus: EventBus;
+  /** Reads committed events after an id, oldest first (the store's eventsAfter). */
+  read: (afterId: number, limit: number) => Promise<TicketEvent[]>;
+  /** Publish only events above this id (the newest event when the instance started). */
+  fromId: number;
+  /** How often to look without a notification, in ms (5000 unless told). */
+  pollMs?: number;
+}
+
+const BATCH = 500;
+const MAX_BACKOFF_MS = 5000;
+
+/** Listens for committed events and publishes them on the local bus, in id order, each once. */
+export class PostgresEventListener {
+  #mark: number;
+  #conn: postgres.Sql;
+  #closed = false;
+  #listening = false;
+  #pumping = false;
+  #again = false;
+  #waiters: { id: number; resolve: () => void }[] = [];
+  #poll: ReturnType<typeof setInterval>;
+  #retry: ReturnType<typeof setTimeout> | null = null;
+  #backoff = 100;
+
+  constructor(readonly opts: EventListenerOptions) {
+    this.#mark = opts.fromId;
+    const options = {
+      max: 1,
+      // A listening connection must stay open: no idle or lifetime limit.
+      idle_timeout: 0,
+      max_lifetime: null,
+      onnotice: () => {},
+      onnotify: () => this.poke(),
+      onclose: () => this.#lost(),
+      connection: {
+        application_name: "ticket_desk_listener",
+        ...(opts.schema ? { search_path: opts.schema } : {}),
+      },
+    };
+    // onnotify is what postgres.js's own listen() uses; its types leave it out.
+    this.#conn = postgres(opts.url, options as postgres.Options<never>);
+    this.#poll = setInterval(() => this.poke(), opts.pollMs ?? 5000);
+  }
+
+  /** The id of the last event published. */
+  get mark(): number {
+    return this.#mark;
+  }
+
+  /** True while the LISTEN connection is up. */
+  get listening(): boolean {
+    return this.#listening;
+  }
+
+  /** Starts listening; resolves once LISTEN is in force (or rejects if the database is down). */
+  async start(): Promise<void> {
+    await this.#conn.unsafe(`LISTEN ${EVENTS_CHANNEL}`);
+    this.#listening = true;
+    this.poke();
+  }
+
+  /** Reads and publishes whatever is new; runs at most one read loop at a time. */
+  poke(): void {
+    if (this.#closed) return;
+    if (this.#pumping) {
+      this.#again = true;
+      return;
+    }
+    this.#pumping = true;
+    this.#pump().finally(() => this.#pumping = false);
+  }
+
+  /** Resolves once event `id` has been published (or after `timeoutMs`, whichever is first). */
+  reached(id: number, timeoutMs = 5000): Promise<void> {
+    if (this.#mark >= id || this.#closed) return Promise.resolve();
+    const { promise, resolve } = Promise.withResolvers<void>();
+    const timer = setTimeout(resolve, timeoutMs);
+    this.#waiters.push({
+      id,
+      resolve: () => {
+        clearTimeout(timer);
+        resolve();
+      },
+    });
+    this.poke();
+    return promise;
+  }
+
+  /** Stops listening and releases every waiter. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#poll);
+    if (this.#retry) clearTimeout(this.#retry);
+    for (const w of this.#waiters.splice(0)) w.resolve();
+    await this.#conn.end({ timeout: 1 });
+  }
+
+  async #pump(): Promise<void> {
+    try {
+      do {
+        this.#again = false;
+        let batch: TicketEvent[];
+        do {
+          batch = await this.opts.read(this.#mark, BATCH);
+          for (const e of batch) {
+            if (this.#closed) return;
+            if (e.id <= this.#mark) continue;
+            this.#mark = e.id;
+            this.opts.bus.publish(e);
+          }
+          this.#release();
+        } while (batch.length === BATCH);
+      } while (this.#again && !this.#closed);
+    } catch {
+      // The database is away: the poll or the reconnect will look again.
+    }
+  }
+
+  #release() {
+    if (this.#waiters.length === 0) return;
+    const ready = this.#waiters.filter((w) => w.id <= this.#mark);
+    this.#waiters = this.#waiters.filter((w) => w.id > this.#mark);
+    for (const w of ready) w.resolve();
+  }
+
+  /** The LISTEN connection closed: listen again, backing off, then catch up from the mark. */
+  #lost() {
+    this.#listening = false;
+    if (this.#closed || this.#retry) return;
+    this.#retry = setTimeout(async () => {
+      this.#retry = null;
+      if (this.#closed) return;
+      try {
+        await this.start();
+        this.#backoff = 100;
+      } catch {
+        this.#backoff = Math.min(this.#backoff * 2, MAX_BACKOFF_MS);
+        this.#lost();
+      }
+    }, this.#backoff);
+  }
+}

@@ -1,0 +1,318 @@
+/**
+ * The PostgreSQL TicketStore: one transaction per write on a pooled
+ * connection, events announced with NOTIFY and published by the listener.
+ */
+import type { EventBus } from "../bus.ts";
+import {
+  type AccountStore,
+  type ApiKey,
+  type Comment,
+  type CreateResult,
+  type IdempotencyOptions,
+  type ListFilter,
+  type NewTicket,
+  type ProductCount,
+  type Role,
+  type SessionRecord,
+  type StatusCounts,
+  StorageUnavailableError,
+  type StoreHealth,
+  type Ticket,
+  type TicketEvent,
+  type TicketPage,
+  type TicketPatch,
+  type TicketStore,
+  type TicketWithComments,
+  type User,
+  type WriteContext,
+  type WriteResult,
+} from "../store.ts";
+import {
+  mapStorageError,
+  openPool,
+  type Sql,
+  type TransactionSql,
+} from "./connection.ts";
+import { migrate } from "./migrate.ts";
+import * as reads from "./reads.ts";
+import * as writes from "./writes.ts";
+import * as accounts from "./accounts.ts";
+import { PostgresEventListener } from "./listener.ts";
+
+export interface PostgresStoreOptions {
+  /** postgres://user:password@host:port/database */
+  url: string;
+  /** Where committed events go. With a bus, the store listens for every instance's events. */
+  bus?: EventBus;
+  /** Tables live in this schema (tests use a fresh one each); default: the server's search_path. */
+  schema?: string;
+  /** Pool size (10 unless told). */
+  max?: number;
+  /** Listen for events (default: when a bus is given). Off, a bus hears this instance's writes only. */
+  listen?: boolean;
+}
+
+/** Opens (migrating if needed) a PostgreSQL store; StorageUnavailableError when the server is away. */
+export async function openPostgresStore(
+  opts: PostgresStoreOptions,
+): Promise<PostgresStore> {
+  const sql = openPool(opts.url, { max: opts.max, schema: opts.schema });
+  let migrated: string[];
+  let listener: PostgresEventListener | null = null;
+  try {
+    migrated = await migrate(sql);
+    if (opts.bus && (opts.listen ?? true)) {
+      listener = new PostgresEventListener({
+        url: opts.url,
+        schema: opts.schema,
+        bus: opts.bus,
+        read: (after, limit) => reads.eventsAfter(sql, after, limit),
+        fromId: await reads.latestEventId(sql),
+      });
+      await listener.start();
+    }
+  } catch (err) {
+    await listener?.close();
+    await sql.end({ timeout: 1 });
+    const mapped = mapStorageError((err as Error).cause ?? err, "be opened");
+    throw mapped instanceof StorageUnavailableError ? mapped : err;
+  }
+  return new PostgresStore(sql, migrated, opts.bus, listener);
+}
+
+type Tx = TransactionSql;
+
+/** PostgreSQL implementation of TicketStore and AccountStore. */
+export class PostgresStore implements TicketStore, AccountStore {
+  #closed = false;
+  #inFlight = new Set<Promise<unknown>>();
+  #purgeTimer: ReturnType<typeof setInterval>;
+
+  constructor(
+    readonly sql: Sql,
+    /** Migrations this open applied. */
+    readonly migrated: string[],
+    readonly bus?: EventBus,
+    /** Publishes every instance's events on the bus; null when not listening. */
+    readonly listener: PostgresEventListener | null = null,
+  ) {
+    this.#purgeTimer = setInterval(
+      () => this.#account((sql) => writes.purgeExpired(sql)).catch(() => {}),
+      10 * 60 * 1000,
+    );
+    this.#purgeTimer.unref();
+  }
+
+  /** Runs a read; a closed store or an unreachable server is "storage unavailable" (503). */
+  async #read<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
+    if (this.#closed) throw new StorageUnavailableError("The store is closed");
+    try {
+      return await fn(this.sql);
+    } catch (err) {
+      throw mapStorageError(err, "be read");
+    }
+  }
+
+  /** Runs a ticket write in one transaction, then gets its event onto the bus before resolving. */
+  #write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.#track(() => this.#commit(fn));
+  }
+
+  /** Runs an account write on the pool (one statement, or its own transaction). */
+  #account<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
+    return this.#track(async () => {
+      try {
+        return await fn(this.sql);
+      } catch (err) {
+        throw mapStorageError(err, "take writes");
+      }
+    });
+  }
+
+  /** Refuses writes once closed; remembers the ones in flight so close() can wait for them. */
+  #track<T>(run: () => Promise<T>): Promise<T> {
+    if (this.#closed) {
+      return Promise.reject(new StorageUnavailableError("The store is closed"));
+    }
+    const p = run();
+    this.#inFlight.add(p);
+    p.finally(() => this.#inFlight.delete(p)).catch(() => {});
+    return p;
+  }
+
+  async #commit<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    let value: T;
+    try {
+      value = await this.sql.begin((tx) => fn(tx)) as T;
+    } catch (err) {
+      throw mapStorageError(err, "take writes");
+    }
+    const event = (value as { event?: TicketEvent | null })?.event;
+    if (event) {
+      // One path to the bus: the listener publishes in id order (listener.ts).
+      if (this.listener) await this.listener.reached(event.id);
+      else this.bus?.publish(event);
+    }
+    return value;
+  }
+
+  createTicket(
+    input: NewTicket,
+    ctx: WriteContext & { idempotency?: IdempotencyOptions },
+  ): Promise<CreateResult> {
+    return this.#write((tx) => writes.createTicket(tx, input, ctx));
+  }
+
+  getTicket(id: number): Promise<TicketWithComments | null> {
+    return this.#read((sql) => reads.getTicket(sql, id));
+  }
+
+  listTickets(filter: ListFilter): Promise<TicketPage> {
+    return this.#read((sql) => reads.listTickets(sql, filter));
+  }
+
+  countByStatus(): Promise<StatusCounts> {
+    return this.#read((sql) => reads.countByStatus(sql));
+  }
+
+  listProducts(limit: number): Promise<ProductCount[]> {
+    return this.#read((sql) => reads.listProducts(sql, limit));
+  }
+
+  ticketActivity(id: number): Promise<TicketEvent[]> {
+    return this.#read((sql) => reads.ticketActivity(sql, id));
+  }
+
+  updateTicket(
+    id: number,
+    patch: TicketPatch,
+    ctx: WriteContext & { expectedVersion?: number },
+  ): Promise<WriteResult<Ticket>> {
+    return this.#write((tx) => writes.updateTicket(tx, id, patch, ctx));
+  }
+
+  addComment(
+    ticketId: number,
+    body: string,
+    ctx: WriteContext,
+  ): Promise<WriteResult<Comment>> {
+    return this.#write((tx) =>
+      writes.addComment(tx, ticketId, body, ctx.actor)
+    );
+  }
+
+  eventsAfter(afterId: number, limit: number): Promise<TicketEvent[]> {
+    return this.#read((sql) => reads.eventsAfter(sql, afterId, limit));
+  }
+
+  latestEventId(): Promise<number> {
+    return this.#read((sql) => reads.latestEventId(sql));
+  }
+
+  // ---- accounts -------------------------------------------------------
+
+  countUsers(): Promise<number> {
+    return this.#read((sql) => accounts.countUsers(sql));
+  }
+
+  createUser(
+    u: { username: string; passwordHash: string; role: Role },
+  ): Promise<User> {
+    return this.#account((sql) => accounts.createUser(sql, u));
+  }
+
+  findUserForLogin(
+    username: string,
+  ): Promise<{ user: User; passwordHash: string } | null> {
+    return this.#read((sql) => accounts.findUserForLogin(sql, username));
+  }
+
+  listUsers(): Promise<User[]> {
+    return this.#read((sql) => accounts.listUsers(sql));
+  }
+
+  setPassword(username: string, passwordHash: string): Promise<User> {
+    return this.#account((sql) =>
+      accounts.setPassword(sql, username, passwordHash)
+    );
+  }
+
+  setUserDisabled(username: string, disabled: boolean): Promise<User> {
+    return this.#account((sql) =>
+      accounts.setUserDisabled(sql, username, disabled)
+    );
+  }
+
+  createSession(idHash: string, userId: number): Promise<void> {
+    return this.#account((sql) => accounts.createSession(sql, idHash, userId));
+  }
+
+  getSession(idHash: string): Promise<SessionRecord | null> {
+    return this.#read((sql) => accounts.getSession(sql, idHash));
+  }
+
+  touchSession(idHash: string): Promise<void> {
+    return this.#account((sql) => accounts.touchSession(sql, idHash));
+  }
+
+  deleteSession(idHash: string): Promise<void> {
+    return this.#account((sql) => accounts.deleteSession(sql, idHash));
+  }
+
+  createApiKey(
+    k: { name: string; prefix: string; hash: string },
+  ): Promise<ApiKey> {
+    return this.#account((sql) => accounts.createApiKey(sql, k));
+  }
+
+  listApiKeys(): Promise<ApiKey[]> {
+    return this.#read((sql) => accounts.listApiKeys(sql));
+  }
+
+  revokeApiKey(name: string): Promise<ApiKey> {
+    return this.#account((sql) => accounts.revokeApiKey(sql, name));
+  }
+
+  findApiKey(hash: string): Promise<ApiKey | null> {
+    return this.#read((sql) => accounts.findApiKey(sql, hash));
+  }
+
+  touchApiKey(id: number): Promise<void> {
+    return this.#account((sql) => accounts.touchApiKey(sql, id));
+  }
+
+  /** Checks that the server answers and takes writes (not a read-only replica). */
+  async health(): Promise<StoreHealth> {
+    const detail: Record<string, string | number> = {
+      pool_max: Number(this.sql.options.max),
+    };
+    if (this.listener) {
+      detail.listening = this.listener.listening ? "yes" : "no";
+      detail.last_event_id = this.listener.mark;
+    }
+    try {
+      const [r] = await this.#read((sql) =>
+        sql`SELECT current_setting('server_version') AS version,
+                   current_setting('transaction_read_only') AS read_only,
+                   pg_is_in_recovery() AS recovery`
+      );
+      detail.server_version = String(r!.version);
+      const writable = r!.read_only === "off" && r!.recovery === false;
+      if (!writable) detail.error = "The server is read-only";
+      return { ok: writable, backend: "postgres", detail };
+    } catch (err) {
+      detail.error = (err as Error).message;
+      return { ok: false, backend: "postgres", detail };
+    }
+  }
+
+  /** Waits for writes in flight, stops listening and closes the pool. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#purgeTimer);
+    await Promise.allSettled([...this.#inFlight]);
+    await this.listener?.close();
+    await this.sql.end({ timeout: 5 });
+  }
+}

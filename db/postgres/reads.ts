@@ -1,0 +1,137 @@
+/** Read queries of the PostgreSQL store, run on any pooled connection. */
+import {
+  type ListFilter,
+  MATCH_END,
+  MATCH_START,
+  type ProductCount,
+  searchTerms,
+  type StatusCounts,
+  STATUSES,
+  type TicketEvent,
+  type TicketListItem,
+  type TicketPage,
+  type TicketWithComments,
+} from "../store.ts";
+import {
+  rowToComment,
+  rowToEvent,
+  rowToTicket,
+  type Sql,
+} from "./connection.ts";
+
+/** Returns one ticket with its comments, oldest comment first, or null. */
+export async function getTicket(
+  sql: Sql,
+  id: number,
+): Promise<TicketWithComments | null> {
+  const [row] = await sql`SELECT * FROM tickets WHERE id = ${id}`;
+  if (!row) return null;
+  const comments = await sql`
+    SELECT * FROM comments WHERE ticket_id = ${id} ORDER BY id`;
+  return { ...rowToTicket(row), comment_list: comments.map(rowToComment) };
+}
+
+/** ts_headline options: about what SQLite's snippet(…, 12) shows, hits marked. */
+const HEADLINE =
+  `StartSel="${MATCH_START}", StopSel="${MATCH_END}", MaxWords=12, MinWords=4, ShortWord=0`;
+
+/** Lists tickets newest first; keyset on id, so page N costs what page 1 costs. */
+export async function listTickets(
+  sql: Sql,
+  f: ListFilter,
+): Promise<TicketPage> {
+  const terms = searchTerms(f.q);
+  const q = terms.length ? terms : null;
+  const none = sql``;
+  // The search words travel as one text[] parameter; desk_search_query (migration
+  // 002) folds them and builds the tsquery, so user text is never query syntax.
+  const rows = await sql`
+    SELECT t.*,
+      (SELECT count(*) FROM comments c WHERE c.ticket_id = t.id)
+        + (btrim(t.comments) <> '')::int AS comment_count
+      ${
+    q
+      ? sql`, ts_headline('simple', s.comments, desk_search_query(${q}::text[]), ${HEADLINE}) AS match`
+      : none
+  }
+    FROM tickets t
+    ${q ? sql`JOIN ticket_search s ON s.ticket_id = t.id` : none}
+    WHERE true
+    ${q ? sql`AND s.doc @@ desk_search_query(${q}::text[])` : none}
+    ${f.status !== undefined ? sql`AND t.status = ${f.status}` : none}
+    ${f.user_id !== undefined ? sql`AND t.user_id = ${f.user_id}` : none}
+    ${
+    f.product_id !== undefined ? sql`AND t.product_id = ${f.product_id}` : none
+  }
+    ${f.before_id !== undefined ? sql`AND t.id < ${f.before_id}` : none}
+    ORDER BY t.id DESC LIMIT ${f.limit + 1}`;
+  const more = rows.length > f.limit;
+  const items = rows.slice(0, f.limit).map((r): TicketListItem => {
+    const m = r.match == null ? null : String(r.match);
+    return {
+      ...rowToTicket(r),
+      comment_count: Number(r.comment_count),
+      // ts_headline returns the text's start even without a hit in it.
+      match: m !== null && m.includes(MATCH_START) ? m : null,
+    };
+  });
+  return {
+    items,
+    next_before_id: more ? items[items.length - 1]!.id : null,
+  };
+}
+
+/** Reads the per-status counters the triggers of migration 002 maintain. */
+export async function countByStatus(sql: Sql): Promise<StatusCounts> {
+  const counts: StatusCounts = { All: 0, Open: 0, Pending: 0, Closed: 0 };
+  const rows = await sql`
+    SELECT value, n FROM ticket_counts WHERE dimension = 'status'`;
+  for (const r of rows) {
+    const status = STATUSES.find((s) => s === r.value);
+    if (status) counts[status] = Number(r.n);
+  }
+  counts.All = counts.Open + counts.Pending + counts.Closed;
+  return counts;
+}
+
+/** Lists products by ticket count, most first, from the maintained counters. */
+export async function listProducts(
+  sql: Sql,
+  limit: number,
+): Promise<ProductCount[]> {
+  // COLLATE "C": byte order, as SQLite sorts, whatever the database's locale.
+  const rows = await sql`
+    SELECT value, n FROM ticket_counts WHERE dimension = 'product' AND n > 0
+    ORDER BY n DESC, value COLLATE "C" LIMIT ${limit}`;
+  return rows.map((r) => ({
+    product_id: String(r.value),
+    tickets: Number(r.n),
+  }));
+}
+
+/** Lists one ticket's events, oldest first (a ticket has tens, not thousands). */
+export async function ticketActivity(
+  sql: Sql,
+  id: number,
+): Promise<TicketEvent[]> {
+  const rows = await sql`
+    SELECT * FROM events WHERE ticket_id = ${id} ORDER BY id LIMIT 1000`;
+  return rows.map(rowToEvent);
+}
+
+/** Lists events after an id, oldest first. */
+export async function eventsAfter(
+  sql: Sql,
+  afterId: number,
+  limit: number,
+): Promise<TicketEvent[]> {
+  const rows = await sql`
+    SELECT * FROM events WHERE id > ${afterId} ORDER BY id LIMIT ${limit}`;
+  return rows.map(rowToEvent);
+}
+
+/** The newest event id, 0 when there is none. */
+export async function latestEventId(sql: Sql): Promise<number> {
+  const [r] = await sql`SELECT coalesce(max(id), 0) AS id FROM events`;
+  return Number(r!.id);
+}
