@@ -1,6 +1,7 @@
+/** The dashboard's store functions (search, keyset pages, counts, versions, activity) on every backend. */
 import assert from "node:assert/strict";
+import { testEachBackend, withStore } from "./backends.ts";
 import { DatabaseSync } from "node:sqlite";
-import { openSqliteStore } from "../../db/sqlite/sqlite_store.ts";
 import { migrate, MIGRATIONS } from "../../db/sqlite/migrate.ts";
 import { countByStatus, ftsQuery, listTickets } from "../../db/sqlite/reads.ts";
 import { Statements } from "../../db/sqlite/connection.ts";
@@ -25,206 +26,229 @@ function ticket(overrides: Partial<NewTicket> = {}): NewTicket {
   };
 }
 
-async function withStore(
-  fn: (store: Awaited<ReturnType<typeof openSqliteStore>>) => Promise<void>,
-) {
-  const store = await openSqliteStore({ path: ":memory:" });
-  try {
-    await fn(store);
-  } finally {
-    await store.close();
-  }
-}
-
-Deno.test("search finds tickets by a word prefix in any field, newest first", async () => {
-  await withStore(async (store) => {
-    const a = await store.createTicket(ticket({ user_id: "alice_w" }), ACTOR);
-    const b = await store.createTicket(
-      ticket({ product_id: "PROD-123", other_ids: "ORDER-9" }),
-      ACTOR,
-    );
-    const c = await store.createTicket(ticket(), ACTOR);
-    await store.updateTicket(c.ticket.id, {
-      description: "Printer catches fire",
-    }, ACTOR);
-
-    const ids = async (q: string) =>
-      (await store.listTickets({ q, limit: 10 })).items.map((t) => t.id);
-    assert.deepEqual(await ids("alice"), [a.ticket.id]);
-    assert.deepEqual(await ids("prod-12"), [b.ticket.id]);
-    assert.deepEqual(await ids("order"), [b.ticket.id]);
-    assert.deepEqual(await ids("PRINTER fir"), [c.ticket.id]);
-    assert.deepEqual(await ids("john"), [c.ticket.id, b.ticket.id]);
-    assert.deepEqual(await ids("nobody"), []);
-  });
-});
-
-Deno.test("search follows description edits and comments, with the comment hit marked", async () => {
-  await withStore(async (store) => {
-    const { ticket: t } = await store.createTicket(ticket(), ACTOR);
-    await store.updateTicket(t.id, { description: "old words" }, ACTOR);
-    await store.updateTicket(t.id, { description: "new text" }, ACTOR);
-    assert.equal(
-      (await store.listTickets({ q: "old", limit: 5 })).items.length,
-      0,
-    );
-    assert.equal(
-      (await store.listTickets({ q: "new", limit: 5 })).items.length,
-      1,
-    );
-
-    await store.addComment(t.id, "Customer says the zebra is striped", ACTOR);
-    await store.addComment(t.id, "Second note", ACTOR);
-    const [hit] = (await store.listTickets({ q: "zebra", limit: 5 })).items;
-    assert.equal(hit?.id, t.id);
-    assert.equal(hit?.comment_count, 2);
-    assert.ok(
-      hit?.match?.includes(`${MATCH_START}zebra${MATCH_END}`),
-      hit?.match ?? "",
-    );
-
-    const [plain] = (await store.listTickets({ q: "new", limit: 5 })).items;
-    assert.equal(plain?.match, null, "no excerpt when comments did not match");
-  });
-});
-
-Deno.test("search text is never FTS syntax: operators and quotes are literal words", async () => {
-  await withStore(async (store) => {
-    await store.createTicket(ticket({ other_ids: "NOT AND OR" }), ACTOR);
-    for (
-      const q of ['"', "NOT", "a OR b", "col:x", "*", "(", "NEAR(a b)", "^x"]
-    ) {
-      await store.listTickets({ q, limit: 5 }); // must not throw an FTS syntax error
-    }
-    assert.equal(
-      (await store.listTickets({ q: "not and", limit: 5 })).items.length,
-      1,
-    );
-    assert.deepEqual(searchTerms(' "a  b" * '), ["a", "b"]);
-    assert.equal(ftsQuery("x y"), '"x"* "y"*');
-    assert.equal(ftsQuery("  * "), null);
-  });
-});
-
-Deno.test("keyset pages walk every ticket once, with and without filters", async () => {
-  await withStore(async (store) => {
-    for (let i = 0; i < 23; i++) {
-      const { ticket: t } = await store.createTicket(
-        ticket({ product_id: i % 2 ? "ODD" : "EVEN", other_ids: `batch ${i}` }),
+testEachBackend(
+  "search finds tickets by a word prefix in any field, newest first",
+  async (backend) => {
+    await withStore(backend, async (store) => {
+      const a = await store.createTicket(ticket({ user_id: "alice_w" }), ACTOR);
+      const b = await store.createTicket(
+        ticket({ product_id: "PROD-123", other_ids: "ORDER-9" }),
         ACTOR,
       );
-      if (i % 3 === 0) {
-        await store.updateTicket(t.id, { status: "Closed" }, ACTOR);
-      }
-    }
-    for (
-      const filter of [
-        {},
-        { status: "Closed" as const },
-        { product_id: "ODD" },
-        { q: "batch" },
-        { q: "batch", status: "Closed" as const },
-      ]
-    ) {
-      const seen: number[] = [];
-      let before: number | undefined;
-      for (let pages = 0; pages < 20; pages++) {
-        const page = await store.listTickets({
-          ...filter,
-          before_id: before,
-          limit: 5,
-        });
-        seen.push(...page.items.map((t) => t.id));
-        if (page.next_before_id === null) break;
-        before = page.next_before_id;
-      }
-      const all = (await store.listTickets({ ...filter, limit: 100 })).items
-        .map((t) => t.id);
-      assert.deepEqual(seen, all, JSON.stringify(filter));
-      assert.deepEqual(all, [...all].sort((x, y) => y - x), "newest first");
-    }
-    const closed = await store.listTickets({ status: "Closed", limit: 100 });
-    assert.equal(closed.items.length, 8);
-  });
-});
+      const c = await store.createTicket(ticket(), ACTOR);
+      await store.updateTicket(c.ticket.id, {
+        description: "Printer catches fire",
+      }, ACTOR);
 
-Deno.test("status counts follow creates and status changes", async () => {
-  await withStore(async (store) => {
-    assert.deepEqual(await store.countByStatus(), {
-      All: 0,
-      Open: 0,
-      Pending: 0,
-      Closed: 0,
+      const ids = async (q: string) =>
+        (await store.listTickets({ q, limit: 10 })).items.map((t) => t.id);
+      assert.deepEqual(await ids("alice"), [a.ticket.id]);
+      assert.deepEqual(await ids("prod-12"), [b.ticket.id]);
+      assert.deepEqual(await ids("order"), [b.ticket.id]);
+      assert.deepEqual(await ids("PRINTER fir"), [c.ticket.id]);
+      assert.deepEqual(await ids("john"), [c.ticket.id, b.ticket.id]);
+      assert.deepEqual(await ids("nobody"), []);
     });
-    const ids = [];
-    for (let i = 0; i < 4; i++) {
-      ids.push(
-        (await store.createTicket(
-          ticket({ product_id: i ? "P1" : "P2" }),
-          ACTOR,
-        )).ticket.id,
+  },
+);
+
+testEachBackend(
+  "search follows description edits and comments, with the comment hit marked",
+  async (backend) => {
+    await withStore(backend, async (store) => {
+      const { ticket: t } = await store.createTicket(ticket(), ACTOR);
+      await store.updateTicket(t.id, { description: "old words" }, ACTOR);
+      await store.updateTicket(t.id, { description: "new text" }, ACTOR);
+      assert.equal(
+        (await store.listTickets({ q: "old", limit: 5 })).items.length,
+        0,
       );
-    }
-    await store.updateTicket(ids[0]!, { status: "Pending" }, ACTOR);
-    await store.updateTicket(ids[1]!, { status: "Closed" }, ACTOR);
-    await store.updateTicket(ids[1]!, { status: "Closed" }, ACTOR); // no change, no count change
-    await store.updateTicket(ids[2]!, { description: "only text" }, ACTOR);
-    assert.deepEqual(await store.countByStatus(), {
-      All: 4,
-      Open: 2,
-      Pending: 1,
-      Closed: 1,
+      assert.equal(
+        (await store.listTickets({ q: "new", limit: 5 })).items.length,
+        1,
+      );
+
+      await store.addComment(t.id, "Customer says the zebra is striped", ACTOR);
+      await store.addComment(t.id, "Second note", ACTOR);
+      const [hit] = (await store.listTickets({ q: "zebra", limit: 5 })).items;
+      assert.equal(hit?.id, t.id);
+      assert.equal(hit?.comment_count, 2);
+      assert.ok(
+        hit?.match?.includes(`${MATCH_START}zebra${MATCH_END}`),
+        hit?.match ?? "",
+      );
+
+      const [plain] = (await store.listTickets({ q: "new", limit: 5 })).items;
+      assert.equal(
+        plain?.match,
+        null,
+        "no excerpt when comments did not match",
+      );
     });
-    assert.deepEqual(await store.listProducts(10), [
-      { product_id: "P1", tickets: 3 },
-      { product_id: "P2", tickets: 1 },
-    ]);
-  });
+  },
+);
+
+testEachBackend(
+  "search text is never FTS syntax: operators and quotes are literal words",
+  async (backend) => {
+    await withStore(backend, async (store) => {
+      await store.createTicket(ticket({ other_ids: "NOT AND OR" }), ACTOR);
+      for (
+        const q of ['"', "NOT", "a OR b", "col:x", "*", "(", "NEAR(a b)", "^x"]
+      ) {
+        await store.listTickets({ q, limit: 5 }); // must not throw an FTS syntax error
+      }
+      assert.equal(
+        (await store.listTickets({ q: "not and", limit: 5 })).items.length,
+        1,
+      );
+      assert.deepEqual(searchTerms(' "a  b" * '), ["a", "b"]);
+    });
+  },
+);
+
+Deno.test("ftsQuery quotes each search word as an FTS5 prefix phrase (SQLite)", () => {
+  assert.equal(ftsQuery("x y"), '"x"* "y"*');
+  assert.equal(ftsQuery("  * "), null);
 });
 
-Deno.test("a stale version is refused and changes nothing", async () => {
-  await withStore(async (store) => {
-    const { ticket: t } = await store.createTicket(ticket(), ACTOR);
-    const first = await store.updateTicket(t.id, { description: "mine" }, {
-      ...ACTOR,
-      expectedVersion: t.version,
+testEachBackend(
+  "keyset pages walk every ticket once, with and without filters",
+  async (backend) => {
+    await withStore(backend, async (store) => {
+      for (let i = 0; i < 23; i++) {
+        const { ticket: t } = await store.createTicket(
+          ticket({
+            product_id: i % 2 ? "ODD" : "EVEN",
+            other_ids: `batch ${i}`,
+          }),
+          ACTOR,
+        );
+        if (i % 3 === 0) {
+          await store.updateTicket(t.id, { status: "Closed" }, ACTOR);
+        }
+      }
+      for (
+        const filter of [
+          {},
+          { status: "Closed" as const },
+          { product_id: "ODD" },
+          { q: "batch" },
+          { q: "batch", status: "Closed" as const },
+        ]
+      ) {
+        const seen: number[] = [];
+        let before: number | undefined;
+        for (let pages = 0; pages < 20; pages++) {
+          const page = await store.listTickets({
+            ...filter,
+            before_id: before,
+            limit: 5,
+          });
+          seen.push(...page.items.map((t) => t.id));
+          if (page.next_before_id === null) break;
+          before = page.next_before_id;
+        }
+        const all = (await store.listTickets({ ...filter, limit: 100 })).items
+          .map((t) => t.id);
+        assert.deepEqual(seen, all, JSON.stringify(filter));
+        assert.deepEqual(all, [...all].sort((x, y) => y - x), "newest first");
+      }
+      const closed = await store.listTickets({ status: "Closed", limit: 100 });
+      assert.equal(closed.items.length, 8);
     });
-    await assert.rejects(
-      store.updateTicket(t.id, { status: "Closed", description: "theirs" }, {
+  },
+);
+
+testEachBackend(
+  "status counts follow creates and status changes",
+  async (backend) => {
+    await withStore(backend, async (store) => {
+      assert.deepEqual(await store.countByStatus(), {
+        All: 0,
+        Open: 0,
+        Pending: 0,
+        Closed: 0,
+      });
+      const ids = [];
+      for (let i = 0; i < 4; i++) {
+        ids.push(
+          (await store.createTicket(
+            ticket({ product_id: i ? "P1" : "P2" }),
+            ACTOR,
+          )).ticket.id,
+        );
+      }
+      await store.updateTicket(ids[0]!, { status: "Pending" }, ACTOR);
+      await store.updateTicket(ids[1]!, { status: "Closed" }, ACTOR);
+      await store.updateTicket(ids[1]!, { status: "Closed" }, ACTOR); // no change, no count change
+      await store.updateTicket(ids[2]!, { description: "only text" }, ACTOR);
+      assert.deepEqual(await store.countByStatus(), {
+        All: 4,
+        Open: 2,
+        Pending: 1,
+        Closed: 1,
+      });
+      assert.deepEqual(await store.listProducts(10), [
+        { product_id: "P1", tickets: 3 },
+        { product_id: "P2", tickets: 1 },
+      ]);
+    });
+  },
+);
+
+testEachBackend(
+  "a stale version is refused and changes nothing",
+  async (backend) => {
+    await withStore(backend, async (store) => {
+      const { ticket: t } = await store.createTicket(ticket(), ACTOR);
+      const first = await store.updateTicket(t.id, { description: "mine" }, {
         ...ACTOR,
         expectedVersion: t.version,
-      }),
-      (err) =>
-        err instanceof StaleVersionError && err.current === first.value.version,
-    );
-    const now = await store.getTicket(t.id);
-    assert.equal(now?.description, "mine");
-    assert.equal(now?.status, "Open");
-    assert.deepEqual(await store.countByStatus(), {
-      All: 1,
-      Open: 1,
-      Pending: 0,
-      Closed: 0,
+      });
+      await assert.rejects(
+        store.updateTicket(t.id, { status: "Closed", description: "theirs" }, {
+          ...ACTOR,
+          expectedVersion: t.version,
+        }),
+        (err) =>
+          err instanceof StaleVersionError &&
+          err.current === first.value.version,
+      );
+      const now = await store.getTicket(t.id);
+      assert.equal(now?.description, "mine");
+      assert.equal(now?.status, "Open");
+      assert.deepEqual(await store.countByStatus(), {
+        All: 1,
+        Open: 1,
+        Pending: 0,
+        Closed: 0,
+      });
     });
-  });
-});
+  },
+);
 
-Deno.test("activity lists a ticket's events in order", async () => {
-  await withStore(async (store) => {
-    const { ticket: t } = await store.createTicket(ticket(), { actor: "api" });
-    await store.createTicket(ticket(), { actor: "api" });
-    await store.updateTicket(t.id, { status: "Pending" }, { actor: "admin" });
-    await store.addComment(t.id, "hello", { actor: "admin" });
-    const events = await store.ticketActivity(t.id);
-    assert.deepEqual(events.map((e) => [e.type, e.actor]), [
-      ["ticket.created", "api"],
-      ["ticket.updated", "admin"],
-      ["comment.added", "admin"],
-    ]);
-  });
-});
+testEachBackend(
+  "activity lists a ticket's events in order",
+  async (backend) => {
+    await withStore(backend, async (store) => {
+      const { ticket: t } = await store.createTicket(ticket(), {
+        actor: "api",
+      });
+      await store.createTicket(ticket(), { actor: "api" });
+      await store.updateTicket(t.id, { status: "Pending" }, { actor: "admin" });
+      await store.addComment(t.id, "hello", { actor: "admin" });
+      const events = await store.ticketActivity(t.id);
+      assert.deepEqual(events.map((e) => [e.type, e.actor]), [
+        ["ticket.created", "api"],
+        ["ticket.updated", "admin"],
+        ["comment.added", "admin"],
+      ]);
+    });
+  },
+);
 
-Deno.test("migration 002 indexes and counts tickets that existed before it", () => {
+Deno.test("migration 002 (SQLite) indexes and counts tickets that existed before it", () => {
   const db = new DatabaseSync(":memory:");
   migrate(db, MIGRATIONS.filter((m) => m.version === 1));
   const at = new Date().toISOString();
@@ -250,7 +274,7 @@ Deno.test("migration 002 indexes and counts tickets that existed before it", () 
   db.close();
 });
 
-Deno.test("bulk seeding keeps the search index and the counters consistent", () => {
+Deno.test("bulk seeding (SQLite) keeps the search index and the counters consistent", () => {
   const db = new DatabaseSync(":memory:");
   migrate(db);
   const { first, last } = seedBulk(db, { count: 500, seed: 7 });

@@ -1,9 +1,16 @@
-/** The SQLite store under the app: event rows, bus delivery after commit, durability, group commit, pragmas. */
+/**
+ * The store under the app: event rows, bus delivery after commit, durability
+ * across reopening, close(). Backend-neutral cases run on every backend (see
+ * backends.ts); group commit, pragmas, files and the writer worker are SQLite's own.
+ */
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { createMemoryBus } from "../../db/bus.ts";
 import { readPragmas } from "../../db/sqlite/connection.ts";
-import { openSqliteStore } from "../../db/sqlite/sqlite_store.ts";
+import {
+  openSqliteStore,
+  type SqliteStore,
+} from "../../db/sqlite/sqlite_store.ts";
 import { StorageUnavailableError, type TicketEvent } from "../../db/store.ts";
 import {
   createTicket,
@@ -14,43 +21,47 @@ import {
   withApp,
   withTempDir,
 } from "../fixtures.ts";
+import { testEachBackend, withBackendApp } from "./backends.ts";
 
-Deno.test("Each change writes one event row of its type for its ticket, and the bus delivers the same rows in order", async () => {
-  await withApp(async ({ app, store, published, actor }) => {
-    const a = await createTicket(app);
-    const b = await createTicket(app);
-    const patch = await app.request(
-      `/api/v1/tickets/${a.id}`,
-      jsonRequest({ status: "Closed" }, { method: "PATCH" }),
-    );
-    assert.equal(patch.status, 200);
-    const comment = await app.request(
-      `/api/v1/tickets/${b.id}/comments`,
-      jsonRequest({ body: "hi" }),
-    );
-    assert.equal(comment.status, 201);
+testEachBackend(
+  "Each change writes one event row of its type for its ticket, and the bus delivers the same rows in order",
+  async (backend) => {
+    await withBackendApp(backend, async ({ app, store, published, actor }) => {
+      const a = await createTicket(app);
+      const b = await createTicket(app);
+      const patch = await app.request(
+        `/api/v1/tickets/${a.id}`,
+        jsonRequest({ status: "Closed" }, { method: "PATCH" }),
+      );
+      assert.equal(patch.status, 200);
+      const comment = await app.request(
+        `/api/v1/tickets/${b.id}/comments`,
+        jsonRequest({ body: "hi" }),
+      );
+      assert.equal(comment.status, 201);
 
-    const rows = await store.eventsAfter(0, 100);
-    assert.deepEqual(
-      rows.map((e) => [e.id, e.type, e.ticket_id, e.actor]),
-      [
-        [1, "ticket.created", a.id, actor],
-        [2, "ticket.created", b.id, actor],
-        [3, "ticket.updated", a.id, actor],
-        [4, "comment.added", b.id, actor],
-      ],
-    );
-    assert.deepEqual(rows[0]!.data, { status: "Open" });
-    assert.deepEqual(rows[2]!.data, {
-      changes: { status: { from: "Open", to: "Closed" } },
-      version: 2,
+      const rows = await store.eventsAfter(0, 100);
+      assert.deepEqual(
+        rows.map((e) => [e.id, e.type, e.ticket_id, e.actor]),
+        [
+          [1, "ticket.created", a.id, actor],
+          [2, "ticket.created", b.id, actor],
+          [3, "ticket.updated", a.id, actor],
+          [4, "comment.added", b.id, actor],
+        ],
+      );
+      assert.deepEqual(rows[0]!.data, { status: "Open" });
+      assert.deepEqual(rows[2]!.data, {
+        changes: { status: { from: "Open", to: "Closed" } },
+        version: 2,
+      });
+      assert.deepEqual(rows[3]!.data, { comment_id: 1 });
+      assert.deepEqual(published, rows);
+      assert.deepEqual(await store.eventsAfter(2, 100), rows.slice(2));
+      assert.deepEqual(await store.eventsAfter(0, 1), rows.slice(0, 1));
     });
-    assert.deepEqual(rows[3]!.data, { comment_id: 1 });
-    assert.deepEqual(published, rows);
-    assert.deepEqual(await store.eventsAfter(2, 100), rows.slice(2));
-    assert.deepEqual(await store.eventsAfter(0, 1), rows.slice(0, 1));
-  });
-});
+  },
+);
 
 Deno.test("The bus delivers an event only after its transaction committed (memory store)", async () => {
   await withApp(async ({ app, store, bus }) => {
@@ -89,173 +100,189 @@ Deno.test("The bus delivers an event only after another connection can read it (
   });
 });
 
-Deno.test("Tickets, comments and versions survive closing and reopening a file store", async () => {
-  await withTempDir(async (dir) => {
-    const path = `${dir}/t.db`;
-    let before: unknown[] = [];
-    let events: TicketEvent[] = [];
-    await withApp(async ({ app, store }) => {
-      for (let i = 0; i < 3; i++) await createTicket(app, { user_id: `u${i}` });
-      const patch = await app.request(
-        "/api/v1/tickets/2",
-        jsonRequest({ status: "Pending", description: "Checking" }, {
-          method: "PATCH",
-        }),
-      );
-      assert.equal(patch.status, 200);
-      const comment = await app.request(
-        "/api/v1/tickets/2/comments",
-        jsonRequest({ body: "Still there?" }),
-      );
-      assert.equal(comment.status, 201);
-      before = await listAllTickets(app);
-      events = await store.eventsAfter(0, 100);
-    }, { path });
+testEachBackend(
+  "Tickets, comments and versions survive closing and reopening a store",
+  async (backend) => {
+    await backend.withLocation(async (path) => {
+      let before: unknown[] = [];
+      let events: TicketEvent[] = [];
+      await withBackendApp(backend, async ({ app, store }) => {
+        for (let i = 0; i < 3; i++) {
+          await createTicket(app, { user_id: `u${i}` });
+        }
+        const patch = await app.request(
+          "/api/v1/tickets/2",
+          jsonRequest({ status: "Pending", description: "Checking" }, {
+            method: "PATCH",
+          }),
+        );
+        assert.equal(patch.status, 200);
+        const comment = await app.request(
+          "/api/v1/tickets/2/comments",
+          jsonRequest({ body: "Still there?" }),
+        );
+        assert.equal(comment.status, 201);
+        before = await listAllTickets(app);
+        events = await store.eventsAfter(0, 100);
+      }, path);
 
-    await withApp(async ({ app, store }) => {
-      assert.deepEqual(store.migrated, []);
-      assert.deepEqual(await listAllTickets(app), before);
-      assert.equal(before.length, 3);
-      const res = await app.request("/api/v1/tickets/2");
-      assert.equal(res.status, 200);
-      assert.equal(res.headers.get("etag"), '"2"');
-      const t = await res.json();
-      assert.equal(t.description, "Checking");
-      assert.deepEqual(t.comments.map((c: { body: string }) => c.body), [
-        "Still there?",
-      ]);
-      assert.deepEqual(await store.eventsAfter(0, 100), events);
-      // New ids continue after the old ones.
-      assert.equal((await createTicket(app)).id, 4);
-    }, { path });
-  });
-});
+      await withBackendApp(backend, async ({ app, store }) => {
+        assert.deepEqual(store.migrated, []);
+        assert.deepEqual(await listAllTickets(app), before);
+        assert.equal(before.length, 3);
+        const res = await app.request("/api/v1/tickets/2");
+        assert.equal(res.status, 200);
+        assert.equal(res.headers.get("etag"), '"2"');
+        const t = await res.json();
+        assert.equal(t.description, "Checking");
+        assert.deepEqual(t.comments.map((c: { body: string }) => c.body), [
+          "Still there?",
+        ]);
+        assert.deepEqual(await store.eventsAfter(0, 100), events);
+        // New ids continue after the old ones.
+        assert.equal((await createTicket(app)).id, 4);
+      }, path);
+    });
+  },
+);
 
-Deno.test("Idempotency keys survive a restart: the retry after reopening is a replay", async () => {
-  await withTempDir(async (dir) => {
-    const path = `${dir}/t.db`;
-    // Keys are scoped per API key too, so the retry must come with the same API key.
-    let apiKey = "";
-    const request = () =>
-      jsonRequest(sampleTicket(), {
-        headers: {
-          "Idempotency-Key": "k-restart",
-          "Authorization": `Bearer ${apiKey}`,
-        },
-      });
-    let first = "";
-    await withApp(async (h) => {
-      apiKey = h.apiKey;
-      const res = await h.app.request("/create_ticket", request());
-      assert.equal(res.status, 201);
-      first = await res.text();
-    }, { path });
-    await withApp(async ({ app }) => {
-      const res = await app.request("/create_ticket", request());
-      assert.equal(res.status, 201);
-      assert.equal(res.headers.get("idempotent-replayed"), "true");
-      assert.equal(await res.text(), first);
-      assert.equal((await listAllTickets(app)).length, 1);
-    }, { path });
-  });
-});
-
-Deno.test("200 concurrent creates on a file store share commits and all persist", async () => {
-  await withTempDir(async (dir) => {
-    const path = `${dir}/t.db`;
-    await withApp(async ({ app, store, published }) => {
-      // The first signed request records the key's last use (a write of its own).
-      const warmUp = await app.request("/api/v1/tickets");
-      assert.equal(warmUp.status, 200);
-      await warmUp.body?.cancel();
-      await store.health();
-      const baseline = store.commitStats;
-      const responses = await Promise.all(
-        Array.from({ length: 200 }, (_, i) =>
-          app.request(
-            "/create_ticket",
-            jsonRequest(sampleTicket({ user_id: `user-${i}` })),
-          )),
-      );
-      const ids: number[] = [];
-      for (const res of responses) {
+testEachBackend(
+  "Idempotency keys survive a restart: the retry after reopening is a replay",
+  async (backend) => {
+    await backend.withLocation(async (path) => {
+      // Keys are scoped per API key too, so the retry must come with the same API key.
+      let apiKey = "";
+      const request = () =>
+        jsonRequest(sampleTicket(), {
+          headers: {
+            "Idempotency-Key": "k-restart",
+            "Authorization": `Bearer ${apiKey}`,
+          },
+        });
+      let first = "";
+      await withBackendApp(backend, async (h) => {
+        apiKey = h.apiKey;
+        const res = await h.app.request("/create_ticket", request());
         assert.equal(res.status, 201);
-        ids.push((await res.json()).ticket_id);
-      }
-      assert.deepEqual(
-        [...ids].sort((x, y) => x - y),
-        Array.from({ length: 200 }, (_, i) => i + 1),
-      );
-      const writes = store.commitStats.writes - baseline.writes;
-      const batches = store.commitStats.batches - baseline.batches;
-      assert.equal(writes, 200);
-      assert.ok(
-        batches < 200,
-        `expected shared commits, got ${batches} batches`,
-      );
-      assert.ok(batches >= 1);
+        first = await res.text();
+      }, path);
+      await withBackendApp(backend, async ({ app }) => {
+        const res = await app.request("/create_ticket", request());
+        assert.equal(res.status, 201);
+        assert.equal(res.headers.get("idempotent-replayed"), "true");
+        assert.equal(await res.text(), first);
+        assert.equal((await listAllTickets(app)).length, 1);
+      }, path);
+    });
+  },
+);
 
-      const events = await store.eventsAfter(0, 1000);
-      assert.equal(events.length, 200);
-      assert.deepEqual(published.map((e) => e.id), events.map((e) => e.id));
-      assert.deepEqual(
-        published.map((e) => e.id),
-        Array.from({ length: 200 }, (_, i) => i + 1),
-      );
-    }, { path });
+testEachBackend(
+  "200 concurrent creates all persist, with events in id order (sharing commits on SQLite)",
+  async (backend) => {
+    await backend.withLocation(async (path) => {
+      await withBackendApp(backend, async ({ app, store, published }) => {
+        // The first signed request records the key's last use (a write of its own).
+        const warmUp = await app.request("/api/v1/tickets");
+        assert.equal(warmUp.status, 200);
+        await warmUp.body?.cancel();
+        await store.health();
+        const sqlite = backend.name === "sqlite";
+        const baseline = sqlite ? store.commitStats : { writes: 0, batches: 0 };
+        const responses = await Promise.all(
+          Array.from({ length: 200 }, (_, i) =>
+            app.request(
+              "/create_ticket",
+              jsonRequest(sampleTicket({ user_id: `user-${i}` })),
+            )),
+        );
+        const ids: number[] = [];
+        for (const res of responses) {
+          assert.equal(res.status, 201);
+          ids.push((await res.json()).ticket_id);
+        }
+        assert.deepEqual(
+          [...ids].sort((x, y) => x - y),
+          Array.from({ length: 200 }, (_, i) => i + 1),
+        );
+        if (sqlite) {
+          const writes = store.commitStats.writes - baseline.writes;
+          const batches = store.commitStats.batches - baseline.batches;
+          assert.equal(writes, 200);
+          assert.ok(
+            batches < 200,
+            `expected shared commits, got ${batches} batches`,
+          );
+          assert.ok(batches >= 1);
+        }
 
-    await withApp(async ({ app }) => {
-      const all = await listAllTickets(app);
-      assert.equal(all.length, 200);
-      assert.deepEqual(
-        new Set(all.map((t) => t.user_id)),
-        new Set(Array.from({ length: 200 }, (_, i) => `user-${i}`)),
-      );
-    }, { path });
-  });
-});
+        const events = await store.eventsAfter(0, 1000);
+        assert.equal(events.length, 200);
+        assert.deepEqual(published.map((e) => e.id), events.map((e) => e.id));
+        assert.deepEqual(
+          published.map((e) => e.id),
+          Array.from({ length: 200 }, (_, i) => i + 1),
+        );
+      }, path);
 
-Deno.test("close() commits writes still queued before it returns", async () => {
-  await withTempDir(async (dir) => {
-    const path = `${dir}/t.db`;
-    const bus = createMemoryBus();
-    const store = await openSqliteStore({ path, bus });
-    const pending = Array.from(
-      { length: 20 },
-      (_, i) =>
+      await withBackendApp(backend, async ({ app }) => {
+        const all = await listAllTickets(app);
+        assert.equal(all.length, 200);
+        assert.deepEqual(
+          new Set(all.map((t) => t.user_id)),
+          new Set(Array.from({ length: 200 }, (_, i) => `user-${i}`)),
+        );
+      }, path);
+    });
+  },
+);
+
+testEachBackend(
+  "close() commits writes still queued before it returns",
+  async (backend) => {
+    await backend.withLocation(async (path) => {
+      const bus = createMemoryBus();
+      const store = await backend.open(path, bus);
+      const pending = Array.from(
+        { length: 20 },
+        (_, i) =>
+          store.createTicket({
+            user_id: `u${i}`,
+            pdf_link: "https://example.com/a.pdf",
+            product_id: null,
+            other_ids: null,
+          }, { actor: "test" }),
+      );
+      await store.close();
+      const created = await Promise.all(pending);
+      assert.equal(created.length, 20);
+
+      await withBackendApp(backend, async ({ app }) => {
+        assert.equal((await listAllTickets(app)).length, 20);
+      }, path);
+    });
+  },
+);
+
+testEachBackend(
+  "Writes after close() are refused with StorageUnavailableError",
+  async (backend) => {
+    const store = await backend.open(null);
+    await store.close();
+    await assert.rejects(
+      () =>
         store.createTicket({
-          user_id: `u${i}`,
+          user_id: "u",
           pdf_link: "https://example.com/a.pdf",
           product_id: null,
           other_ids: null,
         }, { actor: "test" }),
+      StorageUnavailableError,
     );
+    // A second close is harmless.
     await store.close();
-    const created = await Promise.all(pending);
-    assert.equal(created.length, 20);
-
-    await withApp(async ({ app }) => {
-      assert.equal((await listAllTickets(app)).length, 20);
-    }, { path });
-  });
-});
-
-Deno.test("Writes after close() are refused with StorageUnavailableError", async () => {
-  const store = await openSqliteStore({ path: ":memory:" });
-  await store.close();
-  await assert.rejects(
-    () =>
-      store.createTicket({
-        user_id: "u",
-        pdf_link: "https://example.com/a.pdf",
-        product_id: null,
-        other_ids: null,
-      }, { actor: "test" }),
-    StorageUnavailableError,
-  );
-  // A second close is harmless.
-  await store.close();
-});
+  },
+);
 
 Deno.test("A file store runs WAL, synchronous FULL and foreign keys on both connections", async () => {
   await withTempDir(async (dir) => {
@@ -330,17 +357,20 @@ Deno.test({
   },
 });
 
-Deno.test("harnessFor records bus deliveries for an already-open store", async () => {
-  const bus = createMemoryBus();
-  const store = await openSqliteStore({ path: ":memory:", bus });
-  try {
-    const h = await harnessFor(store, bus);
-    await createTicket(h.app);
-    assert.deepEqual(h.published.map((e) => e.type), ["ticket.created"]);
-  } finally {
-    await store.close();
-  }
-});
+testEachBackend(
+  "harnessFor records bus deliveries for an already-open store",
+  async (backend) => {
+    const bus = createMemoryBus();
+    const store = await backend.open(null, bus);
+    try {
+      const h = await harnessFor(store as SqliteStore, bus);
+      await createTicket(h.app);
+      assert.deepEqual(h.published.map((e) => e.type), ["ticket.created"]);
+    } finally {
+      await store.close();
+    }
+  },
+);
 
 Deno.test("A write that fails inside SQLite mid-batch fails alone: the rest of its batch commits", async () => {
   const bus = createMemoryBus();
