@@ -36,14 +36,23 @@ function asset(name: string, ext: string, body: string, type: string): Asset {
 const CSS = "text/css; charset=utf-8";
 const JS = "text/javascript; charset=utf-8";
 
+const noSourceMap = (js: string) =>
+  js.replace(/\n\/\/# sourceMappingURL=\S+\s*$/, "\n");
+
+/**
+ * The page's scripts as ONE file, in order. As separate deferred files, htmx
+ * (which starts itself on a timer once the document is interactive) could
+ * start before the SSE extension or live.js had arrived: the stream was then
+ * never opened, or its status never shown. Concatenating is not a build step:
+ * it happens here, at start-up, from the npm package and static/.
+ */
+const pageJs = [htmx, htmxSse, appJs, liveJs].map(noSourceMap).join(";\n");
+
 /** Every asset by its role; views link to `.url`. */
 export const ASSETS = {
   pico: asset("pico", "css", pico, CSS),
   appCss: asset("app", "css", appCss, CSS),
-  htmx: asset("htmx", "js", htmx, JS),
-  htmxSse: asset("hx-sse", "js", htmxSse, JS),
-  appJs: asset("app", "js", appJs, JS),
-  liveJs: asset("live", "js", liveJs, JS),
+  pageJs: asset("desk", "js", pageJs, JS),
   favicon: asset("favicon", "svg", favicon, "image/svg+xml"),
 } as const;
 

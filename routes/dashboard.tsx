@@ -53,15 +53,10 @@ export interface DashboardDeps {
 const PAGE_SIZE = 50;
 const MAX_TEXT = 10_000;
 
-/** Stylesheets and scripts of every dashboard page (htmx first: app.js uses it). */
+/** Stylesheets and the script (htmx, its SSE extension, app.js, live.js in one file) of every page. */
 export const PAGE_ASSETS = {
   styles: [ASSETS.pico.url, ASSETS.appCss.url],
-  scripts: [
-    ASSETS.htmx.url,
-    ASSETS.htmxSse.url,
-    ASSETS.appJs.url,
-    ASSETS.liveJs.url,
-  ],
+  scripts: [ASSETS.pageJs.url],
 };
 
 const ID = /^[1-9][0-9]{0,15}$/;

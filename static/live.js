@@ -87,7 +87,12 @@
       htmx.trigger(el, "desk:reconnect");
     }
   }
-  addEventListener("online", kick);
+  addEventListener("online", () => {
+    const c = liveEl()?._htmx?.sse;
+    // The stream may have survived the blip: then it is simply live again.
+    if (c && !c.delayCanceller && c.reader) setStatus("live", "Live");
+    else kick();
+  });
   addEventListener("offline", () => setStatus("offline", "Offline"));
   document.addEventListener("visibilitychange", () => {
     if (document.hidden) return;
@@ -117,9 +122,10 @@
     }
     const summary = document.getElementById("board-summary");
     const n = grid.querySelectorAll(".ticket-card").length;
+    const more = document.querySelector("#more a") ? "+" : "";
     if (summary) {
-      summary.textContent = `Showing the newest ${n} ${
-        n === 1 ? "ticket" : "tickets"
+      summary.textContent = `Showing the newest ${n}${more} ${
+        n === 1 && !more ? "ticket" : "tickets"
       }.`;
     }
   }
@@ -192,6 +198,9 @@
     document.title = unseen > 0 ? `(${unseen}) ${baseTitle}` : baseTitle;
   }
 
+  // If the stream connected before this file ran, say so now.
+  if (liveEl()?._htmx?.sse?.reader) setStatus("live", "Live");
+
   // ---- Toasts and desktop notifications --------------------------------------
 
   const toasts = () => document.getElementById("toasts");
@@ -262,10 +271,6 @@
       const statusChange = d.type === "ticket.updated" &&
         /set #\d+ to /.test(text);
       if (d.type === "ticket.created" || statusChange) notify(text, d.ticket);
-      if (d.type === "ticket.created" && document.hidden) {
-        unseen++;
-        updateTitle();
-      }
     }
   }
 

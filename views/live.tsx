@@ -30,6 +30,9 @@ export function LiveStream({ url, user }: { url: string; user: string }) {
         "hx-sse:connect": url,
         "hx-trigger": "load, desk:reconnect",
         "hx-swap": "none",
+        // Keep streaming in a background tab: that is when notifications and
+        // the unseen count in the title matter.
+        "hx-config": "sse.pauseOnBackground:false",
       }}
     >
     </div>
