@@ -19,8 +19,8 @@ export class GroupCommitter {
   #queue: Pending[] = [];
   #inFlight = false;
   #idle: (() => void)[] = [];
-  /** Commits made and writes they carried: writes / batches is the sharing ratio. */
-  readonly stats = { batches: 0, writes: 0 };
+  /** Commits made, writes they carried (writes / batches is the sharing ratio), and time spent committing. */
+  readonly stats = { batches: 0, writes: 0, commitMs: 0 };
 
   constructor(readonly send: SendBatch) {}
 
@@ -45,8 +45,10 @@ export class GroupCommitter {
       this.stats.batches++;
       this.stats.writes += batch.length;
       let outcomes: WriteOutcome[];
+      const t0 = performance.now();
       try {
         outcomes = await this.send(batch.map((p) => p.op));
+        this.stats.commitMs += performance.now() - t0;
       } catch (err) {
         for (const p of batch) p.reject(err as Error);
         continue;

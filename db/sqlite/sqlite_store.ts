@@ -160,7 +160,7 @@ export class SqliteStore implements TicketStore, AccountStore {
   }
 
   /** Commits made and writes they carried since open (group-commit sharing). */
-  get commitStats(): { batches: number; writes: number } {
+  get commitStats(): { batches: number; writes: number; commitMs: number } {
     return { ...this.#writes.stats };
   }
 
@@ -332,9 +332,14 @@ export class SqliteStore implements TicketStore, AccountStore {
   }
 
   async health(): Promise<StoreHealth> {
+    const { batches, writes, commitMs } = this.#writes.stats;
     const detail: Record<string, string | number> = {
       journal_mode: this.pragmas.journal_mode,
       synchronous: this.pragmas.synchronous,
+      commits: batches,
+      writes,
+      writes_per_commit: batches ? Math.round(writes / batches * 10) / 10 : 0,
+      commit_ms_avg: batches ? Math.round(commitMs / batches * 100) / 100 : 0,
     };
     try {
       this.#reads.get("SELECT 1").get();
