@@ -5,6 +5,8 @@ export interface AppConfig {
   host: string;
   port: number;
   dbPath: string;
+  /** postgres://… to keep the data in PostgreSQL instead of SQLite at dbPath; null = SQLite. */
+  databaseUrl: string | null;
   logLevel: LogLevel;
   /** Lets the two create routes work without an API key (the old app's behaviour). */
   allowAnonymousCreate: boolean;
@@ -32,6 +34,7 @@ export const ENV_NAMES = [
   "HOST",
   "PORT",
   "DB_PATH",
+  "DATABASE_URL",
   "LOG_LEVEL",
   "ALLOW_ANONYMOUS_CREATE",
   "API_RATE_LIMIT",
@@ -51,6 +54,7 @@ export const DEFAULT_CONFIG: AppConfig = {
   host: "127.0.0.1",
   port: 8000,
   dbPath: "data/tickets.db",
+  databaseUrl: null,
   logLevel: "info",
   allowAnonymousCreate: false,
   apiRateLimit: 6000,
@@ -128,10 +132,18 @@ export function readConfig(
     );
   }
   const adminUser = env("ADMIN_USER") || "admin";
+  const databaseUrl = env("DATABASE_URL") || null;
+  if (databaseUrl !== null && !/^postgres(ql)?:\/\/./.test(databaseUrl)) {
+    // Not echoed: the URL may carry a password.
+    throw new ConfigError(
+      "DATABASE_URL must be a postgres://user:password@host:port/database URL",
+    );
+  }
   return {
     host: env("HOST") || DEFAULT_CONFIG.host,
     port: whole("PORT", env("PORT"), DEFAULT_CONFIG.port, 65535),
     dbPath: env("DB_PATH") || DEFAULT_CONFIG.dbPath,
+    databaseUrl,
     logLevel: logLevel as LogLevel,
     allowAnonymousCreate: flag(
       "ALLOW_ANONYMOUS_CREATE",

@@ -2,7 +2,9 @@
 import { createApp } from "./app.ts";
 import { ConfigError, ENV_NAMES, readConfig } from "./config.ts";
 import { createMemoryBus } from "./db/bus.ts";
+import type { AccountStore, TicketStore } from "./db/store.ts";
 import { openSqliteStore } from "./db/sqlite/sqlite_store.ts";
+import { openPostgresStore } from "./db/postgres/postgres_store.ts";
 import { createLogger } from "./log.ts";
 import { loadSecretKey } from "./lib/secret.ts";
 import { ensureFirstAdmin } from "./lib/first_admin.ts";
@@ -18,12 +20,28 @@ try {
 }
 const logger = createLogger(config.logLevel);
 const bus = createMemoryBus();
-const store = await openSqliteStore({ path: config.dbPath, bus });
-logger.info("database ready", {
-  path: config.dbPath,
-  migrations_applied: store.migrated,
-  ...store.pragmas,
-});
+let store: TicketStore & AccountStore;
+if (config.databaseUrl) {
+  // Every instance on the same database hears every instance's events (LISTEN/NOTIFY).
+  const pg = await openPostgresStore({ url: config.databaseUrl, bus });
+  const { host, port, database } = pg.sql.options;
+  logger.info("database ready", {
+    backend: "postgres",
+    host: host.join(","),
+    port: port.join(","),
+    database,
+    migrations_applied: pg.migrated,
+  });
+  store = pg;
+} else {
+  const sqlite = await openSqliteStore({ path: config.dbPath, bus });
+  logger.info("database ready", {
+    path: config.dbPath,
+    migrations_applied: sqlite.migrated,
+    ...sqlite.pragmas,
+  });
+  store = sqlite;
+}
 
 const secret = loadSecretKey(config.secretKey, config.dbPath);
 logger.info("secret key", { source: secret.source });
