@@ -18,13 +18,15 @@ const RESULTS_DIR = new URL("./results/", import.meta.url).pathname;
 
 const USAGE = `Usage: deno task bench [--quick]
 
-  --quick   a short run (< 60 s) for a CI smoke test
+  --quick   a short run (about a minute) for a CI smoke test: 200 SSE
+            clients instead of 1,000, dashboards at 100 and 100k tickets only
   --help    this text
 
 Runs every scenario of issue #8 against the app started as in production
 (file database, synchronous=FULL, LOG_LEVEL=warn) and against bench/baseline.ts,
 on 127.0.0.1, with wrk as the load generator (installed with apt-get when
-missing and running as root).`;
+missing and running as root). Scenario 3 seeds databases of 100, 100k and
+1M tickets first (the 1M one takes a minute or more; not timed).`;
 
 const t0 = performance.now();
 function log(line: string) {

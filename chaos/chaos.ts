@@ -37,7 +37,7 @@ export const FULL: ChaosSize = {
   fuzzCases: 1000,
   conflictPairs: 100,
   diskCreates: 100,
-  sseDrops: 20,
+  sseDrops: 50,
 };
 
 export const QUICK: ChaosSize = {
@@ -46,7 +46,7 @@ export const QUICK: ChaosSize = {
   fuzzCases: 200,
   conflictPairs: 20,
   diskCreates: 30,
-  sseDrops: 3,
+  sseDrops: 10,
 };
 
 type Scenario = (
@@ -63,7 +63,7 @@ export const SCENARIOS: Record<string, Scenario> = {
     fuzzScenario({ dir, rng, cases: s.fuzzCases, probes: s.fuzzProbes }),
   conflicts: (dir, rng, s) =>
     conflictScenario({ dir, rng, pairs: s.conflictPairs }),
-  sse: (dir, _rng, s) => sseScenario({ dir, drops: s.sseDrops }),
+  sse: (dir, rng, s) => sseScenario({ dir, rng, drops: s.sseDrops }),
   disk: (dir, rng, s) => diskScenario({ dir, rng, creates: s.diskCreates }),
 };
 

@@ -54,3 +54,26 @@ export function sampleMemory(pid: number, everyMs = 250) {
 export function toMib(kib: number): number {
   return Math.round(kib / 1024 * 10) / 10;
 }
+
+/**
+ * CPU time (user + system) a process has used so far, in seconds, or with
+ * `mainThread` only its main thread's (where a Deno server runs JavaScript);
+ * null when it is gone.
+ */
+export function cpuSeconds(
+  pid: number | "self",
+  opts: { mainThread?: boolean } = {},
+): number | null {
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(
+      opts.mainThread ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`,
+    );
+  } catch {
+    return null;
+  }
+  // Fields after the parenthesised command name; utime and stime are 14th and 15th.
+  const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return ticks / 100; // USER_HZ is 100 on Linux
+}

@@ -34,6 +34,16 @@ export function num(n: number, digits = 0): string {
   });
 }
 
+/** The p-th percentile (nearest rank) of ascending values; NaN when empty. */
+export function percentile(sorted: ArrayLike<number>, p: number): number {
+  if (sorted.length === 0) return NaN;
+  const i = Math.min(
+    sorted.length - 1,
+    Math.max(0, Math.ceil((p / 100) * sorted.length) - 1),
+  );
+  return sorted[i]!;
+}
+
 /** Formats a ratio as "0.42×". */
 export function times(r: number): string {
   return `${r.toFixed(2)}×`;

@@ -18,8 +18,17 @@ import {
   sampleMemory,
   toMib,
 } from "./memory.ts";
-import { runWrk, startWrk, type WrkResult } from "./wrk.ts";
-import { settledTicketCount } from "./db_count.ts";
+import {
+  type CreateRun,
+  measureCreate,
+  ms,
+  READ_PATH,
+  rps,
+  storedCheck,
+  storedRow,
+} from "./create_load.ts";
+import { sseScenario } from "./scenario_sse.ts";
+import { dashboardScenario } from "./scenario_dashboard.ts";
 import { firstLoad } from "./transfer.ts";
 import {
   num,
@@ -90,6 +99,21 @@ export class BenchContext {
     });
   }
 
+  /**
+   * A server of its own for one scenario (the app with BENCH_ADMIN, on `dbPath`,
+   * with an API key), its memory sampled until close() or `stop()`.
+   */
+  async dedicatedApp(
+    dbPath: string,
+    opts: { apiKey: boolean },
+  ): Promise<SharedServer> {
+    const apiKey = opts.apiKey ? await provisionApiKey(dbPath) : null;
+    const shared = await this.#start(
+      appSpec(dbPath, freePort(), { admin: true }),
+    );
+    return { ...shared, dbPath, apiKey };
+  }
+
   #once(name: string, make: () => Promise<SharedServer>) {
     let p = this.#shared.get(name);
     if (!p) this.#shared.set(name, p = make());
@@ -119,107 +143,6 @@ export interface Scenario {
   id: string;
   title: string;
   run(ctx: BenchContext): Promise<ScenarioOutcome>;
-}
-
-const CREATE_PATH = "/create_ticket";
-const READ_PATH = "/api/v1/tickets?limit=50";
-
-const ms = (n: number) => `${num(n, 2)} ms`;
-const rps = (n: number) => `${num(n)} req/s`;
-
-interface CreateRun {
-  wrk: WrkResult;
-  /** Tickets the database gained during the measured run (app only). */
-  stored?: number;
-}
-
-/** Tickets stored must lie between the 201s wrk saw and those plus requests unanswered at its stop. */
-function storedCheck(run: CreateRun) {
-  const { wrk, stored = 0 } = run;
-  const answered = wrk.created + wrk.non2xx;
-  const unanswered = Math.max(0, wrk.sent - answered);
-  const ok = stored >= wrk.created && stored <= wrk.created + unanswered;
-  return { stored, created: wrk.created, unanswered, ok };
-}
-
-function storedRow(scenario: string, run: CreateRun): Row {
-  const c = storedCheck(run);
-  return {
-    scenario,
-    metric: "tickets stored vs 201s counted",
-    value: `${num(c.stored)} stored / ${num(c.created)} 201s` +
-      (c.unanswered ? ` (+${c.unanswered} in flight at wrk stop)` : ""),
-    baseline: "—",
-    ratio: "—",
-    target: "stored = 201s (+ in-flight)",
-    result: verdict(c.ok),
-  };
-}
-
-/** Runs warm-up then the measured create load; counts what the DB gained. */
-async function measureCreate(
-  ctx: BenchContext,
-  target: SharedServer,
-  { readers = 0, warmup = true }: { readers?: number; warmup?: boolean } = {},
-): Promise<{ create: CreateRun; read?: WrkResult }> {
-  const { opts } = ctx;
-  const url = target.server.url;
-  const who = target.server.name;
-  const runId = crypto.randomUUID();
-  if (warmup && opts.warmupS > 0) {
-    ctx.log(`  ${who}: warm-up ${opts.warmupS} s …`);
-    await runWrk({
-      url: url + CREATE_PATH,
-      mode: "create",
-      connections: opts.createConnections,
-      threads: 1,
-      durationS: opts.warmupS,
-      runId: `${runId}-warm`,
-      apiKey: target.apiKey,
-    });
-  }
-  const before = target.dbPath ? await settledTicketCount(target.dbPath) : 0;
-  ctx.log(
-    `  ${who}: ${opts.durationS} s, ${opts.createConnections} connections POST ${CREATE_PATH}` +
-      (readers ? ` + ${readers} connections GET ${READ_PATH}` : "") + " …",
-  );
-  const createRun = startWrk({
-    url: url + CREATE_PATH,
-    mode: "create",
-    connections: opts.createConnections,
-    threads: 1,
-    durationS: opts.durationS,
-    runId,
-    apiKey: target.apiKey,
-  });
-  const readRun = readers
-    ? startWrk({
-      url: url + READ_PATH,
-      mode: "read",
-      connections: readers,
-      threads: 1,
-      durationS: opts.durationS,
-      runId,
-      apiKey: target.apiKey,
-    })
-    : null;
-  const [wrk, read] = await Promise.all([
-    createRun.result,
-    readRun?.result,
-  ]);
-  const create: CreateRun = { wrk };
-  if (target.dbPath) {
-    create.stored = (await settledTicketCount(target.dbPath)) - before;
-  }
-  ctx.log(
-    `  ${who}: ${rps(wrk.reqPerS)}, p50 ${ms(wrk.latencyMs.p50)}, p99 ${
-      ms(wrk.latencyMs.p99)
-    }, non-2xx ${wrk.non2xx}` +
-      (read
-        ? `; reads ${rps(read.reqPerS)} p99 ${ms(read.latencyMs.p99)}`
-        : ""),
-  );
-  return { create, read };
 }
 
 /** Scenario 1: durable create throughput and latency against the bare baseline. */
@@ -305,33 +228,6 @@ async function durableCreate(ctx: BenchContext): Promise<ScenarioOutcome> {
   };
 }
 
-/** Placeholder for a scenario whose feature is not built yet. */
-function notYet(
-  id: string,
-  title: string,
-  metric: string,
-  target: string,
-  needs: string,
-): Scenario {
-  return {
-    id,
-    title,
-    run: () =>
-      Promise.resolve({
-        rows: [{
-          scenario: `${id} · ${title}`,
-          metric,
-          value: `not yet measured (needs ${needs})`,
-          baseline: "—",
-          ratio: "—",
-          target,
-          result: "not yet measured",
-        }],
-        data: { measured: false, needs },
-      }),
-  };
-}
-
 /** Scenario 4: create throughput while 10 connections page through the list. */
 async function createUnderReads(ctx: BenchContext): Promise<ScenarioOutcome> {
   const s1 = ctx.outcomes.get("1")?.data as
@@ -405,7 +301,7 @@ async function createUnderReads(ctx: BenchContext): Promise<ScenarioOutcome> {
   };
 }
 
-/** Scenario 5: peak resident memory of the server over all the load above. */
+/** Scenario 5: peak resident memory of the servers over all the load above. */
 async function peakMemory(ctx: BenchContext): Promise<ScenarioOutcome> {
   const appServer = await ctx.app();
   const baseServer = await ctx.baseline();
@@ -413,23 +309,68 @@ async function peakMemory(ctx: BenchContext): Promise<ScenarioOutcome> {
   const base = baseServer.memory();
   const peak = toMib(app.hwmKib);
   const idle = (s: SharedServer) => `${num(toMib(s.idle?.rssKib ?? 0), 1)} MiB`;
-  return {
-    rows: [{
+  const baseCell = `${num(toMib(base.hwmKib), 1)} MiB (at ready ${
+    idle(baseServer)
+  })`;
+  const rows: Row[] = [{
+    scenario: "5 · memory",
+    metric: "peak RSS of the server (VmHWM) over scenarios 1 and 4",
+    value: `${num(peak, 1)} MiB (RSS at ready ${idle(appServer)})`,
+    baseline: baseCell,
+    ratio: times(app.hwmKib / base.hwmKib),
+    target: "≤ 150 MiB",
+    result: verdict(peak <= 150),
+  }];
+  // Scenarios 2 and 3 run servers of their own; their peaks are in their data.
+  const s2 = ctx.outcomes.get("2")?.data as
+    | { clients: number; peak_kib: MemorySample }
+    | undefined;
+  if (s2) {
+    const mib = toMib(s2.peak_kib.hwmKib);
+    rows.push({
       scenario: "5 · memory",
-      metric: "peak RSS of the server (VmHWM) over scenarios 1 and 4",
-      value: `${num(peak, 1)} MiB (RSS at ready ${idle(appServer)})`,
-      baseline: `${num(toMib(base.hwmKib), 1)} MiB (at ready ${
-        idle(baseServer)
-      })`,
-      ratio: times(app.hwmKib / base.hwmKib),
+      metric: `peak RSS (VmHWM) during scenario 2 (${
+        num(s2.clients)
+      } SSE clients + create load)`,
+      value: `${num(mib, 1)} MiB`,
+      baseline: baseCell,
+      ratio: times(s2.peak_kib.hwmKib / base.hwmKib),
       target: "≤ 150 MiB",
-      result: verdict(peak <= 150),
-    }],
+      result: verdict(mib <= 150),
+    });
+  }
+  const s3 = ctx.outcomes.get("3")?.data as
+    | { sizes: { tickets: number; peak_kib: MemorySample }[] }
+    | undefined;
+  if (s3) {
+    const top = s3.sizes.reduce((a, b) =>
+      b.peak_kib.hwmKib > a.peak_kib.hwmKib ? b : a
+    );
+    const mib = toMib(top.peak_kib.hwmKib);
+    rows.push({
+      scenario: "5 · memory",
+      metric: `peak RSS (VmHWM) during scenario 3 (highest: ${
+        num(top.tickets)
+      } tickets)`,
+      value: `${num(mib, 1)} MiB`,
+      baseline: baseCell,
+      ratio: times(top.peak_kib.hwmKib / base.hwmKib),
+      target: "≤ 150 MiB",
+      result: verdict(mib <= 150),
+    });
+  }
+  return {
+    rows,
     data: {
       app_kib: app,
       baseline_kib: base,
       app_idle_kib: appServer.idle,
       baseline_idle_kib: baseServer.idle,
+      scenario_2_kib: s2?.peak_kib ?? null,
+      scenario_3_kib: s3?.sizes.map((s) => ({
+        tickets: s.tickets,
+        ...s.peak_kib,
+      })) ?? null,
       note: "VmHWM from /proc/<pid>/status, VmRSS sampled every 250 ms",
     },
   };
@@ -510,20 +451,12 @@ async function coldStartAndTransfer(
 /** Every scenario, in the order of the table. */
 export const SCENARIOS: Scenario[] = [
   { id: "1", title: "durable create", run: durableCreate },
-  notYet(
-    "2",
-    "1,000 SSE clients",
-    "create throughput and event delay with 1,000 SSE clients",
-    "see issue #8",
-    "SSE",
-  ),
-  notYet(
-    "3",
-    "dashboard at 100 / 100k / 1M tickets",
-    "first page and search latency",
-    "see issue #8",
-    "dashboard",
-  ),
+  { id: "2", title: "1,000 SSE clients", run: sseScenario },
+  {
+    id: "3",
+    title: "dashboard at 100 / 100k / 1M tickets",
+    run: dashboardScenario,
+  },
   { id: "4", title: "create under reads", run: createUnderReads },
   { id: "5", title: "memory", run: peakMemory },
   { id: "6", title: "cold start and first load", run: coldStartAndTransfer },

@@ -38,8 +38,21 @@ export function freePort(): number {
   return port;
 }
 
-/** The production command line for the app, with its database at `dbPath`. */
-export function appSpec(dbPath: string, port: number): ServerSpec {
+/** The first admin a server started with `{ admin: true }` creates (scenarios 2 and 3 log in). */
+export const BENCH_ADMIN = {
+  username: "benchadmin",
+  password: "bench-admin-password-not-secret",
+};
+
+/**
+ * The production command line for the app, with its database at `dbPath`;
+ * `admin` passes ADMIN_USER/ADMIN_PASSWORD so a first start creates BENCH_ADMIN.
+ */
+export function appSpec(
+  dbPath: string,
+  port: number,
+  opts: { admin?: boolean } = {},
+): ServerSpec {
   return {
     name: "ticket desk",
     args: [
@@ -59,6 +72,12 @@ export function appSpec(dbPath: string, port: number): ServerSpec {
       // 6,000/min) would answer 429 to nearly everything: raise it out of
       // reach while keeping the limiter in the request path.
       API_RATE_LIMIT: "10000000",
+      ...(opts.admin
+        ? {
+          ADMIN_USER: BENCH_ADMIN.username,
+          ADMIN_PASSWORD: BENCH_ADMIN.password,
+        }
+        : {}),
     },
     port,
     readyTimeoutMs: 120_000,

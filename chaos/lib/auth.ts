@@ -38,3 +38,55 @@ export const CHAOS_ENV = {
   API_RATE_LIMIT: "0",
   ADMIN_PASSWORD: "chaos-admin-password-not-secret",
 };
+
+/** The first admin CHAOS_ENV makes the server create (ADMIN_USER defaults to "admin"). */
+export const CHAOS_ADMIN = "admin";
+
+/**
+ * Logs the first admin in through the login form (with the Origin a browser
+ * sends) and returns the Cookie header value. Waits for the admin row first: the
+ * server creates it just after it starts listening, and a failed attempt would
+ * count against the login rate limit.
+ */
+export async function loginAdmin(
+  base: string,
+  dbPath: string,
+  client?: Deno.HttpClient,
+): Promise<string> {
+  const deadline = Date.now() + 30_000;
+  const exists = () =>
+    withDb(dbPath, true, (db) => {
+      try {
+        return Boolean(
+          db.prepare("SELECT 1 FROM users WHERE username = ?").get(
+            CHAOS_ADMIN,
+          ),
+        );
+      } catch {
+        return false; // no users table yet
+      }
+    });
+  while (!exists()) {
+    if (Date.now() > deadline) {
+      throw new Error("the first admin never appeared");
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const res = await fetch(`${base}/login`, {
+    method: "POST",
+    headers: { origin: base },
+    body: new URLSearchParams({
+      username: CHAOS_ADMIN,
+      password: CHAOS_ENV.ADMIN_PASSWORD,
+    }),
+    redirect: "manual",
+    ...(client ? { client } : {}),
+  });
+  await res.body?.cancel();
+  const cookie = res.headers.getSetCookie().map((c) => c.split(";")[0]!)
+    .find((c) => c.startsWith("desk_session="));
+  if (res.status !== 303 || !cookie) {
+    throw new Error(`POST /login answered ${res.status} without a session`);
+  }
+  return cookie;
+}
