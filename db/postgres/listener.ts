@@ -55,6 +55,7 @@ export class PostgresEventListener {
   #poll: ReturnType<typeof setInterval>;
   #retry: ReturnType<typeof setTimeout> | null = null;
   #backoff = 100;
+  #pid = 0;
 
   constructor(readonly opts: EventListenerOptions) {
     this.#mark = opts.fromId;
@@ -81,6 +82,11 @@ export class PostgresEventListener {
     return this.#mark;
   }
 
+  /** The server process of the LISTEN connection (tests end it to test reconnects). */
+  get backendPid(): number {
+    return this.#pid;
+  }
+
   /** True while the LISTEN connection is up. */
   get listening(): boolean {
     return this.#listening;
@@ -89,6 +95,8 @@ export class PostgresEventListener {
   /** Starts listening; resolves once LISTEN is in force (or rejects if the database is down). */
   async start(): Promise<void> {
     await this.#conn.unsafe(`LISTEN ${EVENTS_CHANNEL}`);
+    const [r] = await this.#conn`SELECT pg_backend_pid() AS pid`;
+    this.#pid = Number(r!.pid);
     this.#listening = true;
     this.poke();
   }

@@ -144,6 +144,38 @@ export function testEachBackend(
   }
 }
 
+/** Registers a Postgres-only test, ignored (saying how to run it) without TEST_DATABASE_URL. */
+export function testPostgres(
+  name: string,
+  fn: () => Promise<void>,
+  opts: { sanitizeResources?: boolean; sanitizeOps?: boolean } = {},
+): void {
+  const enabled = TEST_DATABASE_URL !== undefined;
+  Deno.test({
+    name: enabled
+      ? `${name} [postgres]`
+      : `${name} [postgres] ${HOW_TO_ENABLE}`,
+    ignore: !enabled,
+    ...opts,
+    fn: async () => {
+      try {
+        await fn();
+      } finally {
+        await closeAdmin();
+      }
+    },
+  });
+}
+
+/** Runs a query on the schema-admin pool (for tests that look under the store). */
+export async function adminQuery(
+  query: string,
+  params: (string | number)[] = [],
+): Promise<Record<string, unknown>[]> {
+  const sql = await adminPool();
+  return [...await sql.unsafe(query, params)];
+}
+
 /** Opens a throw-away store of `backend`; always closes it. */
 export async function withStore(
   backend: Backend,

@@ -1,0 +1,132 @@
+/** The AccountStore on every backend: users, sessions and API keys. */
+import assert from "node:assert/strict";
+import { AccountNotFoundError, DuplicateNameError } from "../../db/store.ts";
+import { testEachBackend, withStore } from "./backends.ts";
+
+testEachBackend(
+  "user names are unique in any letter case, and found in any",
+  async (backend) => {
+    await withStore(backend, async (store) => {
+      assert.equal(await store.countUsers(), 0);
+      const alice = await store.createUser({
+        username: "Alice",
+        passwordHash: "h1",
+        role: "admin",
+      });
+      assert.equal(alice.username, "Alice");
+      assert.equal(alice.disabled, false);
+      assert.match(alice.created_at, /^\d{4}-\d\d-\d\dT.*Z$/);
+      await assert.rejects(
+        store.createUser({
+          username: "aLICE",
+          passwordHash: "h",
+          role: "agent",
+        }),
+        DuplicateNameError,
+      );
+      await store.createUser({
+        username: "bob",
+        passwordHash: "h2",
+        role: "agent",
+      });
+      await store.createUser({
+        username: "Carol",
+        passwordHash: "h3",
+        role: "agent",
+      });
+      const found = await store.findUserForLogin("ALICE");
+      assert.deepEqual(found, { user: alice, passwordHash: "h1" });
+      assert.equal(await store.findUserForLogin("nobody"), null);
+      assert.deepEqual((await store.listUsers()).map((u) => u.username), [
+        "Alice",
+        "bob",
+        "Carol",
+      ]);
+      assert.equal(await store.countUsers(), 3);
+    });
+  },
+);
+
+testEachBackend(
+  "sessions live until a password change or disabling ends them",
+  async (backend) => {
+    await withStore(backend, async (store) => {
+      const u = await store.createUser({
+        username: "dan",
+        passwordHash: "old",
+        role: "agent",
+      });
+      await store.createSession("s1", u.id);
+      const s = await store.getSession("s1");
+      assert.equal(s?.user.id, u.id);
+      assert.equal(s?.created_at, s?.last_seen_at);
+      await new Promise((r) => setTimeout(r, 5));
+      await store.touchSession("s1");
+      const touched = await store.getSession("s1");
+      assert.ok(touched!.last_seen_at > touched!.created_at);
+
+      await store.setPassword("DAN", "new");
+      assert.equal(await store.getSession("s1"), null);
+      assert.equal((await store.findUserForLogin("dan"))?.passwordHash, "new");
+
+      await store.createSession("s2", u.id);
+      const disabled = await store.setUserDisabled("dan", true);
+      assert.equal(disabled.disabled, true);
+      assert.equal(await store.getSession("s2"), null);
+      assert.equal((await store.findUserForLogin("dan"))?.user.disabled, true);
+      await store.setUserDisabled("dan", false);
+      assert.equal((await store.findUserForLogin("dan"))?.user.disabled, false);
+
+      await store.createSession("s3", u.id);
+      await store.deleteSession("s3");
+      assert.equal(await store.getSession("s3"), null);
+      await assert.rejects(
+        store.setPassword("nobody", "x"),
+        AccountNotFoundError,
+      );
+    });
+  },
+);
+
+testEachBackend(
+  "API keys: unique names, found by hash, revoked once, touched",
+  async (backend) => {
+    await withStore(backend, async (store) => {
+      const k = await store.createApiKey({
+        name: "Mobile",
+        prefix: "td_abc",
+        hash: "hash1",
+      });
+      assert.deepEqual(
+        [k.name, k.prefix, k.last_used_at, k.revoked_at],
+        ["Mobile", "td_abc", null, null],
+      );
+      await assert.rejects(
+        store.createApiKey({ name: "mobile", prefix: "td_x", hash: "hash2" }),
+        DuplicateNameError,
+      );
+      await store.createApiKey({
+        name: "other",
+        prefix: "td_y",
+        hash: "hash3",
+      });
+      assert.deepEqual((await store.listApiKeys()).map((x) => x.name), [
+        "other",
+        "Mobile",
+      ]);
+      assert.deepEqual(await store.findApiKey("hash1"), k);
+      assert.equal(await store.findApiKey("nope"), null);
+      await store.touchApiKey(k.id);
+      assert.notEqual((await store.findApiKey("hash1"))?.last_used_at, null);
+      const revoked = await store.revokeApiKey("MOBILE");
+      assert.notEqual(revoked.revoked_at, null);
+      const again = await store.revokeApiKey("mobile");
+      assert.equal(
+        again.revoked_at,
+        revoked.revoked_at,
+        "the first time stays",
+      );
+      await assert.rejects(store.revokeApiKey("nope"), AccountNotFoundError);
+    });
+  },
+);
