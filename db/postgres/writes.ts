@@ -36,7 +36,7 @@ const WRITE_LOCK = 7_000_002;
  * write holds it for a few statements and one commit: well under a
  * millisecond of work, so the desk's write rate is not the limit.
  */
-async function lockWrites(tx: TransactionSql) {
+export async function lockWrites(tx: TransactionSql): Promise<void> {
   await tx`SELECT pg_advisory_xact_lock(${WRITE_LOCK}, hashtext(current_schema()))`;
 }
 
