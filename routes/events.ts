@@ -1,12 +1,18 @@
 /**
  * GET /events: the live stream (server-sent events).
  *
- * Lossless by construction: a client subscribes to the bus first (buffering),
- * then replays every event after its Last-Event-ID from the table, then drains
- * the buffer skipping ids it already sent — no gap and no duplicate at the seam.
+ * Lossless by construction: a client joins its filter's group first (live
+ * frames are buffered), replays every event after its Last-Event-ID from the
+ * table, then drains the buffer skipping ids it already sent — no gap and no
+ * duplicate at the seam.
+ *
+ * Cheap per client: each event is rendered and encoded ONCE per filter (a
+ * group), and the same bytes are enqueued on every client's stream; frames
+ * that are ready together go out as one chunk. Writing through Hono's
+ * streamSSE re-encoded every frame per client and cost most of the CPU with a
+ * thousand dashboards open.
  */
 import { Hono } from "hono";
-import { type SSEStreamingApi, streamSSE } from "hono/streaming";
 import type { EventBus } from "../db/bus.ts";
 import type { TicketEvent, TicketStore } from "../db/store.ts";
 import type { Logger } from "../log.ts";
@@ -37,7 +43,7 @@ export interface LiveOptions {
   heartbeatMs: number;
   /** Replay reaches back this far; an older Last-Event-ID gets a `reload` event. */
   retentionMs: number;
-  /** Messages a client may have waiting; past that it is dropped and catches up by replay. */
+  /** Chunks a client may leave unread; past that it is dropped and catches up by replay. */
   queueLimit: number;
   /** The reconnect delay suggested to browsers. */
   retryMs: number;
@@ -61,6 +67,8 @@ export interface EventsDeps {
 }
 
 const REPLAY_PAGE = 500;
+/** Frames a replay may run ahead of its reader before waiting for it. */
+const REPLAY_AHEAD = 64;
 const CACHE_SIZE = 4096;
 
 /** Reads the client's filter from the stream URL. */
@@ -87,19 +95,25 @@ function readLastId(header: string | undefined, after: string | undefined) {
   return raw !== undefined && /^\d{1,15}$/.test(raw) ? Number(raw) : null;
 }
 
-/** Caches composed messages so each event is rendered once per distinct filter, not per client. */
-function messageCache(compose: ComposeMessage) {
-  const cache = new Map<string, Promise<SseMessage | null>>();
-  return (e: TicketEvent, f: StreamFilter) => {
-    const key = `${e.id}|${filterKey(f)}`;
-    let p = cache.get(key);
-    if (!p) {
-      p = compose(e, f);
-      cache.set(key, p);
-      if (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value!);
-    }
-    return p;
-  };
+const encoder = new TextEncoder();
+
+/** One SSE frame as bytes: `id:`, optional `event:`, and the data split into lines. */
+function frameBytes(id: number, msg: SseMessage | null): Uint8Array {
+  if (!msg) return encoder.encode(`id: ${id}\n\n`);
+  const data = msg.data.split(/\r\n|\r|\n/).map((l) => `data: ${l}`).join(
+    "\n",
+  );
+  return encoder.encode(
+    `id: ${id}\n${msg.event ? `event: ${msg.event}\n` : ""}${data}\n\n`,
+  );
+}
+
+function concat(chunks: Uint8Array[]): Uint8Array {
+  if (chunks.length === 1) return chunks[0]!;
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of chunks) (out.set(c, at), at += c.length);
+  return out;
 }
 
 /** Counts of connected clients, for tests, benchmarks and the log. */
@@ -108,121 +122,137 @@ export interface LiveStats {
   dropped: number;
 }
 
-/** Builds the SSE sub-app. */
-export function events(deps: EventsDeps) {
-  const opts = { ...DEFAULT_LIVE, ...deps.live };
-  const render = messageCache(deps.compose);
-  const stats: LiveStats = { clients: 0, dropped: 0 };
-  const app = new Hono<AppEnv>();
-
-  app.get("/events", (c) => {
-    const filter = readFilter((n) => c.req.query(n));
-    const lastId = readLastId(
-      c.req.header("last-event-id"),
-      c.req.query("after"),
-    );
-    c.header("X-Accel-Buffering", "no"); // nginx: do not buffer the stream
-    return streamSSE(c, async (stream) => {
-      stats.clients++;
-      const client = new LiveClient(stream, filter, render, opts, () => {
-        stats.dropped++;
-        deps.logger.info("slow live client dropped", {
-          request_id: c.get("requestId"),
-        });
-      });
-      const unsubscribe = deps.bus.subscribe((e) => client.push(e));
-      const stop = () => client.close();
-      deps.signal?.addEventListener("abort", stop);
-      if (deps.signal?.aborted) stop();
-      try {
-        await stream.writeSSE({
-          data: "",
-          event: "hello",
-          retry: opts.retryMs,
-        });
-        await client.catchUp(deps.store, lastId);
-        await client.run();
-      } finally {
-        unsubscribe();
-        deps.signal?.removeEventListener("abort", stop);
-        stats.clients--;
-      }
-    }, async (err, stream) => {
-      deps.logger.warn("live stream failed", { error: String(err) });
-      await stream.close();
-    });
-  });
-  return { app, stats };
+interface Frame {
+  id: number;
+  bytes: Uint8Array | null;
+  ready: Promise<Uint8Array>;
 }
 
-/** One connected browser tab: a bounded queue and a pump that never blocks the publisher. */
-class LiveClient {
-  #queue: TicketEvent[] = [];
-  #wake: (() => void) | null = null;
-  #lastSent = 0;
-  #closed = false;
+/** Every client watching the same filter: frames are made once for all of them. */
+class Group {
+  readonly clients = new Set<LiveClient>();
+  #pending: Frame[] = [];
+  #flushing = false;
 
   constructor(
-    readonly stream: SSEStreamingApi,
     readonly filter: StreamFilter,
-    readonly render: (
-      e: TicketEvent,
-      f: StreamFilter,
-    ) => Promise<SseMessage | null>,
-    readonly opts: LiveOptions,
-    readonly onDrop: () => void,
-  ) {
-    stream.onAbort(() => this.close());
+    readonly frame: (e: TicketEvent) => Promise<Uint8Array>,
+  ) {}
+
+  /** A committed event: render it (once) and deliver it in id order. */
+  push(e: TicketEvent) {
+    const f: Frame = { id: e.id, bytes: null, ready: this.frame(e) };
+    f.ready.then((b) => (f.bytes = b), () => {});
+    this.#pending.push(f);
+    if (!this.#flushing) void this.#flush();
   }
 
-  /** Called by the bus for every committed event: queue it, never wait. */
-  push(e: TicketEvent) {
+  async #flush() {
+    this.#flushing = true;
+    try {
+      while (this.#pending.length > 0) {
+        const first = this.#pending[0]!;
+        try {
+          await first.ready;
+        } catch {
+          first.bytes = frameBytes(first.id, null); // unrenderable: keep the id
+        }
+        // Everything already rendered behind it goes in the same chunk.
+        let n = 0;
+        while (n < this.#pending.length && this.#pending[n]!.bytes) n++;
+        const frames = this.#pending.splice(0, Math.max(n, 1));
+        const ids = frames.map((f) => f.id);
+        const bytes = concat(frames.map((f) => f.bytes!));
+        for (const c of this.clients) c.deliver(ids, frames, bytes);
+      }
+    } finally {
+      this.#flushing = false;
+    }
+  }
+}
+
+/** One connected tab: a byte stream it reads at its own pace, never awaited by anyone. */
+class LiveClient {
+  #controller!: ReadableStreamDefaultController<Uint8Array>;
+  #buffer: Frame[] | null = []; // live frames held back while replaying
+  #lastSent = 0;
+  #closed = false;
+  #drained: (() => void) | null = null;
+  readonly body: ReadableStream<Uint8Array>;
+
+  constructor(
+    readonly group: Group,
+    readonly opts: LiveOptions,
+    readonly onClose: (dropped: boolean) => void,
+  ) {
+    this.body = new ReadableStream<Uint8Array>({
+      start: (controller) => {
+        this.#controller = controller;
+      },
+      pull: () => {
+        this.#drained?.();
+        this.#drained = null;
+      },
+      cancel: () => this.close(false),
+    });
+  }
+
+  /** Enqueues bytes; a client that stops reading is dropped (it catches up by replay). */
+  #send(bytes: Uint8Array) {
     if (this.#closed) return;
-    this.#queue.push(e);
-    if (this.#queue.length > this.opts.queueLimit) {
-      // Too far behind: drop it. The browser reconnects with Last-Event-ID and replays.
-      this.onDrop();
-      this.close();
+    this.#controller.enqueue(bytes);
+    // desiredSize = highWaterMark (1) - chunks queued and unread.
+    if ((this.#controller.desiredSize ?? 0) < -this.opts.queueLimit) {
+      this.close(true);
+    }
+  }
+
+  /** Live frames from the group (the bytes are shared with every other client). */
+  deliver(ids: number[], frames: Frame[], bytes: Uint8Array) {
+    if (this.#closed) return;
+    if (this.#buffer) {
+      this.#buffer.push(...frames);
+      // Replaying for so long that live frames pile up: start over later.
+      if (this.#buffer.length > this.opts.queueLimit * 10) this.close(true);
       return;
     }
-    this.#wake?.();
-  }
-
-  /** Ends this client's stream (the browser reconnects and replays). */
-  close() {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#queue = [];
-    this.#wake?.();
-    this.stream.abort();
-  }
-
-  async #send(e: TicketEvent) {
-    if (e.id <= this.#lastSent) return; // already sent by replay
-    const msg = await this.render(e, this.filter);
-    if (this.#closed) return;
-    // Every event carries its id, even when this client has nothing to show for it,
-    // so a reconnect resumes after it.
-    if (msg) {
-      await this.stream.writeSSE({
-        id: String(e.id),
-        data: msg.data,
-        event: msg.event,
-      });
-    } else {
-      await this.stream.write(`id: ${e.id}\n\n`);
+    if (ids[0]! > this.#lastSent) {
+      this.#send(bytes);
+      this.#lastSent = ids.at(-1)!;
+      return;
     }
-    this.#lastSent = e.id;
+    for (const f of frames) this.#sendFrame(f);
   }
 
-  /** Replays from the table what the client missed, or tells it to reload. */
-  async catchUp(store: TicketStore, lastId: number | null) {
-    if (lastId === null) return;
-    this.#lastSent = lastId;
+  #sendFrame(f: Frame) {
+    if (f.id <= this.#lastSent || !f.bytes) return;
+    this.#send(f.bytes);
+    this.#lastSent = f.id;
+  }
+
+  comment(bytes: Uint8Array) {
+    this.#send(bytes);
+  }
+
+  /** Replays what the client missed, then releases the live frames held meanwhile. */
+  async start(store: TicketStore, lastId: number | null) {
+    this.#send(
+      encoder.encode(`retry: ${this.opts.retryMs}\nevent: hello\ndata: \n\n`),
+    );
+    if (lastId !== null) {
+      this.#lastSent = lastId;
+      await this.#replay(store, lastId);
+    }
+    const held = this.#buffer ?? [];
+    this.#buffer = null;
+    for (const f of held) this.#sendFrame(f);
+  }
+
+  async #replay(store: TicketStore, lastId: number) {
     const latest = await store.latestEventId();
     if (lastId >= latest) {
       // Up to date, or an id from another (reset) database: then start afresh.
-      if (lastId > latest) await this.#reload(latest);
+      if (lastId > latest) this.#reload(latest);
       return;
     }
     const cutoff = Date.now() - this.opts.retentionMs;
@@ -236,43 +266,113 @@ class LiveClient {
           Date.parse(page[0]!.created_at) < cutoff)
       ) {
         // Older than the replay window (or events are missing): a partial replay
-        // would mislead, so the page refetches its grid instead.
+        // would mislead, so the page refetches its list instead.
         return this.#reload(latest);
       }
       first = false;
       for (const e of page) {
         if (this.#closed) return;
-        await this.#send(e);
+        // Replay goes at the reader's pace: a long catch-up is not a slow client.
+        while ((this.#controller.desiredSize ?? 0) < -REPLAY_AHEAD) {
+          await new Promise<void>((r) => (this.#drained = r));
+          if (this.#closed) return;
+        }
+        this.#send(await this.group.frame(e));
+        this.#lastSent = e.id;
       }
     }
   }
 
-  async #reload(latest: number) {
-    await this.stream.writeSSE({
-      id: String(latest),
-      event: "reload",
-      data: "",
-    });
+  #reload(latest: number) {
+    this.#send(encoder.encode(`id: ${latest}\nevent: reload\ndata: \n\n`));
     this.#lastSent = latest;
   }
 
-  /** Sends live events until the client goes away, with a heartbeat while idle. */
-  async run() {
-    while (!this.#closed) {
-      const e = this.#queue.shift();
-      if (e) {
-        await this.#send(e);
-        continue;
-      }
-      const timedOut = await new Promise<boolean>((resolve) => {
-        const t = setTimeout(() => resolve(true), this.opts.heartbeatMs);
-        this.#wake = () => {
-          clearTimeout(t);
-          resolve(false);
-        };
-      });
-      this.#wake = null;
-      if (timedOut && !this.#closed) await this.stream.write(": ping\n\n");
-    }
+  /** Ends the stream (the browser reconnects and replays). */
+  close(dropped: boolean) {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#buffer = null;
+    this.#drained?.();
+    try {
+      this.#controller.close();
+    } catch { /* already closed or cancelled */ }
+    this.onClose(dropped);
   }
+}
+
+/** Builds the SSE sub-app. */
+export function events(deps: EventsDeps) {
+  const opts = { ...DEFAULT_LIVE, ...deps.live };
+  const stats: LiveStats = { clients: 0, dropped: 0 };
+  const groups = new Map<string, Group>();
+  // Rendered frames, shared by live delivery and replay.
+  const cache = new Map<string, Promise<Uint8Array>>();
+  const frameFor = (f: StreamFilter, key: string) => (e: TicketEvent) => {
+    const k = `${e.id}|${key}`;
+    let p = cache.get(k);
+    if (!p) {
+      p = deps.compose(e, f).then((msg) => frameBytes(e.id, msg));
+      cache.set(k, p);
+      if (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value!);
+    }
+    return p;
+  };
+
+  deps.bus.subscribe((e) => {
+    for (const g of groups.values()) g.push(e);
+  });
+  const ping = encoder.encode(": ping\n\n");
+  const heartbeat = setInterval(() => {
+    for (const g of groups.values()) for (const c of g.clients) c.comment(ping);
+  }, opts.heartbeatMs);
+  heartbeat.unref();
+  deps.signal?.addEventListener("abort", () => {
+    clearInterval(heartbeat);
+    for (const g of groups.values()) {
+      for (const c of [...g.clients]) c.close(false);
+    }
+  });
+
+  const app = new Hono<AppEnv>();
+  app.get("/events", (c) => {
+    if (deps.signal?.aborted) return c.text("Shutting down", 503);
+    const filter = readFilter((n) => c.req.query(n));
+    const lastId = readLastId(
+      c.req.header("last-event-id"),
+      c.req.query("after"),
+    );
+    const key = filterKey(filter);
+    let group = groups.get(key);
+    if (!group) {
+      group = new Group(filter, frameFor(filter, key));
+      groups.set(key, group);
+    }
+    const g = group;
+    const client = new LiveClient(g, opts, (dropped) => {
+      g.clients.delete(client);
+      if (g.clients.size === 0) groups.delete(key);
+      stats.clients--;
+      if (dropped) {
+        stats.dropped++;
+        deps.logger.info("slow live client dropped", {
+          request_id: c.get("requestId"),
+        });
+      }
+    });
+    g.clients.add(client);
+    stats.clients++;
+    client.start(deps.store, lastId).catch((err) => {
+      deps.logger.warn("live stream failed", { error: String(err) });
+      client.close(false);
+    });
+    return new Response(client.body, {
+      headers: {
+        "Content-Type": "text/event-stream; charset=utf-8",
+        "Cache-Control": "no-cache",
+        "X-Accel-Buffering": "no", // nginx: do not buffer the stream
+      },
+    });
+  });
+  return { app, stats };
 }

@@ -8,7 +8,7 @@ import type {
   TicketListItem,
   TicketStore,
 } from "../db/store.ts";
-import { listItemOf, StatusTabs, TicketCard } from "../views/ticket_card.tsx";
+import { CountsUpdate, listItemOf, TicketCard } from "../views/ticket_card.tsx";
 import { LiveNote } from "../views/live.tsx";
 import type { ComposeMessage, StreamFilter } from "./events.ts";
 
@@ -51,6 +51,8 @@ function describe(e: TicketEvent, t: TicketListItem): string {
 /** Builds the stream's composer over the store. */
 export function liveComposer(store: TicketStore): ComposeMessage {
   return async (e, f) => {
+    // A ticket page only cares about its own ticket.
+    if (f.ticket !== undefined && f.ticket !== e.ticket_id) return null;
     const full = await store.getTicket(e.ticket_id);
     if (!full) return null;
     const t = listItemOf(full);
@@ -61,7 +63,6 @@ export function liveComposer(store: TicketStore): ComposeMessage {
     });
     if (f.ticket !== undefined) {
       // A ticket page: it refetches what changed itself, unless the admin is editing.
-      if (f.ticket !== e.ticket_id) return null;
       return {
         event: "ticket-changed",
         data: JSON.stringify({
@@ -74,14 +75,11 @@ export function liveComposer(store: TicketStore): ComposeMessage {
     }
     const now = new Date();
     const card = String(await TicketCard({ ticket: t, now }));
-    const counts = await store.countByStatus();
-    const filter = {
-      status: f.status as Status | undefined,
-      q: f.q,
-      product: f.product_id,
-    };
-    const tabs = String(await StatusTabs({ filter, counts }));
-    const parts = [partial(".status-tabs", "outerHTML", tabs)];
+    // Just the four numbers (out of band, by id): a frame goes to every open tab.
+    const counts = String(
+      await CountsUpdate({ counts: await store.countByStatus() }),
+    );
+    const parts = [counts];
     if (e.type === "ticket.created") {
       // New cards wait in #incoming: static/app.js slides them in at the top of the
       // list, or holds them behind a "N new tickets" button while the admin works.
