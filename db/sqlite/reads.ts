@@ -33,7 +33,11 @@ export function ftsQuery(q: string | undefined): string | null {
   const terms = searchTerms(q);
   // Quoting makes every character literal (no FTS operators from user text);
   // `"prod-12"*` matches the tokens prod, 12… in sequence.
-  return terms.length ? terms.map((t) => `"${t}"*`).join(" ") : null;
+  // A one-letter prefix matches a large part of the index (60+ ms at a million
+  // tickets, on every keystroke of search-as-you-type): one letter is a whole word.
+  return terms.length
+    ? terms.map((t) => [...t].length > 1 ? `"${t}"*` : `"${t}"`).join(" ")
+    : null;
 }
 
 const COMMENT_COUNT =

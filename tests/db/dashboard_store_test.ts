@@ -107,8 +107,10 @@ testEachBackend(
   },
 );
 
-Deno.test("ftsQuery quotes each search word as an FTS5 prefix phrase (SQLite)", () => {
-  assert.equal(ftsQuery("x y"), '"x"* "y"*');
+Deno.test("ftsQuery quotes each search word as an FTS5 prefix phrase; one letter is a whole word (SQLite)", () => {
+  assert.equal(ftsQuery("xy zw"), '"xy"* "zw"*');
+  assert.equal(ftsQuery("x yz"), '"x" "yz"*');
+  assert.equal(ftsQuery('bat"tery'), '"bat"* "tery"*');
   assert.equal(ftsQuery("  * "), null);
 });
 
