@@ -107,6 +107,28 @@ testEachBackend(
   },
 );
 
+testEachBackend(
+  "a one-letter search word matches that whole word only; two letters match as a prefix",
+  async (backend) => {
+    await withStore(backend, async (store) => {
+      const { ticket: a } = await store.createTicket(
+        ticket({ other_ids: "s 42" }),
+        ACTOR,
+      );
+      const { ticket: b } = await store.createTicket(
+        ticket({ other_ids: "shelf 42" }),
+        ACTOR,
+      );
+      const ids = async (q: string) =>
+        (await store.listTickets({ q, limit: 5 })).items.map((t) => t.id);
+      assert.deepEqual(await ids("s"), [a.id]);
+      assert.deepEqual(await ids("sh"), [b.id]);
+      assert.deepEqual(await ids("4"), []);
+      assert.deepEqual(await ids("42"), [b.id, a.id]);
+    });
+  },
+);
+
 Deno.test("ftsQuery quotes each search word as an FTS5 prefix phrase; one letter is a whole word (SQLite)", () => {
   assert.equal(ftsQuery("xy zw"), '"xy"* "zw"*');
   assert.equal(ftsQuery("x yz"), '"x" "yz"*');
