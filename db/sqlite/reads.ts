@@ -13,7 +13,7 @@ import {
   type TicketPage,
   type TicketWithComments,
 } from "../store.ts";
-import { rowToComment, rowToEvent, rowToTicket } from "./rows.ts";
+import { rowToComment, rowToEvent, rowToTicket } from "../rows.ts";
 
 /** Returns one ticket with its comments, oldest comment first, or null. */
 export function getTicket(

@@ -15,7 +15,7 @@ import {
   type TicketPatch,
 } from "../store.ts";
 import { type AccountWrite, applyAccountWrite } from "./accounts.ts";
-import { rowToComment, rowToEvent, rowToTicket } from "./rows.ts";
+import { rowToComment, rowToEvent, rowToTicket } from "../rows.ts";
 
 /** Idempotency keys are honoured for a day, as the API documents. */
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;

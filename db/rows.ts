@@ -1,7 +1,12 @@
-/** Mapping SQLite rows to the store's plain types. */
-import type { Comment, Status, Ticket, TicketEvent } from "../store.ts";
+/** Mapping database rows to the store's plain types, for every backend. */
+import type { Comment, Status, Ticket, TicketEvent } from "./store.ts";
 
 type Row = Record<string, unknown>;
+
+/** Timestamps: SQLite stores ISO strings, PostgreSQL hands back Dates; the store's types carry ISO strings. */
+export function iso(v: unknown): string {
+  return v instanceof Date ? v.toISOString() : String(v);
+}
 
 /** Maps a `tickets` row to a Ticket. */
 export function rowToTicket(r: Row): Ticket {
@@ -14,8 +19,8 @@ export function rowToTicket(r: Row): Ticket {
     status: String(r.status) as Status,
     description: String(r.description ?? ""),
     comments: String(r.comments ?? ""),
-    created_at: String(r.created_at),
-    updated_at: String(r.updated_at),
+    created_at: iso(r.created_at),
+    updated_at: iso(r.updated_at),
     version: Number(r.version),
   };
 }
@@ -27,7 +32,7 @@ export function rowToComment(r: Row): Comment {
     ticket_id: Number(r.ticket_id),
     author: String(r.author),
     body: String(r.body),
-    created_at: String(r.created_at),
+    created_at: iso(r.created_at),
   };
 }
 
@@ -38,7 +43,10 @@ export function rowToEvent(r: Row): TicketEvent {
     type: String(r.type) as TicketEvent["type"],
     ticket_id: Number(r.ticket_id),
     actor: String(r.actor),
-    data: JSON.parse(String(r.data ?? "{}")),
-    created_at: String(r.created_at),
+    // SQLite stores the JSON as text; postgres.js parses json columns itself.
+    data: typeof r.data === "string"
+      ? JSON.parse(r.data)
+      : (r.data as Record<string, unknown>) ?? {},
+    created_at: iso(r.created_at),
   };
 }
