@@ -1,0 +1,295 @@
+/** deno task migrate-data: SQLite → PostgreSQL → a new SQLite file keeps every row, id and key. */
+import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
+import { createApp } from "../../app.ts";
+import { createMemoryBus } from "../../db/bus.ts";
+import { openSqliteStore } from "../../db/sqlite/sqlite_store.ts";
+import { createLogger } from "../../log.ts";
+import { hashPassword } from "../../lib/passwords.ts";
+import { newApiKey } from "../../lib/tokens.ts";
+import {
+  migrateData,
+  type MigrateReport,
+  TargetNotEmptyError,
+} from "../../scripts/migrate_data.ts";
+import { withTempDir } from "../fixtures.ts";
+import {
+  type AnyStore,
+  createTestSchema,
+  dropTestSchema,
+  openTestPostgres,
+  TEST_DATABASE_URL,
+  testPostgres,
+} from "../db/backends.ts";
+
+const IDEM = { scope: "api:mobile", key: "order-7-retry", fingerprint: "fp-1" };
+const PASSWORD = "a long enough password";
+
+const input = (i: number) => ({
+  user_id: `user_${i}`,
+  pdf_link: `https://example.com/${i}.pdf`,
+  product_id: i % 3 === 0 ? null : `PROD${i % 4}`,
+  other_ids: i % 2 ? `ORDER-${i}` : null,
+});
+
+/**
+ * A SQLite database with everything the copy must carry: tickets with status
+ * and description changes, comments, a legacy comments text, an idempotency
+ * key, users (one disabled), a live and a revoked API key, a session (which
+ * stays behind), and a deleted newest ticket (the id counter is ahead of the
+ * ids present). Returns the live API key.
+ */
+async function seedSource(path: string): Promise<string> {
+  const store = await openSqliteStore({ path });
+  const { ticket: first } = await store.createTicket(input(1), {
+    actor: "api:mobile",
+    idempotency: IDEM,
+  });
+  for (let i = 2; i <= 30; i++) {
+    await store.createTicket(input(i), { actor: "api:mobile" });
+  }
+  await store.updateTicket(2, { status: "Pending" }, { actor: "agent" });
+  await store.updateTicket(2, { status: "Closed", description: "Fixed" }, {
+    actor: "agent",
+    expectedVersion: 2,
+  });
+  await store.updateTicket(5, { status: "Closed" }, { actor: "agent" });
+  await store.addComment(7, "The walrus ate the manual", { actor: "agent" });
+  await store.addComment(7, "Sent a new one", { actor: "admin" });
+  await store.addComment(first.id, "First!", { actor: "admin" });
+  const admin = await store.createUser({
+    username: "admin",
+    passwordHash: await hashPassword(PASSWORD),
+    role: "admin",
+  });
+  await store.createUser({
+    username: "zoe",
+    passwordHash: await hashPassword(PASSWORD),
+    role: "agent",
+  });
+  await store.setUserDisabled("zoe", true);
+  await store.createSession("session-hash", admin.id);
+  const live = newApiKey();
+  const key = await store.createApiKey({ name: "mobile", ...live });
+  await store.touchApiKey(key.id);
+  const old = newApiKey();
+  await store.createApiKey({ name: "old", ...old });
+  await store.revokeApiKey("old");
+  await store.createTicket(input(31), { actor: "api:mobile" });
+  await store.close();
+  const db = new DatabaseSync(path);
+  db.exec(`PRAGMA foreign_keys = ON;
+    UPDATE tickets SET comments = 'Legacy note: narwhal sighted' WHERE id = 3;
+    DELETE FROM tickets WHERE id = 31;`);
+  db.close();
+  return live.key;
+}
+
+/** Everything the stores show, through their own interfaces (not the script's reader). */
+async function dump(store: AnyStore) {
+  const tickets = [];
+  for (let id = 1; id <= 32; id++) tickets.push(await store.getTicket(id));
+  const users = await store.listUsers();
+  const logins = [];
+  for (const u of users) logins.push(await store.findUserForLogin(u.username));
+  return {
+    tickets,
+    events: await store.eventsAfter(0, 10_000),
+    users,
+    logins,
+    keys: await store.listApiKeys(),
+    counts: await store.countByStatus(),
+    products: await store.listProducts(10),
+  };
+}
+
+/** Asserts the target answers like the source: search, sessions, keys, idempotency, new ids. */
+async function assertWorksAsTarget(
+  store: AnyStore,
+  apiKey: string,
+  lastEventId: number,
+) {
+  const walrus = await store.listTickets({ q: "walrus", limit: 10 });
+  assert.deepEqual(walrus.items.map((t) => t.id), [7], "a comment word");
+  assert.equal(walrus.items[0]?.comment_count, 2);
+  const narwhal = await store.listTickets({ q: "narwhal", limit: 10 });
+  assert.deepEqual(narwhal.items.map((t) => t.id), [3], "a legacy comment");
+  assert.equal(await store.getSession("session-hash"), null, "no sessions");
+
+  const bus = createMemoryBus();
+  const app = createApp({
+    store,
+    bus,
+    config: { logLevel: "silent" },
+    logger: createLogger("silent"),
+  });
+  const get = (key: string) =>
+    app.request("/api/v1/tickets?limit=1", {
+      headers: { Authorization: `Bearer ${key}` },
+    });
+  const ok = await get(apiKey);
+  assert.equal(ok.status, 200, await ok.clone().text());
+  assert.equal((await ok.json()).items[0].id, 30);
+  const bad = await get("tdk_not-a-key-at-all-not-a-key-at-all");
+  assert.equal(bad.status, 401);
+  await bad.body?.cancel();
+
+  const replay = await store.createTicket(input(1), {
+    actor: "api:mobile",
+    idempotency: IDEM,
+  });
+  assert.equal(replay.replayed, true);
+  assert.equal(replay.ticket.id, 1);
+  // Ticket 31 was deleted in the source: its id is not handed out again.
+  const created = await store.createTicket(input(32), { actor: "t" });
+  assert.equal(created.ticket.id, 32);
+  assert.equal(created.event?.id, lastEventId + 1);
+}
+
+function assertMatched(r: MigrateReport, rows: Record<string, number>) {
+  assert.ok(r.ok, JSON.stringify(r));
+  assert.deepEqual(
+    Object.fromEntries(r.tables.map((c) => [c.table, [c.source, c.target]])),
+    Object.fromEntries(
+      Object.entries(rows).map(([t, n]) => [t, [n, n]]),
+    ),
+  );
+}
+
+const ROWS = {
+  tickets: 30,
+  comments: 3,
+  events: 31 + 3 + 3, // creates (31 incl. the deleted one), updates, comments
+  idempotency_keys: 1,
+  users: 2,
+  api_keys: 2,
+};
+
+testPostgres(
+  "migrate-data copies SQLite to PostgreSQL and back to a new file keeping every row, id, hash and counter",
+  async () => {
+    await withTempDir(async (dir) => {
+      const apiKey = await seedSource(`${dir}/source.db`);
+      const schema = await createTestSchema();
+      try {
+        const lines: string[] = [];
+        const toPg = await migrateData({
+          direction: "to-postgres",
+          sqlitePath: `${dir}/source.db`,
+          url: TEST_DATABASE_URL!,
+          schema,
+          chunkSize: 7, // several chunks per table: the keyset must not skip or repeat
+          log: (l) => lines.push(l),
+        });
+        assertMatched(toPg, ROWS);
+        assert.equal(toPg.counters.tickets, 31);
+        assert.ok(
+          lines.some((l) => /tickets\s+30\/30/.test(l)),
+          lines.join("\n"),
+        );
+
+        const back = await migrateData({
+          direction: "from-postgres",
+          sqlitePath: `${dir}/back.db`,
+          url: TEST_DATABASE_URL!,
+          schema,
+          chunkSize: 7,
+        });
+        assertMatched(back, ROWS);
+        assert.equal(back.counters.tickets, 31);
+
+        const source = await openSqliteStore({ path: `${dir}/source.db` });
+        const pg = await openTestPostgres(schema);
+        const copy = await openSqliteStore({ path: `${dir}/back.db` });
+        try {
+          const expected = await dump(source);
+          assert.equal(expected.tickets[6]?.comment_list.length, 2);
+          assert.equal(expected.logins.length, 2);
+          assert.deepEqual(await dump(pg), expected, "PostgreSQL = source");
+          assert.deepEqual(await dump(copy), expected, "round trip = source");
+          const lastEvent = expected.events.at(-1)!.id;
+          await assertWorksAsTarget(pg, apiKey, lastEvent);
+          await assertWorksAsTarget(copy, apiKey, lastEvent);
+        } finally {
+          await Promise.all([source.close(), pg.close(), copy.close()]);
+        }
+
+        // The PostgreSQL copy now holds data: refused, then replaced with --force.
+        const again = {
+          direction: "to-postgres" as const,
+          sqlitePath: `${dir}/source.db`,
+          url: TEST_DATABASE_URL!,
+          schema,
+        };
+        await assert.rejects(migrateData(again), (err: Error) => {
+          assert.ok(err instanceof TargetNotEmptyError);
+          assert.match(err.message, /already holds data \(31 tickets, /);
+          assert.match(err.message, /--force/);
+          return true;
+        });
+        assertMatched(await migrateData({ ...again, force: true }), ROWS);
+      } finally {
+        await dropTestSchema(schema);
+      }
+    });
+  },
+);
+
+testPostgres(
+  "deno task migrate-data runs under its own permissions, prints a check per table and refuses a non-empty target",
+  async () => {
+    await withTempDir(async (dir) => {
+      await seedSource(`${dir}/source.db`);
+      const schema = await createTestSchema();
+      try {
+        const config = new URL("../../deno.json", import.meta.url).pathname;
+        const url = `${TEST_DATABASE_URL}?search_path=${schema}`;
+        const task = async (dbPath: string, args: string[]) => {
+          const out = await new Deno.Command(Deno.execPath(), {
+            args: [
+              "task",
+              "--quiet",
+              "--config",
+              config,
+              "migrate-data",
+              ...args,
+            ],
+            env: { DB_PATH: dbPath, NO_COLOR: "1" },
+            stdout: "piped",
+            stderr: "piped",
+          }).output();
+          const dec = new TextDecoder();
+          return {
+            code: out.code,
+            stdout: dec.decode(out.stdout),
+            stderr: dec.decode(out.stderr),
+          };
+        };
+        const to = await task(`${dir}/source.db`, ["--to", url]);
+        assert.equal(to.code, 0, to.stdout + to.stderr);
+        assert.match(to.stdout, /tickets\s+30\/30/);
+        assert.match(to.stdout, /tickets\s+30 → 30\s+ok/);
+        assert.match(to.stdout, /events\s+37 → 37\s+ok/);
+        assert.match(to.stdout, /search index\s+30 rows for 30 tickets ok/);
+        assert.match(to.stdout, /Sessions were not copied/);
+        assert.doesNotMatch(to.stdout, /MISMATCH/);
+
+        // Back into the source file, which holds tickets: refused, nothing written.
+        const refused = await task(`${dir}/source.db`, ["--from", url]);
+        assert.equal(refused.code, 1, refused.stdout + refused.stderr);
+        assert.match(refused.stderr, /^Refused: SQLite .* already holds data/);
+        assert.match(refused.stderr, /--force/);
+
+        const from = await task(`${dir}/new.db`, ["--from", url]);
+        assert.equal(from.code, 0, from.stdout + from.stderr);
+        assert.match(from.stdout, /api_keys\s+2 → 2\s+ok/);
+
+        const usage = await task(`${dir}/new.db`, []);
+        assert.equal(usage.code, 2);
+        assert.match(usage.stderr, /Give one of --to URL or --from URL/);
+      } finally {
+        await dropTestSchema(schema);
+      }
+    });
+  },
+);
