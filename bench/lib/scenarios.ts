@@ -443,7 +443,7 @@ async function coldStartAndTransfer(
     },
     notes: [
       "Cold start: the process is spawned with the module cache warm and a new database file (migrations run); the clock stops at the first 200 on /healthz, which commits through the writer.",
-      `First load: the dashboard is not built yet, so this measures GET / as a first visit (following redirects) and what the final page links: ${paths}. Headers are counted.`,
+      `First load: a first visit to / lands on the login page (the dashboard needs a session); this measures it following redirects, and what the final page links: ${paths}. Headers are counted. After login the dashboard adds its HTML and one script (htmx, its SSE extension and our JS in one file).`,
     ],
   };
 }
