@@ -16,17 +16,23 @@ import {
 
 const RESULTS_DIR = new URL("./results/", import.meta.url).pathname;
 
-const USAGE = `Usage: deno task bench [--quick]
+const USAGE = `Usage: deno task bench [--quick] [--only 1,7]
 
   --quick   a short run (about a minute) for a CI smoke test: 200 SSE
             clients instead of 1,000, dashboards at 100 and 100k tickets only
+  --only    run these scenarios only (4 and 5 need 1; 7 compares with 1);
+            results go to <date>[-quick]-only-<ids>.json
   --help    this text
 
 Runs every scenario of issue #8 against the app started as in production
 (file database, synchronous=FULL, LOG_LEVEL=warn) and against bench/baseline.ts,
 on 127.0.0.1, with wrk as the load generator (installed with apt-get when
 missing and running as root). Scenario 3 seeds databases of 100, 100k and
-1M tickets first (the 1M one takes a minute or more; not timed).`;
+1M tickets first (the 1M one takes a minute or more; not timed).
+Scenario 7 measures the PostgreSQL store, one and two app instances: on
+BENCH_DATABASE_URL when set (a scratch database), else on a throw-away
+cluster started with .ci/postgres.sh when PostgreSQL is installed (with
+fsync off, then on), else it is skipped with a note.`;
 
 const t0 = performance.now();
 function log(line: string) {
@@ -87,16 +93,27 @@ async function writeResults(name: string, results: unknown): Promise<string> {
 }
 
 async function main(): Promise<number> {
-  const args = new Set(Deno.args);
+  const argv = [...Deno.args];
+  const onlyAt = argv.indexOf("--only");
+  const only = onlyAt >= 0 ? argv.splice(onlyAt, 2)[1]?.split(",") : null;
+  const args = new Set(argv);
   if (args.has("--help") || args.has("-h")) {
     console.log(USAGE);
     return 0;
   }
   const unknown = [...args].filter((a) => a !== "--quick");
-  if (unknown.length) {
-    console.error(`Unknown argument ${unknown[0]}\n\n${USAGE}`);
+  const badOnly = only?.find((id) => !SCENARIOS.some((s) => s.id === id));
+  if (unknown.length || (only && (!only.length || badOnly !== undefined))) {
+    console.error(
+      `Unknown argument ${
+        unknown[0] ?? `--only ${only?.join(",")}`
+      }\n\n${USAGE}`,
+    );
     return 2;
   }
+  const scenarios = only
+    ? SCENARIOS.filter((s) => only.includes(s.id))
+    : SCENARIOS;
   const quick = args.has("--quick");
   const tmpDir = await Deno.makeTempDir({ prefix: "ticket-desk-bench-" });
   const opts: BenchOptions = {
@@ -109,19 +126,25 @@ async function main(): Promise<number> {
     tmpDir,
     log,
   };
+  const ctx = new BenchContext(opts);
+  // Stops the servers, then what scenarios deferred (a PostgreSQL cluster),
+  // giving up after 15 s.
+  const abandon = async (code: number) => {
+    killAll();
+    await Promise.race([
+      ctx.close(),
+      new Promise((r) => setTimeout(r, 15_000)),
+    ]);
+    Deno.exit(code);
+  };
   // Bounded in time whatever happens: a hung server or wrk cannot keep CI waiting.
   const watchdog = setTimeout(() => {
     log(`took longer than ${quick ? 3 : 15} minutes: giving up`);
-    killAll();
-    Deno.exit(1);
+    void abandon(1);
   }, (quick ? 3 : 15) * 60_000);
-  const onInterrupt = () => {
-    killAll();
-    Deno.exit(130);
-  };
+  const onInterrupt = () => void abandon(130);
   Deno.addSignalListener("SIGINT", onInterrupt);
 
-  const ctx = new BenchContext(opts);
   const outcomes: Record<string, ScenarioOutcome & { title: string }> = {};
   const rows: Row[] = [];
   const notes: string[] = [];
@@ -137,7 +160,7 @@ async function main(): Promise<number> {
       } run: ${opts.durationS} s per measurement after ${opts.warmupS} s warm-up; ` +
         `${info.cores} cores, load average ${info.load_average_at_start}; ${wrk}`,
     );
-    for (const scenario of SCENARIOS) {
+    for (const scenario of scenarios) {
       log(`scenario ${scenario.id}: ${scenario.title}`);
       const outcome = await scenario.run(ctx);
       ctx.outcomes.set(scenario.id, outcome);
@@ -199,7 +222,9 @@ async function main(): Promise<number> {
     notes,
   };
   const file = await writeResults(
-    `${today()}${quick ? "-quick" : ""}.json`,
+    `${today()}${quick ? "-quick" : ""}${
+      only ? `-only-${only.join("-")}` : ""
+    }.json`,
     results,
   );
   console.log(table);

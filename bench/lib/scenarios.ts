@@ -29,6 +29,7 @@ import {
 } from "./create_load.ts";
 import { sseScenario } from "./scenario_sse.ts";
 import { dashboardScenario } from "./scenario_dashboard.ts";
+import { postgresScenario } from "./scenario_postgres.ts";
 import { firstLoad } from "./transfer.ts";
 import {
   num,
@@ -72,8 +73,14 @@ export class BenchContext {
   #shared = new Map<string, Promise<SharedServer>>();
   #samplers: { stop(): MemorySample }[] = [];
   #servers: RunningServer[] = [];
+  #deferred: (() => Promise<void>)[] = [];
 
   constructor(readonly opts: BenchOptions) {}
+
+  /** Runs `fn` when the context closes (after the servers stop), e.g. to stop a database. */
+  defer(fn: () => Promise<void>): void {
+    this.#deferred.push(fn);
+  }
 
   log(line: string): void {
     this.opts.log(line);
@@ -135,6 +142,8 @@ export class BenchContext {
   async close(): Promise<void> {
     for (const s of this.#samplers) s.stop();
     await Promise.allSettled(this.#servers.map((s) => s.stop()));
+    const deferred = this.#deferred.splice(0).reverse();
+    for (const fn of deferred) await fn().catch(() => {});
   }
 }
 
@@ -460,4 +469,9 @@ export const SCENARIOS: Scenario[] = [
   { id: "4", title: "create under reads", run: createUnderReads },
   { id: "5", title: "memory", run: peakMemory },
   { id: "6", title: "cold start and first load", run: coldStartAndTransfer },
+  {
+    id: "7",
+    title: "create on PostgreSQL, 1 and 2 instances",
+    run: postgresScenario,
+  },
 ];
