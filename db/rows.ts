@@ -1,5 +1,16 @@
 /** Mapping database rows to the store's plain types, for every backend. */
-import type { Comment, Status, Ticket, TicketEvent } from "./store.ts";
+import {
+  type ApiKey,
+  type Comment,
+  MATCH_START,
+  type Role,
+  type Status,
+  type Ticket,
+  type TicketEvent,
+  type TicketListItem,
+  type TicketPage,
+  type User,
+} from "./store.ts";
 
 type Row = Record<string, unknown>;
 
@@ -48,5 +59,49 @@ export function rowToEvent(r: Row): TicketEvent {
       ? JSON.parse(r.data)
       : (r.data as Record<string, unknown>) ?? {},
     created_at: iso(r.created_at),
+  };
+}
+
+/** Maps a `users` row (without its password hash) to a User. */
+export function rowToUser(r: Row): User {
+  return {
+    id: Number(r.id),
+    username: String(r.username),
+    role: String(r.role) as Role,
+    created_at: iso(r.created_at),
+    // SQLite stores 0/1, PostgreSQL a boolean.
+    disabled: r.disabled === true || Number(r.disabled) === 1,
+  };
+}
+
+/** Maps an `api_keys` row (without its hash) to an ApiKey. */
+export function rowToApiKey(r: Row): ApiKey {
+  return {
+    id: Number(r.id),
+    name: String(r.name),
+    prefix: String(r.prefix),
+    created_at: iso(r.created_at),
+    last_used_at: r.last_used_at == null ? null : iso(r.last_used_at),
+    revoked_at: r.revoked_at == null ? null : iso(r.revoked_at),
+  };
+}
+
+/**
+ * Turns the `limit + 1` rows of a keyset query into a page: the extra row only
+ * says there is a next page. `match` is the search excerpt, kept only when it
+ * holds a hit (both backends return the text's start when it has none).
+ */
+export function toTicketPage(rows: Row[], limit: number): TicketPage {
+  const items = rows.slice(0, limit).map((r): TicketListItem => {
+    const m = r.match == null ? null : String(r.match);
+    return {
+      ...rowToTicket(r),
+      comment_count: Number(r.comment_count),
+      match: m !== null && m.includes(MATCH_START) ? m : null,
+    };
+  });
+  return {
+    items,
+    next_before_id: rows.length > limit ? items[items.length - 1]!.id : null,
   };
 }

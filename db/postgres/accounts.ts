@@ -10,31 +10,10 @@ import {
 import {
   iso,
   isUniqueViolation,
-  type Row,
   type Sql,
   type TransactionSql,
 } from "./connection.ts";
-
-function rowToUser(r: Row): User {
-  return {
-    id: Number(r.id),
-    username: String(r.username),
-    role: String(r.role) as Role,
-    created_at: iso(r.created_at),
-    disabled: r.disabled === true,
-  };
-}
-
-function rowToApiKey(r: Row): ApiKey {
-  return {
-    id: Number(r.id),
-    name: String(r.name),
-    prefix: String(r.prefix),
-    created_at: iso(r.created_at),
-    last_used_at: r.last_used_at == null ? null : iso(r.last_used_at),
-    revoked_at: r.revoked_at == null ? null : iso(r.revoked_at),
-  };
-}
+import { rowToApiKey, rowToUser } from "../rows.ts";
 
 // Names match whatever their letter case: lower() on both sides, which the
 // unique lower() indexes of migration 003 serve.

@@ -8,7 +8,6 @@ import {
   type StatusCounts,
   STATUSES,
   type TicketEvent,
-  type TicketListItem,
   type TicketPage,
   type TicketWithComments,
 } from "../store.ts";
@@ -18,6 +17,7 @@ import {
   rowToTicket,
   type Sql,
 } from "./connection.ts";
+import { toTicketPage } from "../rows.ts";
 
 /** Returns one ticket with its comments, oldest comment first, or null. */
 export async function getTicket(
@@ -65,20 +65,7 @@ export async function listTickets(
   }
     ${f.before_id !== undefined ? sql`AND t.id < ${f.before_id}` : none}
     ORDER BY t.id DESC LIMIT ${f.limit + 1}`;
-  const more = rows.length > f.limit;
-  const items = rows.slice(0, f.limit).map((r): TicketListItem => {
-    const m = r.match == null ? null : String(r.match);
-    return {
-      ...rowToTicket(r),
-      comment_count: Number(r.comment_count),
-      // ts_headline returns the text's start even without a hit in it.
-      match: m !== null && m.includes(MATCH_START) ? m : null,
-    };
-  });
-  return {
-    items,
-    next_before_id: more ? items[items.length - 1]!.id : null,
-  };
+  return toTicketPage(rows, f.limit);
 }
 
 /** Reads the per-status counters the triggers of migration 002 maintain. */

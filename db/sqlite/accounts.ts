@@ -1,5 +1,6 @@
 /** SQL for users, sessions and API keys: reads for the main thread, writes for the writer. */
 import type { Statements } from "./connection.ts";
+import { rowToApiKey, rowToUser } from "../rows.ts";
 import {
   AccountNotFoundError,
   type ApiKey,
@@ -12,27 +13,6 @@ import {
 type Row = Record<string, unknown>;
 
 const USER_COLUMNS = "id, username, role, created_at, disabled";
-
-function rowToUser(r: Row): User {
-  return {
-    id: Number(r.id),
-    username: String(r.username),
-    role: String(r.role) as Role,
-    created_at: String(r.created_at),
-    disabled: Number(r.disabled) === 1,
-  };
-}
-
-function rowToApiKey(r: Row): ApiKey {
-  return {
-    id: Number(r.id),
-    name: String(r.name),
-    prefix: String(r.prefix),
-    created_at: String(r.created_at),
-    last_used_at: r.last_used_at == null ? null : String(r.last_used_at),
-    revoked_at: r.revoked_at == null ? null : String(r.revoked_at),
-  };
-}
 
 // ---- reads ----------------------------------------------------------------
 

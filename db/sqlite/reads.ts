@@ -9,11 +9,15 @@ import {
   type StatusCounts,
   STATUSES,
   type TicketEvent,
-  type TicketListItem,
   type TicketPage,
   type TicketWithComments,
 } from "../store.ts";
-import { rowToComment, rowToEvent, rowToTicket } from "../rows.ts";
+import {
+  rowToComment,
+  rowToEvent,
+  rowToTicket,
+  toTicketPage,
+} from "../rows.ts";
 
 /** Returns one ticket with its comments, oldest comment first, or null. */
 export function getTicket(
@@ -77,20 +81,7 @@ export function listTickets(stmts: Statements, f: ListFilter): TicketPage {
     where.length ? " WHERE " + where.join(" AND ") : ""
   } ORDER BY ${id} DESC LIMIT ?`;
   const rows = stmts.get(sql).all(...args, f.limit + 1);
-  const more = rows.length > f.limit;
-  const items = rows.slice(0, f.limit).map((r): TicketListItem => {
-    const m = r.match == null ? null : String(r.match);
-    return {
-      ...rowToTicket(r),
-      comment_count: Number(r.comment_count),
-      // snippet() returns the column's start even without a hit there.
-      match: m !== null && m.includes(MATCH_START) ? m : null,
-    };
-  });
-  return {
-    items,
-    next_before_id: more ? items[items.length - 1]!.id : null,
-  };
+  return toTicketPage(rows, f.limit);
 }
 
 /** Reads the per-status counters the triggers of migration 002 maintain. */
