@@ -590,18 +590,7 @@ browserTest(
             await context.grantPermissions(["notifications"], {
               origin: server.url,
             });
-            await page.addInitScript(`(() => {
-              const calls = [];
-              window.__notes = calls;
-              class N {
-                static permission = "granted";
-                static requestPermission() { return Promise.resolve("granted"); }
-                constructor(title, options) { calls.push([title, options ?? null]); }
-                close() {}
-                addEventListener() {}
-              }
-              window.Notification = N;
-            })()`);
+            await page.addInitScript(NOTIFICATIONS);
           },
         }),
       );
