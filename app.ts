@@ -33,6 +33,7 @@ import { dashboard } from "./routes/dashboard.tsx";
 import { events } from "./routes/events.ts";
 import { liveComposer } from "./routes/live_render.tsx";
 import { settings } from "./routes/settings.tsx";
+import { problemTypes } from "./routes/problem_types.tsx";
 import { ASSETS, assets } from "./routes/assets.ts";
 import {
   HttpProblem,
@@ -156,9 +157,10 @@ export function createApp(deps: AppDeps) {
   const limitTime = timeout(REQUEST_TIMEOUT_MS);
   app.use((c, next) => c.req.path === "/events" ? next() : limitTime(c, next));
 
-  // Public: health, assets, the API description.
+  // Public: health, assets, the API description and its problem types.
   app.route("/", health(deps));
   app.route("/", assets());
+  app.route("/", problemTypes());
 
   // The JSON API: API keys (or anonymous create, if allowed), rate limits, CORS if configured.
   if (config.corsOrigins.length > 0) {
