@@ -25,8 +25,23 @@
     return [...document.querySelectorAll(".ticket-card")];
   }
 
+  // The card last focused: a swap replaces the focused card and focus comes back
+  // a moment later; a key pressed in between still acts where the admin was.
+  let lastCardId = null;
+  document.addEventListener("focusin", (e) => {
+    const card = e.target instanceof Element &&
+      e.target.closest(".ticket-card");
+    if (card) lastCardId = card.id;
+  });
+
   function currentCard() {
-    return document.activeElement?.closest?.(".ticket-card") ?? null;
+    const active = document.activeElement;
+    const card = active?.closest?.(".ticket-card");
+    if (card) return card;
+    if ((!active || active === document.body) && lastCardId) {
+      return document.getElementById(lastCardId);
+    }
+    return null;
   }
 
   function focusCard(card) {
