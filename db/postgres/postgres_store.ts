@@ -1,5 +1,5 @@
 /**
- * The PostgreSQL TicketStore: one transaction per write on a pooled
+ * The PostgreSQL TicketStore: ticket writes group-committed on a pooled
  * connection, events announced with NOTIFY and published by the listener.
  */
 import type { EventBus } from "../bus.ts";
@@ -16,6 +16,7 @@ import {
   type SessionRecord,
   type StatusCounts,
   StorageUnavailableError,
+  StoreError,
   type StoreHealth,
   type Ticket,
   type TicketEvent,
@@ -53,6 +54,14 @@ export interface PostgresStoreOptions {
 }
 
 /** Opens (migrating if needed) a PostgreSQL store; StorageUnavailableError when the server is away. */
+interface WriteJob {
+  fn: (tx: Tx) => Promise<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (err: Error) => void;
+}
+
+type Outcome = { ok: true; value: unknown } | { ok: false; error: Error };
+
 export async function openPostgresStore(
   opts: PostgresStoreOptions,
 ): Promise<PostgresStore> {
@@ -86,6 +95,8 @@ type Tx = TransactionSql;
 export class PostgresStore implements TicketStore, AccountStore {
   #closed = false;
   #inFlight = new Set<Promise<unknown>>();
+  #queue: WriteJob[] = [];
+  #draining = false;
   #purgeTimer: ReturnType<typeof setInterval>;
 
   constructor(
@@ -141,12 +152,14 @@ export class PostgresStore implements TicketStore, AccountStore {
   }
 
   async #commit<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    let value: T;
-    try {
-      value = await this.sql.begin((tx) => fn(tx)) as T;
-    } catch (err) {
-      throw mapStorageError(err, "take writes");
-    }
+    const value = await new Promise<T>((resolve, reject) => {
+      this.#queue.push({
+        fn,
+        resolve: resolve as (v: unknown) => void,
+        reject,
+      });
+      if (!this.#draining) void this.#drain();
+    });
     const event = (value as { event?: TicketEvent | null })?.event;
     if (event) {
       // One path to the bus: the listener publishes in id order (listener.ts).
@@ -154,6 +167,59 @@ export class PostgresStore implements TicketStore, AccountStore {
       else this.bus?.publish(event);
     }
     return value;
+  }
+
+  /**
+   * Group commit, as on SQLite: ticket writes are serialized by the schema's
+   * write lock anyway (writes.ts), so the writes that queue up while one
+   * transaction commits share the next transaction and its one WAL flush.
+   * Every write checks before it writes and throws its typed refusal before
+   * its first change, so a refused write leaves nothing to undo; any other
+   * error aborts the batch, which is then redone one write per transaction so
+   * that it fails alone.
+   */
+  async #drain(): Promise<void> {
+    this.#draining = true;
+    try {
+      while (this.#queue.length > 0) {
+        const jobs = this.#queue.splice(0, 256);
+        const outcomes = await this.#runBatch(jobs) ??
+          await Promise.all(
+            jobs.map((j) => this.#runBatch([j]).then((o) => o![0]!)),
+          );
+        jobs.forEach((j, i) => {
+          const o = outcomes[i]!;
+          if (o.ok) j.resolve(o.value);
+          else j.reject(o.error);
+        });
+      }
+    } finally {
+      this.#draining = false;
+    }
+  }
+
+  /** One transaction for `jobs`; null when a job failed in an unexpected way (batch undone). */
+  async #runBatch(jobs: WriteJob[]): Promise<Outcome[] | null> {
+    const outcomes: Outcome[] = [];
+    try {
+      await this.sql.begin(async (tx) => {
+        for (const j of jobs) {
+          try {
+            outcomes.push({ ok: true, value: await j.fn(tx) });
+          } catch (err) {
+            if (!(err instanceof StoreError) || jobs.length === 1) throw err;
+            outcomes.push({ ok: false, error: err });
+          }
+        }
+      });
+      return outcomes;
+    } catch (err) {
+      if (jobs.length > 1) return null;
+      const error = err instanceof StoreError
+        ? err
+        : mapStorageError(err, "take writes");
+      return [{ ok: false, error: error as Error }];
+    }
   }
 
   createTicket(
