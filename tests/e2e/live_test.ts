@@ -43,6 +43,22 @@ interface Admin {
   log: string[];
 }
 
+/** A fresh server with alice, bob and an API key; every admin opened is closed after. */
+async function withDesk(
+  fn: (
+    desk: { server: TestServer; admins: Admin[]; key: string },
+  ) => Promise<void>,
+): Promise<void> {
+  const server = await startServer();
+  const admins: Admin[] = [];
+  try {
+    await fn({ server, admins, key: await seedAccounts(server) });
+  } finally {
+    for (const a of admins) await a.context.close();
+    await server.stop();
+  }
+}
+
 /** A separate browser context (own cookies) signed in through the /login form. */
 async function signIn(
   browser: Browser,
@@ -272,10 +288,7 @@ async function until(page: Page, expr: string, timeout = WAIT): Promise<void> {
 browserTest(
   "a ticket POSTed to the API appears once on two admins' dashboards within a second",
   async (browser) => {
-    const server = await startServer();
-    const admins: Admin[] = [];
-    try {
-      const key = await seedAccounts(server);
+    await withDesk(async ({ server, admins, key }) => {
       await seedTickets(server, 2);
       admins.push(await signIn(browser, server, "alice"));
       admins.push(await signIn(browser, server, "bob"));
@@ -305,10 +318,7 @@ browserTest(
           assert.deepEqual(a.consoleErrors, []);
         }
       });
-    } finally {
-      for (const a of admins) await a.context.close();
-      await server.stop();
-    }
+    });
   },
 );
 
@@ -505,10 +515,7 @@ browserTest(
 browserTest(
   "a new ticket waits behind a button while the admin is scrolled down or on a card",
   async (browser) => {
-    const server = await startServer();
-    const admins: Admin[] = [];
-    try {
-      const key = await seedAccounts(server);
+    await withDesk(async ({ server, admins, key }) => {
       await seedTickets(server, 30);
       admins.push(await signIn(browser, server, "alice"));
       const { page } = admins[0]!;
@@ -570,20 +577,14 @@ browserTest(
         assert.deepEqual(admins[0]!.pageErrors, []);
         assert.deepEqual(admins[0]!.consoleErrors, []);
       });
-    } finally {
-      for (const a of admins) await a.context.close();
-      await server.stop();
-    }
+    });
   },
 );
 
 browserTest(
   "with notifications allowed, a ticket from the mobile app raises a desktop notification",
   async (browser) => {
-    const server = await startServer();
-    const admins: Admin[] = [];
-    try {
-      const key = await seedAccounts(server);
+    await withDesk(async ({ server, admins, key }) => {
       admins.push(
         await signIn(browser, server, "alice", {
           prepare: async (page, context) => {
@@ -607,20 +608,14 @@ browserTest(
         assert.match(JSON.stringify(notes[0]), new RegExp(`#${id}\\b`));
         assert.deepEqual(admins[0]!.pageErrors, []);
       });
-    } finally {
-      for (const a of admins) await a.context.close();
-      await server.stop();
-    }
+    });
   },
 );
 
 browserTest(
   "a ticket page refreshes on another's change, but not over an open description editor",
   async (browser) => {
-    const server = await startServer();
-    const admins: Admin[] = [];
-    try {
-      const key = await seedAccounts(server);
+    await withDesk(async ({ server, admins, key }) => {
       const id = await postTicket(server, key);
       admins.push(await signIn(browser, server, "alice"));
       const { page } = admins[0]!;
@@ -666,20 +661,14 @@ browserTest(
         assert.deepEqual(admins[0]!.pageErrors, []);
         assert.deepEqual(admins[0]!.consoleErrors, []);
       });
-    } finally {
-      for (const a of admins) await a.context.close();
-      await server.stop();
-    }
+    });
   },
 );
 
 browserTest(
   "the dashboard goes live even when its script arrives late",
   async (browser) => {
-    const server = await startServer();
-    const admins: Admin[] = [];
-    try {
-      const key = await seedAccounts(server);
+    await withDesk(async ({ server, admins, key }) => {
       const stuck: string[] = [];
       // htmx starts itself with setTimeout once the document is interactive. When
       // htmx, its SSE extension and live.js were separate deferred files, htmx could
@@ -710,10 +699,7 @@ browserTest(
         }
       }
       assert.deepEqual(stuck, []);
-    } finally {
-      for (const a of admins) await a.context.close();
-      await server.stop();
-    }
+    });
   },
 );
 
@@ -750,10 +736,7 @@ const NOTIFICATIONS = `(() => {
 browserTest(
   "a ticket that arrives while the tab is hidden is counted in the title and notified",
   async (browser) => {
-    const server = await startServer();
-    const admins: Admin[] = [];
-    try {
-      const key = await seedAccounts(server);
+    await withDesk(async ({ server, admins, key }) => {
       admins.push(
         await signIn(browser, server, "alice", {
           prepare: async (page, context) => {
@@ -793,20 +776,14 @@ browserTest(
         );
         assert.equal(seen, "", `while hidden: ${whileHidden}`);
       });
-    } finally {
-      for (const a of admins) await a.context.close();
-      await server.stop();
-    }
+    });
   },
 );
 
 browserTest(
   "going offline says Offline, and coming back online is live again at once",
   async (browser) => {
-    const server = await startServer();
-    const admins: Admin[] = [];
-    try {
-      const key = await seedAccounts(server);
+    await withDesk(async ({ server, admins, key }) => {
       admins.push(await signIn(browser, server, "alice"));
       const { page, context } = admins[0]!;
       await withShots("offline", () => admins, async () => {
@@ -828,9 +805,6 @@ browserTest(
         });
         assert.equal(await copies(page, id), 1);
       });
-    } finally {
-      for (const a of admins) await a.context.close();
-      await server.stop();
-    }
+    });
   },
 );
