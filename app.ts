@@ -26,6 +26,7 @@ import {
   authPages,
   csrfGuard,
   requireSession,
+  sessionAlive,
 } from "./routes/auth.tsx";
 import { apiTickets } from "./routes/api_tickets.ts";
 import { health } from "./routes/health.ts";
@@ -42,6 +43,7 @@ import {
 } from "./routes/problems.ts";
 import { ErrorNotice, ErrorPage } from "./views/error_page.tsx";
 import { type AppEnv, isHttps } from "./routes/context.ts";
+import { safeHeaders } from "./routes/headers.ts";
 
 export interface AppDeps {
   store: TicketStore & AccountStore;
@@ -208,6 +210,7 @@ export function createApp(deps: AppDeps) {
       bus: deps.bus,
       logger,
       compose: liveComposer(store),
+      sessionAlive: (hash) => sessionAlive(store, hash),
       signal: deps.signal,
       live: { retentionMs: config.liveReplayDays * 24 * 60 * 60 * 1000 },
     }).app,
@@ -249,6 +252,12 @@ export function createApp(deps: AppDeps) {
     });
   });
 
+  // Every header of every response passes one guard on its way out: a control
+  // character in any of them (a Location built from a crafted `next`, say)
+  // would otherwise make Deno's HTTP layer panic and stop the whole process.
+  const dispatch = app.fetch;
+  app.fetch = async (request, env, ctx) =>
+    safeHeaders(await dispatch(request, env, ctx));
   return app;
 }
 
@@ -296,6 +305,8 @@ function securityHeaders(config: AppConfig): MiddlewareHandler<AppEnv> {
       h.set("X-Content-Type-Options", "nosniff");
       h.set("X-Frame-Options", "DENY");
       h.set("Referrer-Policy", "same-origin");
+      // API answers are per key and often private: no cache keeps them.
+      if (!h.has("Cache-Control")) h.set("Cache-Control", "no-store");
     } else {
       await headers(c, next);
     }

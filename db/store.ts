@@ -158,6 +158,8 @@ export interface TicketStore {
   latestEventId(): Promise<number>;
   /** Checks that the database answers and is writable. */
   health(): Promise<StoreHealth>;
+  /** Deletes idempotency keys and sessions past their lifetime (also runs every 10 minutes). */
+  purgeExpired(): Promise<{ idempotencyKeys: number; sessions: number }>;
   /** Flushes pending writes and closes connections. */
   close(): Promise<void>;
 }
@@ -171,7 +173,8 @@ const MAX_SEARCH_TERMS = 8;
  */
 export function searchTerms(q: string | undefined): string[] {
   if (!q) return [];
-  return q.replaceAll('"', " ").split(/\s+/)
+  // Control characters separate words: a NUL would end the text early in SQLite.
+  return q.replace(/["\p{Cc}]/gu, " ").split(/\s+/)
     .filter((w) => /[\p{L}\p{N}]/u.test(w))
     .slice(0, MAX_SEARCH_TERMS);
 }
@@ -233,6 +236,11 @@ export interface User {
   created_at: string;
   disabled: boolean;
 }
+
+/** A session ends after this long without use… */
+export const SESSION_IDLE_MS = 12 * 60 * 60 * 1000;
+/** …and this long after login, however busy. */
+export const SESSION_MAX_MS = 7 * 24 * 60 * 60 * 1000;
 
 export interface SessionRecord {
   user: User;

@@ -42,9 +42,19 @@ export class RateLimiter {
 
   /** Takes one token for `key` if there is one. */
   take(key: string): RateDecision {
+    return this.#decide(key, true);
+  }
+
+  /** Says whether `key` has a token, without taking it. */
+  peek(key: string): RateDecision {
+    return this.#decide(key, false);
+  }
+
+  #decide(key: string, consume: boolean): RateDecision {
     const t = this.now();
     let b = this.#buckets.get(key);
     if (!b) {
+      if (!consume) return this.#verdict({ tokens: this.limit, at: t }, true);
       if (this.#buckets.size > 100_000) this.#sweep(t);
       b = { tokens: this.limit, at: t };
       this.#buckets.set(key, b);
@@ -53,7 +63,11 @@ export class RateLimiter {
       b.at = t;
     }
     const allowed = b.tokens >= 1;
-    if (allowed) b.tokens -= 1;
+    if (allowed && consume) b.tokens -= 1;
+    return this.#verdict(b, allowed);
+  }
+
+  #verdict(b: Bucket, allowed: boolean): RateDecision {
     return {
       allowed,
       remaining: Math.floor(b.tokens),

@@ -128,9 +128,10 @@ export const ListQuery = z.object({
     "must be a whole number",
   ).min(1, "must be at least 1").max(100, "must be at most 100").default(50),
   status: statusSchema.optional(),
-  user_id: z.string().max(128, "must be at most 128 characters").optional(),
+  user_id: z.string().max(128, "must be at most 128 characters")
+    .superRefine(plainText()).optional(),
   product_id: z.string().max(128, "must be at most 128 characters")
-    .optional(),
+    .superRefine(plainText()).optional(),
 });
 
 export const IdParam = z.object({

@@ -1,17 +1,25 @@
 /** Login, logout, sessions for the dashboard, and API-key checks for the JSON API. */
-import { Hono, type MiddlewareHandler } from "hono";
+import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { csrf } from "hono/csrf";
-import type { AccountStore, SessionRecord } from "../db/store.ts";
+import {
+  type AccountStore,
+  SESSION_IDLE_MS,
+  SESSION_MAX_MS,
+  type SessionRecord,
+} from "../db/store.ts";
 import type { AppConfig } from "../config.ts";
 import type { Logger } from "../log.ts";
 import { verifyPassword } from "../lib/passwords.ts";
+import { LoginThrottle } from "../lib/login_throttle.ts";
 import { RateLimiter, rateLimitHeaders } from "../lib/rate_limit.ts";
 import { hashApiKey, hashSessionId, randomToken } from "../lib/tokens.ts";
 import { LoginPage } from "../views/login_page.tsx";
 import { ASSETS } from "./assets.ts";
 import { type AppEnv, clientIp, isHttps, publicOrigin } from "./context.ts";
 import { HttpProblem } from "./problems.ts";
+import { localPath } from "./headers.ts";
+import { textProblem } from "./validation.ts";
 
 export interface AuthDeps {
   store: AccountStore;
@@ -22,8 +30,6 @@ export interface AuthDeps {
 
 const COOKIE = "desk_session";
 const SECURE_COOKIE = "__Host-desk_session";
-const IDLE_MS = 12 * 60 * 60 * 1000;
-const ABSOLUTE_MS = 7 * 24 * 60 * 60 * 1000;
 /** last_seen_at is refreshed at most this often: a write per page view would be waste. */
 const TOUCH_EVERY_MS = 5 * 60 * 1000;
 const LOGIN_ERROR = "Wrong username or password.";
@@ -32,36 +38,52 @@ const styles = () => [ASSETS.pico.url, ASSETS.appCss.url];
 
 /** Only same-site paths may be a post-login destination (no open redirect). */
 function safeNext(next: unknown): string {
-  return typeof next === "string" && /^\/(?![/\\])/.test(next) &&
-      !/[\r\n]/.test(next)
-    ? next
-    : "/dashboard";
+  return localPath(next) ?? "/dashboard";
 }
 
-function readSessionCookie(c: Parameters<MiddlewareHandler>[0]) {
-  return getCookie(c, SECURE_COOKIE) ?? getCookie(c, COOKIE);
+/**
+ * The session cookie of this request. Over HTTPS only the `__Host-` cookie
+ * counts: accepting the plain one too would let a cookie planted by a sibling
+ * domain or over plain HTTP stand in for it, which the prefix exists to stop.
+ */
+function readSessionCookie(c: Context, trustProxy: boolean) {
+  return isHttps(c, trustProxy)
+    ? getCookie(c, SECURE_COOKIE)
+    : getCookie(c, COOKIE);
+}
+
+/** Whether a session record is still good: user enabled, neither idle nor too old. */
+function sessionValid(record: SessionRecord, now = Date.now()): boolean {
+  return !record.user.disabled &&
+    now - Date.parse(record.last_seen_at) <= SESSION_IDLE_MS &&
+    now - Date.parse(record.created_at) <= SESSION_MAX_MS;
+}
+
+/** True while the session with this id hash may still be used (live streams ask every few seconds). */
+export async function sessionAlive(
+  store: AccountStore,
+  hash: string,
+): Promise<boolean> {
+  const record = await store.getSession(hash);
+  return record !== null && sessionValid(record);
 }
 
 /** Looks up the request's session, ending it when idle, too old or its user disabled. */
 async function currentSession(
-  c: Parameters<MiddlewareHandler>[0],
+  c: Context,
   deps: AuthDeps,
 ): Promise<{ record: SessionRecord; hash: string } | null> {
-  const id = readSessionCookie(c);
+  const id = readSessionCookie(c, deps.config.trustProxy);
   if (!id || id.length > 100) return null;
   const hash = hashSessionId(id, deps.secretKey);
   const record = await deps.store.getSession(hash);
   if (!record) return null;
   const now = Date.now();
-  const seen = Date.parse(record.last_seen_at);
-  if (
-    record.user.disabled || now - seen > IDLE_MS ||
-    now - Date.parse(record.created_at) > ABSOLUTE_MS
-  ) {
+  if (!sessionValid(record, now)) {
     await deps.store.deleteSession(hash);
     return null;
   }
-  if (now - seen > TOUCH_EVERY_MS) {
+  if (now - Date.parse(record.last_seen_at) > TOUCH_EVERY_MS) {
     deps.store.touchSession(hash).catch((err) =>
       deps.logger.warn("session touch failed", { error: String(err) })
     );
@@ -76,7 +98,11 @@ export function requireSession(deps: AuthDeps): MiddlewareHandler<AppEnv> {
     if (s) {
       c.set("user", s.record.user);
       c.set("actor", s.record.user.username);
-      return next();
+      c.set("session", s.hash);
+      await next();
+      // Pages for a logged-in person are theirs alone: no cache keeps a copy.
+      c.header("Cache-Control", "no-store");
+      return;
     }
     const here = c.req.method === "GET"
       ? c.req.path + new URL(c.req.url).search
@@ -128,11 +154,7 @@ export function csrfGuard(config: AppConfig): MiddlewareHandler<AppEnv> {
 /** GET/POST /login and POST /logout. */
 export function authPages(deps: AuthDeps) {
   const app = new Hono<AppEnv>();
-  const perAccount = new RateLimiter(
-    "login-account",
-    deps.config.loginRateLimit,
-  );
-  const perIp = new RateLimiter("login-ip", deps.config.loginRateLimit);
+  const throttle = new LoginThrottle(deps.config.loginRateLimit);
 
   app.get("/login", async (c) => {
     const next = safeNext(c.req.query("next"));
@@ -145,18 +167,29 @@ export function authPages(deps: AuthDeps) {
     const username = String(form.username ?? "").trim().slice(0, 128);
     const password = String(form.password ?? "");
     const next = safeNext(form.next);
-    const ip = perIp.take(clientIp(c, deps.config.trustProxy));
-    const acct = perAccount.take(username.toLowerCase());
-    const blocked = [ip, acct].find((d) => !d.allowed);
-    if (blocked) {
-      c.header("Retry-After", String(blocked.retryAfterSeconds));
+    const unprintable = textProblem(username, false);
+    if (unprintable) {
+      return c.html(
+        LoginPage({
+          styles: styles(),
+          next,
+          error: `The username ${unprintable}: type it again.`,
+        }),
+        400,
+      );
+    }
+    const address = clientIp(c, deps.config.trustProxy);
+    const account = username.toLowerCase();
+    const verdict = throttle.check(address, account);
+    if (!verdict.allowed) {
+      c.header("Retry-After", String(verdict.retryAfterSeconds));
       return c.html(
         LoginPage({
           styles: styles(),
           next,
           username,
           error:
-            `Too many login attempts. Wait ${blocked.retryAfterSeconds} seconds and try again.`,
+            `Too many failed logins. Wait ${verdict.retryAfterSeconds} seconds and try again.`,
         }),
         429,
       );
@@ -164,17 +197,15 @@ export function authPages(deps: AuthDeps) {
     const found = await deps.store.findUserForLogin(username);
     const ok = await verifyPassword(password, found?.passwordHash ?? null);
     if (!ok || !found || found.user.disabled) {
-      deps.logger.info("login failed", {
-        username,
-        ip: clientIp(c, deps.config.trustProxy),
-      });
+      throttle.failed(address, account);
+      deps.logger.info("login failed", { username, ip: address });
       return c.html(
         LoginPage({ styles: styles(), next, username, error: LOGIN_ERROR }),
         401,
       );
     }
     // A fresh id on every login: a session id planted before login is worthless.
-    const old = readSessionCookie(c);
+    const old = readSessionCookie(c, deps.config.trustProxy);
     if (old) await deps.store.deleteSession(hashSessionId(old, deps.secretKey));
     const id = randomToken();
     await deps.store.createSession(
@@ -187,14 +218,14 @@ export function authPages(deps: AuthDeps) {
       sameSite: "Lax",
       path: "/",
       secure,
-      maxAge: ABSOLUTE_MS / 1000,
+      maxAge: SESSION_MAX_MS / 1000,
     });
     deps.logger.info("login", { username: found.user.username });
     return c.redirect(next, 303);
   });
 
   app.post("/logout", async (c) => {
-    const id = readSessionCookie(c);
+    const id = readSessionCookie(c, deps.config.trustProxy);
     if (id) await deps.store.deleteSession(hashSessionId(id, deps.secretKey));
     deleteCookie(c, COOKIE, { path: "/" });
     deleteCookie(c, SECURE_COOKIE, { path: "/", secure: true });

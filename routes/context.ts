@@ -9,6 +9,8 @@ export type AppEnv = {
     user?: User;
     /** The API key that authenticated the request (JSON API). */
     apiKey?: ApiKey;
+    /** The id hash of the request's session (dashboard routes). */
+    session?: string;
     /** Who a change is recorded as: a username, `api:<key name>` or `anonymous`. */
     actor?: string;
   };

@@ -18,12 +18,15 @@ const COLUMNS = [
 const CHUNK = 500;
 
 /**
- * One CSV cell. Text a spreadsheet would run as a formula (starting with = + - @,
- * or a tab or carriage return) gets a leading ' (OWASP "CSV injection").
+ * One CSV cell. Text a spreadsheet would run as a formula gets a leading '
+ * (OWASP "CSV injection"): one starting with = + - @, a tab or a carriage
+ * return, also after leading whitespace or invisible format characters
+ * (spreadsheets skip "\n=…" and "\u200B=…" to the formula).
  */
 export function csvCell(value: string | number | null): string {
   let s = value === null ? "" : String(value);
-  if (/^[=+\-@\t\r]/.test(s)) s = "'" + s;
+  const visible = s.replace(/^[\s\p{Cf}]+/u, "");
+  if (/^[=+\-@\t\r]/.test(s) || /^[=+\-@]/.test(visible)) s = "'" + s;
   return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
 }
 

@@ -26,6 +26,7 @@ import { actorOf, type AppEnv } from "./context.ts";
 import { ticketsCsv } from "./csv.ts";
 import { HttpProblem } from "./problems.ts";
 import { textProblem } from "./validation.ts";
+import { localPath } from "./headers.ts";
 import {
   CardsPage,
   CountsUpdate,
@@ -77,8 +78,21 @@ function parseStatus(value: unknown): Status | undefined {
 }
 
 function readFilter(c: Context): DashboardFilter {
-  const text = (name: string, max: number) =>
-    c.req.query(name)?.trim().slice(0, max) || undefined;
+  const text = (name: string, max: number) => {
+    const value = c.req.query(name)?.trim().slice(0, max) || undefined;
+    const problem = value && textProblem(value, false);
+    if (problem) {
+      throw new HttpProblem({
+        status: 400,
+        title: "Unusable filter",
+        detail: `The ${
+          name === "q" ? "search" : name
+        } ${problem}: type it again without them.`,
+        errors: [{ field: name, detail: problem }],
+      });
+    }
+    return value;
+  };
   return {
     status: parseStatus(c.req.query("status")),
     q: text("q", 200),
@@ -118,8 +132,10 @@ function ticketNumber(q: string | undefined): number | undefined {
 
 /** A dashboard URL to go back to, from ?back= or the Referer; only our own /dashboard. */
 function backOf(c: Context, given?: unknown): string {
-  const safe = (v: unknown) =>
-    typeof v === "string" && /^\/dashboard(\?[^#\s]*)?$/.test(v) ? v : null;
+  const safe = (v: unknown) => {
+    const path = localPath(v);
+    return path && /^\/dashboard(?:\?[^#]*)?$/.test(path) ? path : null;
+  };
   const fromForm = safe(given ?? c.req.query("back"));
   if (fromForm) return fromForm;
   const ref = URL.parse(c.req.header("referer") ?? "");

@@ -17,6 +17,7 @@ import type { EventBus } from "../db/bus.ts";
 import type { TicketEvent, TicketStore } from "../db/store.ts";
 import type { Logger } from "../log.ts";
 import type { AppEnv } from "./context.ts";
+import { textProblem } from "./validation.ts";
 
 /** What a client asked to watch: the dashboard's filter, or one ticket's page. */
 export interface StreamFilter {
@@ -47,6 +48,8 @@ export interface LiveOptions {
   queueLimit: number;
   /** The reconnect delay suggested to browsers. */
   retryMs: number;
+  /** How often the sessions behind open streams are checked: a stream ends soon after its session. */
+  sessionCheckMs: number;
 }
 
 export const DEFAULT_LIVE: LiveOptions = {
@@ -54,6 +57,7 @@ export const DEFAULT_LIVE: LiveOptions = {
   retentionMs: 7 * 24 * 60 * 60 * 1000,
   queueLimit: 500,
   retryMs: 1_000,
+  sessionCheckMs: 2_000,
 };
 
 export interface EventsDeps {
@@ -64,6 +68,8 @@ export interface EventsDeps {
   live?: Partial<LiveOptions>;
   /** Aborted when the server shuts down: open streams end, so shutdown need not wait on them. */
   signal?: AbortSignal;
+  /** Whether the session (by id hash) behind a stream may still be used; streams of ended ones close. */
+  sessionAlive?: (hash: string) => Promise<boolean>;
 }
 
 const REPLAY_PAGE = 500;
@@ -184,6 +190,8 @@ class LiveClient {
     readonly group: Group,
     readonly opts: LiveOptions,
     readonly onClose: (dropped: boolean) => void,
+    /** The session the stream was opened under (its id hash). */
+    readonly session?: string,
   ) {
     this.body = new ReadableStream<Uint8Array>({
       start: (controller) => {
@@ -327,8 +335,34 @@ export function events(deps: EventsDeps) {
     for (const g of groups.values()) for (const c of g.clients) c.comment(ping);
   }, opts.heartbeatMs);
   heartbeat.unref();
+  // Logout, a password reset or a disabled user ends the session; its streams
+  // must stop delivering too. Sessions are checked in the store (so this also
+  // holds across instances), each distinct one once per round.
+  let checking = false;
+  const sessionCheck = setInterval(async () => {
+    if (!deps.sessionAlive || checking) return;
+    checking = true;
+    try {
+      const bySession = new Map<string, LiveClient[]>();
+      for (const g of groups.values()) {
+        for (const c of g.clients) {
+          if (c.session) {
+            bySession.set(c.session, [...bySession.get(c.session) ?? [], c]);
+          }
+        }
+      }
+      for (const [hash, clients] of bySession) {
+        const alive = await deps.sessionAlive(hash).catch(() => true);
+        if (!alive) { for (const c of clients) c.close(false); }
+      }
+    } finally {
+      checking = false;
+    }
+  }, opts.sessionCheckMs);
+  sessionCheck.unref();
   deps.signal?.addEventListener("abort", () => {
     clearInterval(heartbeat);
+    clearInterval(sessionCheck);
     for (const g of groups.values()) {
       for (const c of [...g.clients]) c.close(false);
     }
@@ -338,6 +372,12 @@ export function events(deps: EventsDeps) {
   app.get("/events", (c) => {
     if (deps.signal?.aborted) return c.text("Shutting down", 503);
     const filter = readFilter((n) => c.req.query(n));
+    const unusable = [filter.q, filter.product_id, filter.status].find((v) =>
+      v !== undefined && textProblem(v, false)
+    );
+    if (unusable !== undefined) {
+      return c.text("The stream's filter holds control characters", 400);
+    }
     const lastId = readLastId(
       c.req.header("last-event-id"),
       c.req.query("after"),
@@ -359,7 +399,7 @@ export function events(deps: EventsDeps) {
           request_id: c.get("requestId"),
         });
       }
-    });
+    }, c.get("session"));
     g.clients.add(client);
     stats.clients++;
     client.start(deps.store, lastId).catch((err) => {

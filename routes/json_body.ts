@@ -6,7 +6,11 @@ import { HttpProblem } from "./problems.ts";
 /** The API's body limit: a ticket is a few hundred bytes; 16 KiB is generous. */
 export const API_BODY_LIMIT = 16 * 1024;
 
-const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
+/** application/json or any +json type, with any parameters (RFC 9110 media type). */
+const JSON_TYPE = /^\s*application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
+/** A charset parameter, quoted or not; JSON is UTF-8 (RFC 8259), so only that one is read. */
+const CHARSET = /;\s*charset\s*=\s*"?([^";\s]*)"?/i;
+const UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 
 const limit = bodyLimit({
   maxSize: API_BODY_LIMIT,
@@ -31,12 +35,28 @@ const parse: MiddlewareHandler = async (c, next) => {
       headers: { "Accept-Patch": "application/json" },
     });
   }
-  // RFC 9110 allows space before ";": normalise it, since the validator behind us does not.
-  const tidy = type.replace(/\s+;/g, ";").trim();
-  if (tidy !== type) c.req.raw.headers.set("content-type", tidy);
-  let text: string;
+  const charset = CHARSET.exec(type)?.[1]?.toLowerCase();
+  if (charset !== undefined && charset !== "utf-8" && charset !== "utf8") {
+    throw new HttpProblem({
+      status: 415,
+      title: "Unsupported charset",
+      detail: `JSON must be sent as UTF-8, not ${charset}`,
+    });
+  }
+  const encoding = c.req.header("content-encoding")?.trim().toLowerCase();
+  if (encoding && encoding !== "identity") {
+    // Reading compressed bytes as if they were JSON would only mislead.
+    throw new HttpProblem({
+      status: 415,
+      title: "Unsupported content encoding",
+      detail:
+        `The body is sent with Content-Encoding ${encoding}, which this API does not decode; send it uncompressed`,
+      headers: { "Accept-Encoding": "identity" },
+    });
+  }
+  let bytes: ArrayBuffer;
   try {
-    text = await c.req.text();
+    bytes = await c.req.arrayBuffer();
   } catch (err) {
     if (err instanceof HttpProblem) throw err; // the size limit
     // The client went away (or lied about Content-Length) mid-body: its fault, not ours.
@@ -46,6 +66,33 @@ const parse: MiddlewareHandler = async (c, next) => {
       detail: "The request body ended before it was complete",
     });
   }
+  let text: string;
+  try {
+    text = UTF8.decode(bytes);
+  } catch {
+    // Decoding leniently would store U+FFFD in place of the client's bytes.
+    throw new HttpProblem({
+      status: 400,
+      title: "Body is not UTF-8",
+      detail: "The request body is not valid UTF-8; send JSON encoded as UTF-8",
+    });
+  }
+  // The validators behind us check the media type more strictly than RFC 9110
+  // (no space before ";", no quoted charset) and read the body again. A real
+  // request's headers are immutable, so hand them a request that says what was
+  // checked here, carrying the decoded text.
+  const raw = c.req.raw;
+  const headers = new Headers(raw.headers);
+  headers.set("content-type", type.split(";")[0]!.trim().toLowerCase());
+  headers.delete("content-encoding");
+  c.req.raw = new Request(raw.url, {
+    method: raw.method,
+    headers,
+    body: text,
+    signal: raw.signal,
+  });
+  // (Hono types the cache entry as the value, but stores and awaits a promise.)
+  (c.req.bodyCache as Record<string, unknown>).text = Promise.resolve(text);
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -55,8 +55,9 @@ export function problemTypes() {
   const app = new Hono();
   app.get("/problems/:slug", (c) => {
     const slug = c.req.param("slug");
-    const type = PROBLEM_TYPES[slug];
-    if (!type) return c.notFound();
+    // Own keys only: "constructor" or "toString" are not problem types.
+    if (!Object.hasOwn(PROBLEM_TYPES, slug)) return c.notFound();
+    const type = PROBLEM_TYPES[slug]!;
     c.header("Cache-Control", "public, max-age=86400");
     return c.html(
       ProblemTypePage({

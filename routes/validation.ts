@@ -46,6 +46,14 @@ const CONTROL_MULTI_LINE =
 /** The marks the search puts around hits (MATCH_START / MATCH_END in db/store.ts). */
 const SEARCH_MARKS = /[\uE000\uE001]/;
 
+/**
+ * Bidirectional embedding, override and isolate controls. In a one-line field
+ * such as a user id they reorder what follows them on screen ("Trojan Source"):
+ * `abc\u202Egnp.exe` shows as abcexe.png. Multi-line text may quote RTL text
+ * with marks, so only these formatting controls are refused, in one-line fields.
+ */
+const BIDI_CONTROLS = /[\u202a-\u202e\u2066-\u2069]/;
+
 /** Why a text is refused for its characters, or null when it is fine. */
 export function textProblem(value: string, multiline: boolean): string | null {
   const mark = SEARCH_MARKS.exec(value);
@@ -54,6 +62,12 @@ export function textProblem(value: string, multiline: boolean): string | null {
     return `must not contain the private-use character U+${
       mark[0].codePointAt(0)!.toString(16).toUpperCase()
     }`;
+  }
+  const bidi = multiline ? null : BIDI_CONTROLS.exec(value);
+  if (bidi) {
+    return `must not contain bidirectional control characters (found U+${
+      bidi[0].codePointAt(0)!.toString(16).toUpperCase()
+    })`;
   }
   const bad = (multiline ? CONTROL_MULTI_LINE : CONTROL_ONE_LINE).exec(value);
   if (!bad) return null;

@@ -108,7 +108,7 @@ export class PostgresStore implements TicketStore, AccountStore {
     readonly listener: PostgresEventListener | null = null,
   ) {
     this.#purgeTimer = setInterval(
-      () => this.#account((sql) => writes.purgeExpired(sql)).catch(() => {}),
+      () => this.purgeExpired().catch(() => {}),
       10 * 60 * 1000,
     );
     this.#purgeTimer.unref();
@@ -345,6 +345,10 @@ export class PostgresStore implements TicketStore, AccountStore {
 
   touchApiKey(id: number): Promise<void> {
     return this.#account((sql) => accounts.touchApiKey(sql, id));
+  }
+
+  purgeExpired(): Promise<{ idempotencyKeys: number; sessions: number }> {
+    return this.#account((sql) => writes.purgeExpired(sql));
   }
 
   /** Checks that the server answers and takes writes (not a read-only replica). */

@@ -4,6 +4,8 @@ import {
   type IdempotencyOptions,
   type NewTicket,
   NotFoundError,
+  SESSION_IDLE_MS,
+  SESSION_MAX_MS,
   StaleVersionError,
   type Ticket,
   type TicketEvent,
@@ -178,10 +180,18 @@ export async function addComment(
   return { value: comment, event };
 }
 
-/** Drops idempotency keys past their lifetime; returns how many. */
-export async function purgeExpired(sql: Sql): Promise<number> {
-  const cutoff = new Date(Date.now() - IDEMPOTENCY_TTL_MS);
-  const r =
-    await sql`DELETE FROM idempotency_keys WHERE created_at < ${cutoff}`;
-  return r.count;
+/** Drops idempotency keys and sessions past their lifetime; returns how many of each. */
+export async function purgeExpired(
+  sql: Sql,
+): Promise<{ idempotencyKeys: number; sessions: number }> {
+  const now = Date.now();
+  const before = (ms: number) => new Date(now - ms);
+  const keys = await sql`
+    DELETE FROM idempotency_keys WHERE created_at < ${
+    before(IDEMPOTENCY_TTL_MS)
+  }`;
+  const sessions = await sql`
+    DELETE FROM sessions WHERE last_seen_at < ${before(SESSION_IDLE_MS)}
+      OR created_at < ${before(SESSION_MAX_MS)}`;
+  return { idempotencyKeys: keys.count, sessions: sessions.count };
 }

@@ -8,7 +8,12 @@ import {
   Statements,
 } from "./connection.ts";
 import { migrate } from "./migrate.ts";
-import { commitBatch, type WriteOp, type WriteOutcome } from "./writes.ts";
+import {
+  commitBatch,
+  STORAGE_CODES,
+  type WriteOp,
+  type WriteOutcome,
+} from "./writes.ts";
 import { GroupCommitter } from "./group_commit.ts";
 import * as reads from "./reads.ts";
 import * as accounts from "./accounts.ts";
@@ -153,7 +158,7 @@ export class SqliteStore implements TicketStore, AccountStore {
     this.#reads = new Statements(db);
     this.#writes = new GroupCommitter((ops) => writer.send(ops));
     this.#purgeTimer = setInterval(
-      () => this.#write({ kind: "purgeExpired" }).catch(() => {}),
+      () => this.purgeExpired().catch(() => {}),
       10 * 60 * 1000,
     );
     this.#purgeTimer.unref();
@@ -173,7 +178,13 @@ export class SqliteStore implements TicketStore, AccountStore {
       return Promise.resolve(fn());
     } catch (err) {
       const e = err as { errcode?: number; code?: string; message?: string };
-      if (typeof e?.errcode === "number" || e?.code === "ERR_INVALID_STATE") {
+      // Only errors of the storage itself mean "unavailable"; any other SQLite
+      // error (a malformed query) is a bug to see, not a 503 that hides it.
+      if (
+        (typeof e?.errcode === "number" &&
+          STORAGE_CODES.has(e.errcode & 0xff)) ||
+        e?.code === "ERR_INVALID_STATE"
+      ) {
         return Promise.reject(
           new StorageUnavailableError(
             `The database cannot be read: ${e.message}`,
@@ -329,6 +340,10 @@ export class SqliteStore implements TicketStore, AccountStore {
 
   eventsAfter(afterId: number, limit: number): Promise<TicketEvent[]> {
     return this.#read(() => reads.eventsAfter(this.#reads, afterId, limit));
+  }
+
+  purgeExpired(): Promise<{ idempotencyKeys: number; sessions: number }> {
+    return this.#write({ kind: "purgeExpired" });
   }
 
   async health(): Promise<StoreHealth> {

@@ -7,6 +7,8 @@ import {
   type IdempotencyOptions,
   type NewTicket,
   NotFoundError,
+  SESSION_IDLE_MS,
+  SESSION_MAX_MS,
   StaleVersionError,
   StorageUnavailableError,
   StoreError,
@@ -55,12 +57,15 @@ export type WriteOutcome =
   | { ok: false; error: SerializedError };
 
 /** SQLite primary result codes that mean "the storage cannot take writes now". */
-const STORAGE_CODES = new Set([
+export const STORAGE_CODES: ReadonlySet<number> = new Set([
   5, /* BUSY */
+  6, /* LOCKED */
   8, /* READONLY */
+  11, /* CORRUPT */
   10, /* IOERR */
   13, /* FULL */
   14, /* CANTOPEN */
+  26, /* NOTADB */
 ]);
 
 /** Turns a thrown value into plain data that survives postMessage. */
@@ -358,10 +363,14 @@ function addComment(
   return { value: comment, event };
 }
 
-/** Drops idempotency keys past their lifetime. */
+/** Drops idempotency keys and sessions past their lifetime. */
 function purgeExpired(stmts: Statements) {
-  const cutoff = new Date(Date.now() - IDEMPOTENCY_TTL_MS).toISOString();
-  return stmts.get("DELETE FROM idempotency_keys WHERE created_at < ?").run(
-    cutoff,
-  ).changes;
+  const now = Date.now();
+  const before = (ms: number) => new Date(now - ms).toISOString();
+  const keys = stmts.get("DELETE FROM idempotency_keys WHERE created_at < ?")
+    .run(before(IDEMPOTENCY_TTL_MS)).changes;
+  const sessions = stmts.get(
+    "DELETE FROM sessions WHERE last_seen_at < ? OR created_at < ?",
+  ).run(before(SESSION_IDLE_MS), before(SESSION_MAX_MS)).changes;
+  return { idempotencyKeys: Number(keys), sessions: Number(sessions) };
 }

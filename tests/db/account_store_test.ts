@@ -1,7 +1,14 @@
 /** The AccountStore on every backend: users, sessions and API keys. */
 import assert from "node:assert/strict";
-import { AccountNotFoundError, DuplicateNameError } from "../../db/store.ts";
-import { testEachBackend, withStore } from "./backends.ts";
+import {
+  AccountNotFoundError,
+  DuplicateNameError,
+  SESSION_IDLE_MS,
+  SESSION_MAX_MS,
+} from "../../db/store.ts";
+import { SqliteStore } from "../../db/sqlite/sqlite_store.ts";
+import type { PostgresStore } from "../../db/postgres/postgres_store.ts";
+import { type AnyStore, testEachBackend, withStore } from "./backends.ts";
 
 testEachBackend(
   "user names are unique in any letter case, and found in any",
@@ -127,6 +134,67 @@ testEachBackend(
         "the first time stays",
       );
       await assert.rejects(store.revokeApiKey("nope"), AccountNotFoundError);
+    });
+  },
+);
+
+/** Moves every session's times back, under the store (the store itself only writes "now"). */
+async function backdateSessions(
+  store: AnyStore,
+  column: "created_at" | "last_seen_at",
+  iso: string,
+  id: string,
+) {
+  if (store instanceof SqliteStore) {
+    store.db.prepare(`UPDATE sessions SET ${column} = ? WHERE id_hash = ?`)
+      .run(iso, id);
+  } else {
+    const sql = (store as PostgresStore).sql;
+    await sql.unsafe(
+      `UPDATE sessions SET ${column} = $1 WHERE id_hash = $2`,
+      [iso, id],
+    );
+  }
+}
+
+testEachBackend(
+  "purgeExpired deletes sessions idle past 12 hours or older than 7 days, and keeps live ones",
+  async (backend) => {
+    await withStore(backend, async (store) => {
+      const u = await store.createUser({
+        username: "agent",
+        passwordHash: "h",
+        role: "agent",
+      });
+      for (const id of ["fresh", "idle", "old", "almost-idle"]) {
+        await store.createSession(id, u.id);
+      }
+      const ago = (ms: number) => new Date(Date.now() - ms).toISOString();
+      await backdateSessions(
+        store,
+        "last_seen_at",
+        ago(SESSION_IDLE_MS + 60_000),
+        "idle",
+      );
+      await backdateSessions(
+        store,
+        "created_at",
+        ago(SESSION_MAX_MS + 60_000),
+        "old",
+      );
+      await backdateSessions(
+        store,
+        "last_seen_at",
+        ago(SESSION_IDLE_MS - 60_000),
+        "almost-idle",
+      );
+      const purged = await store.purgeExpired();
+      assert.equal(purged.sessions, 2);
+      assert.ok(await store.getSession("fresh"));
+      assert.ok(await store.getSession("almost-idle"));
+      assert.equal(await store.getSession("idle"), null);
+      assert.equal(await store.getSession("old"), null);
+      assert.equal((await store.purgeExpired()).sessions, 0);
     });
   },
 );

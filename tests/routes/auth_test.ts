@@ -244,11 +244,51 @@ Deno.test("Wrong password, unknown user and disabled user get the same 401 answe
   assert.deepEqual(disabledUser, wrongPassword);
 });
 
-Deno.test("The sixth login attempt for one account within a minute gets 429 with Retry-After", async () => {
+Deno.test("Successful logins never count: six colleagues behind one address log in within a minute", async () => {
+  await withConfiguredApp({}, async ({ app, store }) => {
+    for (let i = 1; i <= 8; i++) await addUser(store, `colleague${i}`);
+    for (let i = 1; i <= 8; i++) {
+      const res = await app.request(
+        "/login",
+        formPost({ username: `colleague${i}`, password: PASSWORD }),
+        fromIp("203.0.113.50"),
+      );
+      assert.equal(res.status, 303, `colleague${i}: ${await res.text()}`);
+    }
+  });
+});
+
+Deno.test("Wrong passwords for an account from other addresses never lock its owner out", async () => {
+  await withConfiguredApp({}, async ({ app, store }) => {
+    await addUser(store, "admin", { role: "admin" });
+    // A guesser tries ten times, five addresses twice each, as fast as allowed.
+    for (let round = 0; round < 2; round++) {
+      for (let i = 1; i <= 5; i++) {
+        const res = await app.request(
+          "/login",
+          formPost({ username: "admin", password: `guess ${round}${i}` }),
+          fromIp(`192.0.2.${i}`),
+        );
+        await res.body?.cancel();
+        assert.ok([401, 429].includes(res.status), `${res.status}`);
+      }
+    }
+    // The real admin, from an address that has not been failing, gets in at once.
+    const res = await app.request(
+      "/login",
+      formPost({ username: "ADMIN", password: PASSWORD }),
+      fromIp("198.51.100.7"),
+    );
+    assert.equal(res.status, 303, await res.text());
+    assert.ok(sessionCookieOf(res));
+  });
+});
+
+Deno.test("An address with recent failures is held back on an account many addresses failed on", async () => {
   await withConfiguredApp({}, async ({ app, store }) => {
     await addUser(store, "alice");
     await addUser(store, "bob");
-    // A new address each time: only the per-account limit (default 5) can refuse.
+    // Five addresses, one wrong guess each: the account has had its five failures.
     for (let i = 1; i <= 5; i++) {
       const res = await app.request(
         "/login",
@@ -257,10 +297,11 @@ Deno.test("The sixth login attempt for one account within a minute gets 429 with
       );
       await assertHtml(res, 401);
     }
+    // A sixth try from one of them, even with the right password, waits.
     const res = await app.request(
       "/login",
-      formPost({ username: "ALICE", password: PASSWORD }),
-      fromIp("192.0.2.6"),
+      formPost({ username: "alice", password: PASSWORD }),
+      fromIp("192.0.2.3"),
     );
     const html = await assertHtml(res, 429);
     const retryAfter = Number(res.headers.get("retry-after"));
@@ -268,20 +309,42 @@ Deno.test("The sixth login attempt for one account within a minute gets 429 with
       Number.isInteger(retryAfter) && retryAfter >= 1 && retryAfter <= 60,
       `Retry-After ${retryAfter}`,
     );
-    assert.match(html, /Too many login attempts\. Wait \d+ seconds/);
+    assert.match(html, /Too many failed logins\. Wait \d+ seconds/);
     assert.equal(sessionCookieOf(res), null);
     assert.equal(countRows(store, "sessions"), 0);
-    // Another account is not held back by alice's attempts.
+    // The same address may still log in to another account…
     const bob = await app.request(
       "/login",
       formPost({ username: "bob", password: PASSWORD }),
-      fromIp("192.0.2.7"),
+      fromIp("192.0.2.3"),
     );
     assert.equal(bob.status, 303);
+    // …and alice herself, from an address that has not been failing.
+    const alice = await app.request(
+      "/login",
+      formPost({ username: "alice", password: PASSWORD }),
+      fromIp("192.0.2.200"),
+    );
+    assert.equal(alice.status, 303);
   });
 });
 
-Deno.test("The sixth login attempt from one IP within a minute gets 429, whatever the account", async () => {
+Deno.test("A username with control characters gets a readable 400 on the login page, never 5xx", async () => {
+  await withConfiguredApp({}, async ({ app, store }) => {
+    await addUser(store, "admin", { role: "admin" });
+    for (const username of ["admin\u0000", "ad\u0001min", "admin\u007f"]) {
+      const res = await app.request(
+        "/login",
+        formPost({ username, password: PASSWORD }),
+      );
+      const html = await assertHtml(res, 400);
+      assert.match(html, /must not contain control characters/);
+      assert.equal(sessionCookieOf(res), null);
+    }
+  });
+});
+
+Deno.test("The sixth failed login from one IP within a minute gets 429, whatever the account", async () => {
   await withConfiguredApp({}, async ({ app, store }) => {
     await addUser(store, "alice");
     for (let i = 1; i <= 5; i++) {
@@ -527,6 +590,115 @@ Deno.test("Behind a trusted proxy over HTTPS the cookie is __Host-desk_session w
     );
   });
 });
+
+Deno.test("Over HTTPS only the __Host- cookie opens pages: the plain one is ignored", async () => {
+  await withConfiguredApp({ trustProxy: true }, async ({ app, store }) => {
+    await addUser(store, "admin", { role: "admin" });
+    const https = { "X-Forwarded-Proto": "https" };
+    const res = await app.request(
+      "/login",
+      formPost({ username: "admin", password: PASSWORD }, {
+        origin: "https://localhost",
+        headers: https,
+      }),
+    );
+    const c = parseSetCookie(res.headers.getSetCookie()[0]!);
+    // The same session id under the plain name, as a planted cookie would carry it.
+    const page = await app.request("/settings", {
+      headers: { ...https, Cookie: `desk_session=${c.value}` },
+    });
+    assert.equal(page.status, 303);
+    assert.match(page.headers.get("location") ?? "", /^\/login\?next=/);
+    // Over plain HTTP the prefixed name is not read either (browsers never send it there).
+    const plain = await app.request("/settings", {
+      headers: { Cookie: `__Host-desk_session=${c.value}` },
+    });
+    assert.equal(plain.status, 303);
+  });
+});
+
+Deno.test("Every response to a logged-in person or an API key says Cache-Control: no-store", async () => {
+  await withConfiguredApp({}, async ({ app, store }) => {
+    await addUser(store, "admin", { role: "admin" });
+    const cookie = await logIn(app, "admin");
+    const key = await addApiKey(store);
+    const created = await app.request(
+      "/api/v1/tickets",
+      jsonRequest(sampleTicket(), { headers: bearer(key) }),
+    );
+    assert.equal(created.status, 201);
+    assert.equal(created.headers.get("cache-control"), "no-store");
+    for (
+      const path of ["/dashboard", "/tickets/1", "/settings", "/tickets.csv"]
+    ) {
+      const res = await app.request(path, { headers: { Cookie: cookie } });
+      await res.body?.cancel();
+      assert.equal(res.status, 200, path);
+      assert.equal(res.headers.get("cache-control"), "no-store", path);
+    }
+    for (const path of ["/api/v1/tickets", "/api/v1/tickets/1"]) {
+      const res = await app.request(path, { headers: bearer(key) });
+      await res.body?.cancel();
+      assert.equal(res.status, 200, path);
+      assert.equal(res.headers.get("cache-control"), "no-store", path);
+    }
+  });
+});
+
+/** Opens /events with a session and resolves once the stream has ended. */
+async function streamEnds(app: DeskApp, cookie: string) {
+  const res = await app.request("/events", {
+    headers: { Cookie: cookie, Accept: "text/event-stream" },
+  });
+  assert.equal(res.status, 200);
+  const reader = res.body!.getReader();
+  const first = await reader.read(); // the hello frame: the stream is open
+  assert.equal(first.done, false);
+  return {
+    ended: (async () => {
+      const deadline = Date.now() + 10_000;
+      while (Date.now() < deadline) {
+        const r = await Promise.race([
+          reader.read(),
+          new Promise<null>((ok) => setTimeout(() => ok(null), 500)),
+        ]);
+        if (r?.done) return true;
+      }
+      await reader.cancel();
+      return false;
+    })(),
+  };
+}
+
+for (
+  const [how, end] of [
+    [
+      "logout",
+      (app: DeskApp, _store: SqliteStore, cookie: string) =>
+        app.request("/logout", formPost({}, { cookie })),
+    ],
+    [
+      "a password reset",
+      (_app: DeskApp, store: SqliteStore) =>
+        store.setPassword("agent", "x".repeat(60)),
+    ],
+    [
+      "disabling the user",
+      (_app: DeskApp, store: SqliteStore) =>
+        store.setUserDisabled("agent", true),
+    ],
+  ] as const
+) {
+  Deno.test(`An open live stream ends soon after ${how} ends its session`, async () => {
+    await withConfiguredApp({}, async ({ app, store }) => {
+      await addUser(store, "agent");
+      const cookie = await logIn(app, "agent");
+      const stream = await streamEnds(app, cookie);
+      await end(app, store, cookie);
+      assert.equal(await stream.ended, true, "the stream ended");
+    });
+  });
+}
 
 Deno.test("Without TRUST_PROXY, X-Forwarded-Proto is ignored: plain cookie and no HSTS", async () => {
   await withConfiguredApp({}, async ({ app, store }) => {

@@ -611,3 +611,46 @@ Deno.test("the dashboard needs a session: a browser without one is sent to /logi
     assert.match(res.headers.get("location")!, /^\/login\?next=%2Fdashboard/);
   });
 });
+
+Deno.test(
+  "CSV cells that a spreadsheet would run as formulas are guarded after leading whitespace and invisible characters",
+  () => {
+    for (
+      const [raw, guarded] of [
+        ["\n=HYPERLINK(1)", '"\'\n=HYPERLINK(1)"'],
+        [" =1+1", "' =1+1"],
+        ["\u200B=1+1", "'\u200B=1+1"],
+        ["\uFEFF@SUM(A1)", "'\uFEFF@SUM(A1)"],
+        ["\u2060\u00A0+1", "'\u2060\u00A0+1"],
+        ["\t-2", "'\t-2"],
+        ["plain = fine", "plain = fine"],
+        ["a\n=b", '"a\n=b"'],
+      ]
+    ) {
+      assert.equal(csvCell(raw!), guarded, JSON.stringify(raw));
+    }
+  },
+);
+
+for (
+  const path of ["/dashboard", "/dashboard/cards", "/tickets.csv", "/events"]
+) {
+  for (const param of ["q", "product"]) {
+    dashboardTest(
+      `GET ${path} with a control character in ${param} answers 400 with a readable message, never 5xx`,
+      async (_h, b) => {
+        for (const c of ["%00", "%01", "%1F", "%7F", "%E2%80%AE"]) {
+          const res = await b.get(`${path}?${param}=a${c}b`, {
+            Accept: path === "/events" ? "text/event-stream" : "text/html",
+          });
+          const text = await res.text();
+          assert.equal(res.status, 400, `${c}: ${text.slice(0, 200)}`);
+          assert.doesNotMatch(text, /storage|SQLITE|sqlite/i);
+          if (path !== "/events") {
+            assert.match(text, /must not contain (control|bidirectional)/);
+          }
+        }
+      },
+    );
+  }
+}

@@ -226,18 +226,101 @@ Deno.test("POST /create_ticket accepts a +json media type and any letter case", 
   });
 });
 
-Deno.test({
-  name:
-    "POST /create_ticket accepts application/json with whitespace before its parameters",
-  fn: async () => {
-    await withApp(async ({ app }) => {
-      const res = await app.request("/create_ticket", {
-        method: "POST",
-        headers: { "Content-Type": "application/json ; charset=utf-8" },
-        body: JSON.stringify(sampleTicket()),
+/** Serves the harness's app over real HTTP (its requests then have immutable headers, as in production). */
+async function withServed(
+  h: Harness,
+  fn: (base: string) => Promise<void>,
+): Promise<void> {
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    h.rawApp.fetch,
+  );
+  try {
+    await fn(`http://127.0.0.1:${server.addr.port}`);
+  } finally {
+    await server.shutdown();
+  }
+}
+
+/** Every legal way to say "JSON in UTF-8" (RFC 9110 media types and parameters). */
+const JSON_SPELLINGS = [
+  "application/json ; charset=utf-8",
+  "application/json;charset=UTF-8",
+  'application/json; charset="utf-8"',
+  "APPLICATION/JSON; Charset=Utf-8",
+  "application/json;\tcharset=utf-8",
+  "application/json; foo=bar; charset=utf-8",
+  "application/problem+json",
+];
+
+for (const { method, path, valid } of ROUTES) {
+  const route = `${method} ${path}`;
+  Deno.test(`${route} over real HTTP accepts every legal spelling of application/json`, async () => {
+    await withTicket(async (h) => {
+      await withServed(h, async (base) => {
+        for (const type of JSON_SPELLINGS) {
+          const res = await fetch(base + path, {
+            method,
+            headers: {
+              "Content-Type": type,
+              Authorization: `Bearer ${h.apiKey}`,
+            },
+            body: JSON.stringify(valid),
+          });
+          const text = await res.text();
+          assert.equal(
+            res.status,
+            method === "PATCH" ? 200 : 201,
+            `${type}: ${text}`,
+          );
+        }
       });
-      assert.equal(res.status, 201);
-      assert.equal(res.headers.get("content-type"), "application/json");
     });
-  },
-});
+  });
+
+  Deno.test(`${route} returns 400 for a body that is not valid UTF-8 and stores nothing`, async () => {
+    await withTicket(async (h, before) => {
+      const json = new TextEncoder().encode(JSON.stringify(valid));
+      // A lone continuation byte and an overlong sequence, inside the JSON text.
+      for (const bad of [[0x80], [0xc0, 0xaf], [0xff, 0xfe]]) {
+        const body = new Uint8Array([
+          ...json.slice(0, 2),
+          ...bad,
+          ...json.slice(2),
+        ]);
+        const res = await h.app.request(path, {
+          method,
+          headers: { "Content-Type": "application/json" },
+          body,
+        });
+        await assertProblem(res, 400, { title: "Body is not UTF-8" });
+      }
+      await assertNothingWritten(h, before);
+    });
+  });
+
+  Deno.test(`${route} returns 415 for a Content-Encoding it does not decode, or a charset other than UTF-8`, async () => {
+    await withTicket(async (h, before) => {
+      for (const encoding of ["gzip", "br", "deflate"]) {
+        const res = await h.app.request(path, {
+          method,
+          headers: {
+            "Content-Type": "application/json",
+            "Content-Encoding": encoding,
+          },
+          body: JSON.stringify(valid),
+        });
+        await assertProblem(res, 415, {
+          title: "Unsupported content encoding",
+        });
+      }
+      const latin1 = await h.app.request(path, {
+        method,
+        headers: { "Content-Type": "application/json; charset=iso-8859-1" },
+        body: JSON.stringify(valid),
+      });
+      await assertProblem(latin1, 415, { title: "Unsupported charset" });
+      await assertNothingWritten(h, before);
+    });
+  });
+}

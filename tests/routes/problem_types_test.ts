@@ -34,3 +34,24 @@ Deno.test("every problem type the code returns has a public page at its URI", as
     await missing.body?.cancel();
   });
 });
+
+Deno.test("names inherited from Object are not problem types: 404, not an 'undefined' page", async () => {
+  await withApp(async ({ rawApp }) => {
+    for (
+      const slug of [
+        "constructor",
+        "toString",
+        "valueOf",
+        "hasOwnProperty",
+        "__proto__",
+        "isPrototypeOf",
+      ]
+    ) {
+      const res = await rawApp.request(`/problems/${slug}`);
+      const text = await res.text();
+      assert.equal(res.status, 404, slug);
+      assert.doesNotMatch(text, /undefined/, slug);
+      assert.equal(res.headers.get("cache-control"), null, slug);
+    }
+  });
+});

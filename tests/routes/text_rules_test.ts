@@ -76,3 +76,49 @@ Deno.test("The search's own hit marks (U+E000, U+E001) are refused in text, so n
     });
   });
 });
+
+Deno.test("Bidirectional controls are refused in one-line fields, with the field named", async () => {
+  await withApp(async ({ app }) => {
+    for (
+      const ch of [
+        "\u202A",
+        "\u202B",
+        "\u202C",
+        "\u202D",
+        "\u202E",
+        "\u2066",
+        "\u2067",
+        "\u2068",
+        "\u2069",
+      ]
+    ) {
+      for (const field of ["user_id", "product_id", "other_ids"]) {
+        const res = await app.request(
+          "/api/v1/tickets",
+          jsonRequest({
+            user_id: "maria",
+            pdf_link: "https://example.com/a.pdf",
+            [field]: `abc${ch}gnp.exe`,
+          }),
+        );
+        const body = await assertProblem(res, 422, { fields: [field] });
+        assert.match(String(body.detail), /bidirectional control/);
+      }
+    }
+    const list = await app.request("/api/v1/tickets?user_id=a%00b");
+    await assertProblem(list, 422, { fields: ["user_id"] });
+  });
+});
+
+Deno.test("Multi-line text may still carry right-to-left text and its marks", async () => {
+  await withApp(async ({ app }) => {
+    const t = await createTicket(app);
+    const text = "مرحبا \u200F(rtl mark) and \u202Eembedded in a description";
+    const res = await app.request(
+      `/api/v1/tickets/${t.id}`,
+      jsonRequest({ description: text }, { method: "PATCH" }),
+    );
+    assert.equal(res.status, 200);
+    assert.equal((await res.json()).description, text);
+  });
+});
