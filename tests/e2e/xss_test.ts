@@ -34,7 +34,7 @@ const PAYLOADS: readonly string[] = [
   '<button hx-post="/logout" hx-trigger="load">x</button>',
   '<div hx-on::load="__xss++">x</div>',
   '<hx-partial hx-target="body" hx-swap="innerHTML">pwned</hx-partial>',
-  "\u202Egpj.exe <b>\u0645\u0631\u062D\u0628\u0627</b>\u200B \u{1F44B}",
+  "\u200Fgpj.exe <b>\u0645\u0631\u062D\u0628\u0627</b>\u200B \u{1F44B}",
 ];
 
 /**

@@ -36,8 +36,10 @@ const PAYLOADS: readonly string[] = [
   'hx-get="/logout"',
   'x" hx-get="/logout" hx-trigger="load" x="',
   '<hx-partial hx-target="body">pwned</hx-partial>',
-  // Right-to-left override, Arabic, zero-width and BOM characters around markup.
-  "\u202Egpj.exe <b>\u0645\u0631\u062D\u0628\u0627</b>\u200B\uFEFF \u{1F44B}",
+  // A right-to-left mark, Arabic, zero-width and BOM characters around markup.
+  // (Bidi overrides such as U+202E are refused in one-line fields: see
+  // tests/routes/text_rules_test.ts.)
+  "\u200Fgpj.exe <b>\u0645\u0631\u062D\u0628\u0627</b>\u200B\uFEFF \u{1F44B}",
   // (The search's own hit markers, U+E000/U+E001, are refused as input: see
   // tests/routes/text_rules_test.ts.)
   // Already escaped: must be escaped again (&amp;lt;), never passed through.
