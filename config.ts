@@ -100,6 +100,26 @@ function whole(
   return n;
 }
 
+/** Where the data lives: PostgreSQL at `databaseUrl` when set, else SQLite at `dbPath`. */
+export type StoreLocation = Pick<AppConfig, "dbPath" | "databaseUrl">;
+
+/**
+ * Reads DB_PATH and DATABASE_URL only, as readConfig does: the command-line
+ * tasks open the server's store without needing (or checking) its other settings.
+ */
+export function readStoreLocation(
+  env: (name: "DB_PATH" | "DATABASE_URL") => string | undefined,
+): StoreLocation {
+  const databaseUrl = env("DATABASE_URL") || null;
+  if (databaseUrl !== null && !/^postgres(ql)?:\/\/./.test(databaseUrl)) {
+    // Not echoed: the URL may carry a password.
+    throw new ConfigError(
+      "DATABASE_URL must be a postgres://user:password@host:port/database URL",
+    );
+  }
+  return { dbPath: env("DB_PATH") || DEFAULT_CONFIG.dbPath, databaseUrl };
+}
+
 /** Builds the config from env values, with defaults; throws ConfigError naming the bad setting. */
 export function readConfig(
   env: (name: EnvName) => string | undefined,
@@ -132,17 +152,11 @@ export function readConfig(
     );
   }
   const adminUser = env("ADMIN_USER") || "admin";
-  const databaseUrl = env("DATABASE_URL") || null;
-  if (databaseUrl !== null && !/^postgres(ql)?:\/\/./.test(databaseUrl)) {
-    // Not echoed: the URL may carry a password.
-    throw new ConfigError(
-      "DATABASE_URL must be a postgres://user:password@host:port/database URL",
-    );
-  }
+  const { dbPath, databaseUrl } = readStoreLocation(env);
   return {
     host: env("HOST") || DEFAULT_CONFIG.host,
     port: whole("PORT", env("PORT"), DEFAULT_CONFIG.port, 65535),
-    dbPath: env("DB_PATH") || DEFAULT_CONFIG.dbPath,
+    dbPath,
     databaseUrl,
     logLevel: logLevel as LogLevel,
     allowAnonymousCreate: flag(

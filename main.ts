@@ -7,16 +7,20 @@ import { openSqliteStore } from "./db/sqlite/sqlite_store.ts";
 import { openPostgresStore } from "./db/postgres/postgres_store.ts";
 import { createLogger } from "./log.ts";
 import { loadSecretKey } from "./lib/secret.ts";
-import { ensureFirstAdmin } from "./lib/first_admin.ts";
+import { ensureFirstAdmin, firstAdminLines } from "./lib/first_admin.ts";
+
+function refuseToStart(err: ConfigError): never {
+  console.error(`Configuration error: ${err.message}`);
+  console.error(`Settings read: ${ENV_NAMES.join(", ")} (see README.md).`);
+  Deno.exit(2);
+}
 
 let config;
 try {
   config = readConfig((name) => Deno.env.get(name));
 } catch (err) {
   if (!(err instanceof ConfigError)) throw err;
-  console.error(`Configuration error: ${err.message}`);
-  console.error(`Settings read: ${ENV_NAMES.join(", ")} (see README.md).`);
-  Deno.exit(2);
+  refuseToStart(err);
 }
 const logger = createLogger(config.logLevel);
 const bus = createMemoryBus();
@@ -45,6 +49,20 @@ if (config.databaseUrl) {
 
 const secret = loadSecretKey(config.secretKey, config.dbPath);
 logger.info("secret key", { source: secret.source });
+// Before listening: a login in the first moments after start must find the admin.
+let firstAdmin;
+try {
+  firstAdmin = await ensureFirstAdmin(store, {
+    username: config.adminUser,
+    password: config.adminPassword,
+  });
+} catch (err) {
+  await store.close();
+  if (err instanceof ConfigError) refuseToStart(err);
+  logger.error("cannot create the first admin", { error: String(err) });
+  logger.flush();
+  Deno.exit(1);
+}
 const stopping = new AbortController();
 const app = createApp({
   store,
@@ -61,13 +79,11 @@ const server = Deno.serve({
     const url = `http://${host}:${port}/`;
     logger.info("listening", { url });
     logger.flush();
-    ensureFirstAdmin(store, {
-      username: config.adminUser,
-      password: config.adminPassword,
-      loginUrl: `${url}login`,
-    }).then((lines) => lines.forEach((l) => console.log(l))).catch((err) =>
-      logger.error("cannot create the first admin", { error: String(err) })
-    );
+    if (firstAdmin) {
+      for (const line of firstAdminLines(firstAdmin, `${url}login`)) {
+        console.log(line);
+      }
+    }
   },
 }, app.fetch);
 

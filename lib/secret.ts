@@ -17,7 +17,8 @@ export function loadSecretKey(
     if (!(err instanceof Deno.errors.NotFound)) throw err;
   }
   const key = randomToken();
-  Deno.mkdirSync(dirname(path), { recursive: true });
+  // Like the database's: owner only when we make it, an existing one left as it is.
+  Deno.mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   // createNew: two processes starting at once must not overwrite each other's key.
   try {
     Deno.writeTextFileSync(path, key + "\n", { mode: 0o600, createNew: true });

@@ -8,10 +8,13 @@
  * server keep writing meanwhile), checked with PRAGMA integrity_check before
  * the command says it worked. (VACUUM INTO would compact too, but it attaches
  * the target, and Deno allows ATTACH only with --allow-all.)
- * PostgreSQL has its own tools for this (pg_dump), so DATABASE_URL is not read.
+ * PostgreSQL has its own tools for this (pg_dump): with DATABASE_URL set, the
+ * task refuses rather than copy a SQLite file the server does not use.
+ * The copy holds password hashes, so it is made readable by its owner only.
  */
 import { backup, DatabaseSync } from "node:sqlite";
-import { fail } from "./cli.ts";
+import { DEFAULT_CONFIG } from "../config.ts";
+import { fail, readCliLocation } from "./cli.ts";
 
 export interface BackupReport {
   path: string;
@@ -26,18 +29,34 @@ export async function backupSqlite(
   target: string,
 ): Promise<BackupReport> {
   const t0 = performance.now();
-  const exists = await Deno.stat(target).then(() => true, () => false);
-  if (exists) throw new Error(`${target} already exists: choose a new file`);
   await Deno.stat(source); // a clear NotFound rather than an empty new database
-  const db = new DatabaseSync(source, { readOnly: true });
   try {
-    // The server's writer holds its lock only for a commit: wait it out.
-    db.exec("PRAGMA busy_timeout = 5000");
-    // All pages in one step: a paged backup restarts whenever the server
-    // commits, and under steady writes might never finish.
-    await backup(db, target, { rate: -1 });
-  } finally {
-    db.close();
+    // Made empty (an empty file is an empty database) so it is 0600 from the
+    // start; createNew also refuses a target that exists.
+    await Deno.writeFile(target, new Uint8Array(), {
+      createNew: true,
+      mode: 0o600,
+    });
+  } catch (err) {
+    if (err instanceof Deno.errors.AlreadyExists) {
+      throw new Error(`${target} already exists: choose a new file`);
+    }
+    throw err;
+  }
+  try {
+    const db = new DatabaseSync(source, { readOnly: true });
+    try {
+      // The server's writer holds its lock only for a commit: wait it out.
+      db.exec("PRAGMA busy_timeout = 5000");
+      // All pages in one step: a paged backup restarts whenever the server
+      // commits, and under steady writes might never finish.
+      await backup(db, target, { rate: -1 });
+    } finally {
+      db.close();
+    }
+  } catch (err) {
+    await Deno.remove(target).catch(() => {});
+    throw err;
   }
   const copy = new DatabaseSync(target, { readOnly: true });
   try {
@@ -66,11 +85,18 @@ if (import.meta.main) {
   const target = Deno.args[0];
   if (!target || Deno.args.length > 1) {
     fail(
-      "Usage: deno task backup FILE   (copies DB_PATH, default data/tickets.db)",
+      `Usage: deno task backup FILE   (copies DB_PATH, default ${DEFAULT_CONFIG.dbPath})`,
       2,
     );
   }
-  const source = Deno.env.get("DB_PATH") || "data/tickets.db";
+  const { dbPath: source, databaseUrl } = readCliLocation();
+  if (databaseUrl) {
+    fail(
+      "DATABASE_URL is set: the data is in PostgreSQL, which this task does not copy.\n" +
+        'Back it up with PostgreSQL\'s own tools, e.g. pg_dump --format=custom --file=desk.dump "$DATABASE_URL".',
+      2,
+    );
+  }
   try {
     const r = await backupSqlite(source, target);
     console.log(

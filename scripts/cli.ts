@@ -1,13 +1,40 @@
 /** Shared bits of the command-line tasks: opening the store, reading passwords, failing clearly. */
 import {
-  openSqliteStore,
-  type SqliteStore,
-} from "../db/sqlite/sqlite_store.ts";
+  ConfigError,
+  readStoreLocation,
+  type StoreLocation,
+} from "../config.ts";
+import type { AccountStore, TicketStore } from "../db/store.ts";
+import { openSqliteStore } from "../db/sqlite/sqlite_store.ts";
+import { openPostgresStore } from "../db/postgres/postgres_store.ts";
 
-/** Opens the store at DB_PATH (default data/tickets.db); safe while the server runs (WAL). */
-export function openCliStore(): Promise<SqliteStore> {
-  const path = Deno.env.get("DB_PATH") || "data/tickets.db";
-  return openSqliteStore({ path, writer: "inline" });
+/** Reads DB_PATH and DATABASE_URL as the server does; a bad one prints "Configuration error: …" and exits 2. */
+export function readCliLocation(): StoreLocation {
+  try {
+    return readStoreLocation((name) => Deno.env.get(name));
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    fail(`Configuration error: ${err.message}`, 2);
+  }
+}
+
+/**
+ * Opens the store the server opens: PostgreSQL at DATABASE_URL (without
+ * listening for events), else SQLite at DB_PATH. Safe while the server runs.
+ */
+export async function openCliStore(): Promise<TicketStore & AccountStore> {
+  const { dbPath, databaseUrl } = readCliLocation();
+  try {
+    return databaseUrl
+      ? await openPostgresStore({ url: databaseUrl, max: 2 })
+      : await openSqliteStore({ path: dbPath, writer: "inline" });
+  } catch (err) {
+    fail(
+      `Cannot open the database (${databaseUrl ? "DATABASE_URL" : dbPath}): ${
+        (err as Error).message
+      }`,
+    );
+  }
 }
 
 /** Prints a message and exits with status 2 (wrong usage) or 1 (failure). */

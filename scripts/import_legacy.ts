@@ -16,7 +16,7 @@ import { openPool } from "../db/postgres/connection.ts";
 import { migrate } from "../db/postgres/migrate.ts";
 import { lockWrites } from "../db/postgres/writes.ts";
 import { type Status, STATUSES } from "../db/store.ts";
-import { fail } from "./cli.ts";
+import { fail, readCliLocation } from "./cli.ts";
 
 /** A legacy ticket, cleaned up for the new schema. */
 export interface LegacyTicket {
@@ -181,10 +181,10 @@ if (import.meta.main) {
   if (!source || Deno.args.length > 1) {
     fail("Usage: deno task import-legacy PATH/tickets.db", 2);
   }
-  const url = Deno.env.get("DATABASE_URL");
-  const target: ImportTarget = url
-    ? { kind: "postgres", url }
-    : { kind: "sqlite", path: Deno.env.get("DB_PATH") || "data/tickets.db" };
+  const { dbPath, databaseUrl } = readCliLocation();
+  const target: ImportTarget = databaseUrl
+    ? { kind: "postgres", url: databaseUrl }
+    : { kind: "sqlite", path: dbPath };
   try {
     await Deno.stat(source);
     const r = await importLegacy(source, target);

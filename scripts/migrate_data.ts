@@ -31,7 +31,8 @@ import {
   MIGRATIONS as POSTGRES_MIGRATIONS,
 } from "../db/postgres/migrate.ts";
 import { lockWrites } from "../db/postgres/writes.ts";
-import { fail } from "./cli.ts";
+import { DEFAULT_CONFIG } from "../config.ts";
+import { fail, readCliLocation } from "./cli.ts";
 
 type Kind = "int" | "text" | "time" | "json" | "bool";
 type Value = number | string | boolean | null;
@@ -731,7 +732,7 @@ const USAGE = `Usage:
   deno task migrate-data --to postgres://USER:PASSWORD@HOST:PORT/DB [--force]
   deno task migrate-data --from postgres://USER:PASSWORD@HOST:PORT/DB [--force]
 
---to copies the SQLite database at DB_PATH (default data/tickets.db) into
+--to copies the SQLite database at DB_PATH (default ${DEFAULT_CONFIG.dbPath}) into
 PostgreSQL; --from copies PostgreSQL into the SQLite file at DB_PATH.
 Ids are kept; sessions are not copied. The target must hold no tickets,
 comments, events, keys or users, unless --force empties it first.
@@ -765,10 +766,11 @@ async function main() {
   if (!/^postgres(ql)?:\/\//.test(url)) {
     fail(`Expected a postgres:// URL, got ${JSON.stringify(url)}`, 2);
   }
+  const { dbPath } = readCliLocation();
   try {
     const r = await migrateData({
       direction: values.to ? "to-postgres" : "from-postgres",
-      sqlitePath: Deno.env.get("DB_PATH") || "data/tickets.db",
+      sqlitePath: dbPath,
       url,
       force: values.force,
       log: (line) => console.log(line),

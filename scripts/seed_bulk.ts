@@ -1,7 +1,7 @@
 /**
  * Fills a database with sample tickets for benchmarks (search index and counts included).
  *
- *   deno run --allow-read --allow-write --allow-env=DB_PATH scripts/seed_bulk.ts [--count 100000] [--path data/bench.db]
+ *   deno run --allow-read --allow-write --allow-env=DB_PATH,DATABASE_URL scripts/seed_bulk.ts [--count 100000] [--path data/bench.db]
  *
  * Best run while the server is stopped: the whole batch is one write transaction.
  */
@@ -9,6 +9,7 @@ import { parseArgs } from "node:util";
 import { openConnection } from "../db/sqlite/connection.ts";
 import { migrate } from "../db/sqlite/migrate.ts";
 import { seedBulk } from "../db/sqlite/seed_bulk.ts";
+import { fail, readCliLocation } from "./cli.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -20,10 +21,19 @@ const { values } = parseArgs({
 });
 const count = Number(values.count);
 if (!Number.isInteger(count) || count < 1) {
-  console.error(`--count must be a positive whole number, got ${values.count}`);
-  Deno.exit(2);
+  fail(`--count must be a positive whole number, got ${values.count}`, 2);
 }
-const path = values.path ?? Deno.env.get("DB_PATH") ?? "data/tickets.db";
+let path = values.path;
+if (path === undefined) {
+  const { dbPath, databaseUrl } = readCliLocation();
+  if (databaseUrl) {
+    fail(
+      "DATABASE_URL is set, but this fills a SQLite file only: give --path FILE, or unset DATABASE_URL",
+      2,
+    );
+  }
+  path = dbPath;
+}
 const db = openConnection(path);
 migrate(db);
 const t0 = performance.now();

@@ -1,6 +1,11 @@
 /** readConfig: defaults, pass-through and ConfigError naming the bad setting. */
 import assert from "node:assert/strict";
-import { ConfigError, DEFAULT_CONFIG, readConfig } from "../config.ts";
+import {
+  ConfigError,
+  DEFAULT_CONFIG,
+  readConfig,
+  readStoreLocation,
+} from "../config.ts";
 
 /** An env lookup over a plain object. */
 function env(values: Record<string, string>) {
@@ -79,4 +84,28 @@ Deno.test({
       assert.throws(() => readConfig(env({ PORT: port })), ConfigError, port);
     }
   },
+});
+
+Deno.test("readStoreLocation reads DB_PATH and DATABASE_URL only, as readConfig does", () => {
+  const asked: string[] = [];
+  const only = (values: Record<string, string>) => (name: string) => {
+    asked.push(name);
+    return values[name];
+  };
+  assert.deepEqual(readStoreLocation(only({})), {
+    dbPath: DEFAULT_CONFIG.dbPath,
+    databaseUrl: null,
+  });
+  const set = { DB_PATH: "/var/lib/t.db", DATABASE_URL: "postgres://d@h/d" };
+  const { dbPath, databaseUrl } = readConfig(env(set));
+  assert.deepEqual(readStoreLocation(only(set)), { dbPath, databaseUrl });
+  assert.deepEqual([...new Set(asked)].sort(), ["DATABASE_URL", "DB_PATH"]);
+  assert.throws(
+    () => readStoreLocation(only({ DATABASE_URL: "mysql://x:secret@h/d" })),
+    {
+      name: "ConfigError",
+      message:
+        "DATABASE_URL must be a postgres://user:password@host:port/database URL",
+    },
+  );
 });

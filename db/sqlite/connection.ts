@@ -1,6 +1,6 @@
 /** Opening SQLite connections with the pragmas our durability promise rests on. */
 import { DatabaseSync, type StatementSync } from "node:sqlite";
-import { mkdirSync } from "node:fs";
+import { chmodSync, closeSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 
 export const MEMORY = ":memory:";
@@ -14,9 +14,32 @@ export interface PragmaReport {
 
 const SYNCHRONOUS_NAMES = ["OFF", "NORMAL", "FULL", "EXTRA"];
 
+/**
+ * Makes the database file (and a directory it needs) before SQLite does, for
+ * its owner only: SQLite would create it 0644 under the usual umask, and the
+ * file holds password hashes. SQLite gives the -wal and -shm files it creates
+ * the database file's mode.
+ */
+function createPrivately(path: string) {
+  // mkdir leaves an existing directory, and the mode the operator gave it, alone.
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  closeSync(openSync(path, "a", 0o600)); // "a": create if missing, never truncate
+}
+
+/** Narrows a file to 0600 when it exists and is ours to change. */
+function restrict(path: string) {
+  try {
+    chmodSync(path, 0o600);
+  } catch (err) {
+    // Missing (no WAL yet), or owned by someone else who chose its mode.
+    const code = (err as { code?: string }).code;
+    if (code !== "ENOENT" && code !== "EPERM") throw err;
+  }
+}
+
 /** Opens a connection with WAL, synchronous=FULL, a busy timeout and foreign keys on. */
 export function openConnection(path: string): DatabaseSync {
-  if (path !== MEMORY) mkdirSync(dirname(path), { recursive: true });
+  if (path !== MEMORY) createPrivately(path);
   const db = new DatabaseSync(path);
   // WAL lets the main thread read while the writer commits; FULL fsyncs the WAL
   // on every commit, so an acknowledged write survives power loss. The WAL is
@@ -32,6 +55,10 @@ export function openConnection(path: string): DatabaseSync {
     PRAGMA journal_size_limit = 67108864;
     PRAGMA wal_autocheckpoint = 10000;
   `);
+  if (path !== MEMORY && Deno.build.os !== "windows") {
+    // Files an older version made world-readable; the WAL and SHM now exist.
+    for (const file of [path, `${path}-wal`, `${path}-shm`]) restrict(file);
+  }
   return db;
 }
 

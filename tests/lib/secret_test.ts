@@ -31,6 +31,26 @@ Deno.test("loadSecretKey creates secret.key beside the database, readable by its
   });
 });
 
+Deno.test({
+  name:
+    "loadSecretKey makes a missing directory for secret.key 0700 and leaves an existing one alone",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    await withTempDir(async (dir) => {
+      const old = Deno.umask(0o022);
+      try {
+        loadSecretKey(null, join(dir, "new", "tickets.db"));
+        Deno.mkdirSync(join(dir, "mine"), { mode: 0o755 });
+        loadSecretKey(null, join(dir, "mine", "tickets.db"));
+      } finally {
+        Deno.umask(old);
+      }
+      assert.equal((await Deno.stat(join(dir, "new"))).mode! & 0o777, 0o700);
+      assert.equal((await Deno.stat(join(dir, "mine"))).mode! & 0o777, 0o755);
+    });
+  },
+});
+
 Deno.test("loadSecretKey reuses secret.key on the next start", async () => {
   await withTempDir(async (dir) => {
     const dbPath = join(dir, "tickets.db");

@@ -4,9 +4,17 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createApp } from "../../app.ts";
 import { createMemoryBus } from "../../db/bus.ts";
+import type { AccountStore } from "../../db/store.ts";
 import { openSqliteStore } from "../../db/sqlite/sqlite_store.ts";
 import { createLogger } from "../../log.ts";
 import { bearer, type DeskApp, formPost, withTempDir } from "../fixtures.ts";
+import {
+  createTestSchema,
+  dropTestSchema,
+  openTestPostgres,
+  TEST_DATABASE_URL,
+  testPostgres,
+} from "../db/backends.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const PASSWORD = "a long enough password";
@@ -50,13 +58,76 @@ function assertRun(r: Run, code: number) {
   assert.equal(r.code, code, `exit ${r.code}\n${r.stdout}\n${r.stderr}`);
 }
 
-/** Opens the app over the database file the tasks wrote. */
-async function withAppOn(
-  dbPath: string,
+const CONFIG = join(ROOT, "deno.json");
+
+/** Runs `deno task <name>` as the operator does, under the task's own permissions. */
+async function task(
+  name: string,
+  args: string[],
+  env: Record<string, string>,
+  stdin?: string,
+): Promise<Run> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["task", "--quiet", "--config", CONFIG, name, ...args],
+    env: { NO_COLOR: "1", ...env },
+    stdin: stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  if (stdin !== undefined) {
+    const w = child.stdin.getWriter();
+    await w.write(new TextEncoder().encode(stdin));
+    await w.close();
+  }
+  const out = await child.output();
+  const dec = new TextDecoder();
+  return {
+    code: out.code,
+    stdout: dec.decode(out.stdout),
+    stderr: dec.decode(out.stderr),
+  };
+}
+
+/** The test database URL with the schema as its search_path. */
+function urlFor(schema: string): string {
+  const url = new URL(TEST_DATABASE_URL!);
+  url.searchParams.set("search_path", schema);
+  return url.href;
+}
+
+/**
+ * Runs `fn` with a fresh PostgreSQL schema, its DATABASE_URL, and beside it a
+ * stray SQLite database at DB_PATH (a stale copy, as after migrate-data) that
+ * already holds a user "bob" and an API key "mobile".
+ */
+async function withPostgresAndStray(
+  fn: (
+    env: Record<string, string>,
+    schema: string,
+    stray: string,
+  ) => Promise<void>,
+): Promise<void> {
+  await withTempDir(async (dir) => {
+    const stray = join(dir, "data", "tickets.db");
+    const old = await openSqliteStore({ path: stray, writer: "inline" });
+    await old.createUser({ username: "bob", passwordHash: "x", role: "agent" });
+    await old.createApiKey({ name: "mobile", prefix: "tdk_old", hash: "x" });
+    await old.close();
+    const schema = await createTestSchema();
+    try {
+      await fn({ DATABASE_URL: urlFor(schema), DB_PATH: stray }, schema, stray);
+    } finally {
+      await dropTestSchema(schema);
+    }
+  });
+}
+
+/** Opens the app over `store` (closed afterwards). */
+async function withAppOver(
+  store: Parameters<typeof createApp>[0]["store"],
+  bus: ReturnType<typeof createMemoryBus>,
   fn: (app: DeskApp) => Promise<void>,
 ): Promise<void> {
-  const bus = createMemoryBus();
-  const store = await openSqliteStore({ path: dbPath, bus });
   try {
     await fn(createApp({
       store,
@@ -64,6 +135,40 @@ async function withAppOn(
       config: { logLevel: "silent" },
       logger: createLogger("silent"),
     }));
+  } finally {
+    await store.close();
+  }
+}
+
+/** Opens the app over the database file the tasks wrote. */
+async function withAppOn(
+  dbPath: string,
+  fn: (app: DeskApp) => Promise<void>,
+): Promise<void> {
+  const bus = createMemoryBus();
+  await withAppOver(await openSqliteStore({ path: dbPath, bus }), bus, fn);
+}
+
+/** Opens the app over the PostgreSQL schema the tasks wrote. */
+async function withAppOnPostgres(
+  schema: string,
+  fn: (app: DeskApp) => Promise<void>,
+): Promise<void> {
+  const bus = createMemoryBus();
+  await withAppOver(await openTestPostgres(schema, bus), bus, fn);
+}
+
+/** The stray SQLite file's users and keys: proof the tasks left it alone. */
+async function strayContents(path: string) {
+  const store: AccountStore & { close(): Promise<void> } =
+    await openSqliteStore({ path, writer: "inline" });
+  try {
+    return {
+      users: (await store.listUsers()).map((u) => u.username),
+      keys: (await store.listApiKeys()).map((k) =>
+        `${k.name} ${k.revoked_at ? "revoked" : "active"}`
+      ),
+    };
   } finally {
     await store.close();
   }
@@ -291,5 +396,102 @@ Deno.test("Revoking or disabling an unknown name exits 1 and says so", async () 
       user.stderr,
       'Cannot disable nobody: No user named "nobody" exists\n',
     );
+  });
+});
+
+testPostgres(
+  "apikey create and revoke act on DATABASE_URL's PostgreSQL, not a SQLite file at DB_PATH",
+  async () => {
+    await withPostgresAndStray(async (env, schema, stray) => {
+      const created = await task("apikey", ["create", "mobile"], env);
+      assertRun(created, 0);
+      const key = created.stdout.trimEnd().split("\n").at(-1)!;
+      assert.match(key, /^tdk_[\w-]{43}$/);
+      await withAppOnPostgres(schema, async (app) => {
+        assert.equal(await apiStatus(app, key), 200);
+      });
+      const list = await task("apikey", ["list"], env);
+      assertRun(list, 0);
+      assert.match(list.stdout, /^mobile\s+tdk_\S{8}…\s+active/m);
+      assert.doesNotMatch(list.stdout, /tdk_old/);
+      const revoked = await task("apikey", ["revoke", "mobile"], env);
+      assertRun(revoked, 0);
+      assert.equal(
+        revoked.stdout,
+        `Revoked API key "mobile" (${key.slice(0, 12)}…).\n`,
+      );
+      await withAppOnPostgres(schema, async (app) => {
+        assert.equal(await apiStatus(app, key), 401);
+      });
+      assert.deepEqual(await strayContents(stray), {
+        users: ["bob"],
+        keys: ["mobile active"],
+      });
+    });
+  },
+);
+
+testPostgres(
+  "user add and user list act on DATABASE_URL's PostgreSQL, not a SQLite file at DB_PATH",
+  async () => {
+    await withPostgresAndStray(async (env, schema, stray) => {
+      const add = await task(
+        "user",
+        ["add", "maria", "--role", "admin", "--password-stdin"],
+        env,
+        PASSWORD + "\n",
+      );
+      assertRun(add, 0);
+      assert.equal(add.stdout, 'Created admin "maria".\n');
+      const list = await task("user", ["list"], env);
+      assertRun(list, 0);
+      assert.match(list.stdout, /^maria\s+admin\s+active\s+created /m);
+      assert.doesNotMatch(
+        list.stdout,
+        /^bob /m,
+        "bob is only in the SQLite file",
+      );
+      await withAppOnPostgres(schema, async (app) => {
+        assert.equal(await loginStatus(app, "maria", PASSWORD), 303);
+      });
+      assert.deepEqual((await strayContents(stray)).users, ["bob"]);
+    });
+  },
+);
+
+Deno.test("user and apikey refuse a bad DATABASE_URL with a configuration error and exit 2", async () => {
+  await withTempDir(async (dir) => {
+    const db = join(dir, "tickets.db");
+    for (const name of ["user", "apikey"]) {
+      const r = await task(name, ["list"], {
+        DATABASE_URL: "mysql://desk@db/desk",
+        DB_PATH: db,
+      });
+      assertRun(r, 2);
+      assert.match(
+        r.stderr,
+        /^Configuration error: DATABASE_URL must be a postgres:\/\/user:password@host:port\/database URL\n/,
+      );
+      assert.equal(r.stdout, "");
+    }
+    assert.equal(await Deno.stat(db).catch(() => null), null, "no file made");
+  });
+});
+
+Deno.test("user and apikey exit 1 and say so when DATABASE_URL's server cannot be reached", async () => {
+  await withTempDir(async (dir) => {
+    const db = join(dir, "tickets.db");
+    for (const name of ["user", "apikey"]) {
+      const r = await task(name, ["list"], {
+        // Port 1 on loopback: nothing listens there, the connection is refused at once.
+        DATABASE_URL: "postgres://desk:secret@127.0.0.1:1/desk",
+        DB_PATH: db,
+      });
+      assertRun(r, 1);
+      assert.match(r.stderr, /^Cannot open the database \(DATABASE_URL\): /);
+      assert.doesNotMatch(r.stderr, /secret|^\s+at /m);
+      assert.equal(r.stdout, "");
+    }
+    assert.equal(await Deno.stat(db).catch(() => null), null, "no file made");
   });
 });

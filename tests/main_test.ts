@@ -1,0 +1,180 @@
+/** main.ts as the operator starts it: ready when it listens, and a first admin that obeys the password policy. */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { openSqliteStore } from "../db/sqlite/sqlite_store.ts";
+import { withTempDir } from "./fixtures.ts";
+
+const ROOT = fileURLToPath(new URL("../", import.meta.url));
+
+/** `deno task start`'s own command line (its permissions), run directly so the test can stop it. */
+function startArgs(): string[] {
+  const config = JSON.parse(Deno.readTextFileSync(join(ROOT, "deno.json")));
+  const [deno, ...args] = (config.tasks.start as string).split(" ");
+  assert.equal(deno, "deno");
+  return args;
+}
+
+/** A started main.ts with its stdout read line by line. */
+interface Started {
+  child: Deno.ChildProcess;
+  /** The next stdout line, or null at the end of output. */
+  nextLine(): Promise<string | null>;
+  /** Stops the server (if running) and returns everything on stderr. */
+  stop(): Promise<string>;
+}
+
+function start(env: Record<string, string>): Started {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: startArgs(),
+    cwd: ROOT,
+    env: { HOST: "127.0.0.1", PORT: "0", NO_COLOR: "1", ...env },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  const stderr = new Response(child.stderr).text();
+  let buffered = "";
+  let ended = false;
+  return {
+    child,
+    async nextLine() {
+      while (!buffered.includes("\n")) {
+        if (ended) return null;
+        const { value, done } = await reader.read();
+        if (done) ended = true;
+        else buffered += value;
+      }
+      const i = buffered.indexOf("\n");
+      const line = buffered.slice(0, i);
+      buffered = buffered.slice(i + 1);
+      return line;
+    },
+    async stop() {
+      try {
+        child.kill("SIGTERM");
+      } catch { /* already exited */ }
+      await child.status;
+      await reader.cancel().catch(() => {});
+      return await stderr;
+    },
+  };
+}
+
+/** Reads stdout up to the "listening" log line and returns its URL (and the lines before it). */
+async function listeningUrl(s: Started): Promise<string> {
+  const seen: string[] = [];
+  while (true) {
+    const line = await s.nextLine();
+    if (line === null) {
+      throw new Error(`exited before listening:\n${seen.join("\n")}`);
+    }
+    seen.push(line);
+    if (line.startsWith("{") && JSON.parse(line).msg === "listening") {
+      return JSON.parse(line).url;
+    }
+  }
+}
+
+async function login(base: string, username: string, password: string) {
+  const res = await fetch(new URL("/login", base), {
+    method: "POST",
+    headers: {
+      "Content-Type": "application/x-www-form-urlencoded",
+      Origin: new URL(base).origin,
+    },
+    body: new URLSearchParams({ username, password }),
+    redirect: "manual",
+  });
+  await res.body?.cancel();
+  return res.status;
+}
+
+async function userCount(dbPath: string): Promise<number> {
+  const store = await openSqliteStore({ path: dbPath, writer: "inline" });
+  try {
+    return await store.countUsers();
+  } finally {
+    await store.close();
+  }
+}
+
+Deno.test("A first start logs in with ADMIN_USER/ADMIN_PASSWORD on the very first request after it listens", async () => {
+  await withTempDir(async (dir) => {
+    const s = start({
+      DB_PATH: join(dir, "tickets.db"),
+      ADMIN_USER: "boss",
+      ADMIN_PASSWORD: "a long enough password",
+    });
+    try {
+      const url = await listeningUrl(s);
+      // No retry: the first request after "listening" must find the admin.
+      assert.equal(await login(url, "boss", "a long enough password"), 303);
+      assert.equal(
+        await s.nextLine(),
+        'Created the first admin "boss" with the password from ADMIN_PASSWORD.',
+      );
+    } finally {
+      await s.stop();
+    }
+  });
+});
+
+Deno.test("A first start without ADMIN_PASSWORD prints the generated password after listening, and it logs in at once", async () => {
+  await withTempDir(async (dir) => {
+    const s = start({ DB_PATH: join(dir, "tickets.db") });
+    try {
+      const url = await listeningUrl(s);
+      const lines: string[] = [];
+      for (let i = 0; i < 6; i++) lines.push((await s.nextLine())!);
+      assert.equal(lines[1], 'First start: created the admin user "admin".');
+      assert.match(lines[3]!, new RegExp(`Log in at ${url}login `));
+      const password = lines[2]!.match(/^ {2}Password: (\S+)$/)![1]!;
+      assert.equal(await login(url, "admin", password), 303);
+    } finally {
+      await s.stop();
+    }
+  });
+});
+
+Deno.test("A first start with an ADMIN_PASSWORD that breaks the password policy exits 2, says why and creates no user", async () => {
+  await withTempDir(async (dir) => {
+    const dbPath = join(dir, "tickets.db");
+    const s = start({ DB_PATH: dbPath, ADMIN_PASSWORD: "a" });
+    let listened = false;
+    try {
+      await listeningUrl(s);
+      listened = true;
+    } catch { /* exited before listening, as it should */ }
+    const stderr = await s.stop();
+    assert.ok(!listened, `it listened anyway:\n${stderr}`);
+    assert.equal((await s.child.status).code, 2, stderr);
+    assert.match(
+      stderr,
+      /^Configuration error: ADMIN_PASSWORD must be at least 10 characters/,
+    );
+    assert.match(stderr, /password policy/);
+    assert.equal(await userCount(dbPath), 0);
+  });
+});
+
+Deno.test("A short ADMIN_PASSWORD is ignored once users exist: the server starts", async () => {
+  await withTempDir(async (dir) => {
+    const dbPath = join(dir, "tickets.db");
+    const store = await openSqliteStore({ path: dbPath, writer: "inline" });
+    await store.createUser({
+      username: "bob",
+      passwordHash: "x",
+      role: "admin",
+    });
+    await store.close();
+    const s = start({ DB_PATH: dbPath, ADMIN_PASSWORD: "a" });
+    try {
+      await listeningUrl(s);
+    } finally {
+      await s.stop();
+    }
+    assert.equal(await userCount(dbPath), 1);
+  });
+});
