@@ -160,7 +160,7 @@ export function createApp(deps: AppDeps) {
   app.use((c, next) => c.req.path === "/events" ? next() : limitTime(c, next));
 
   // Public: health, assets, the API description and its problem types.
-  app.route("/", health(deps));
+  app.route("/", health(auth));
   app.route("/", assets());
   app.route("/", problemTypes());
 

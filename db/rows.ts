@@ -1,6 +1,8 @@
 /** Mapping database rows to the store's plain types, for every backend. */
 import {
+  API_SCOPES,
   type ApiKey,
+  type ApiScope,
   type Comment,
   MATCH_START,
   type Role,
@@ -76,14 +78,30 @@ export function rowToUser(r: Row): User {
 
 /** Maps an `api_keys` row (without its hash) to an ApiKey. */
 export function rowToApiKey(r: Row): ApiKey {
+  const stored = String(r.scopes ?? "").split(",");
   return {
     id: Number(r.id),
     name: String(r.name),
     prefix: String(r.prefix),
+    scopes: API_SCOPES.filter((s) => stored.includes(s)),
     created_at: iso(r.created_at),
     last_used_at: r.last_used_at == null ? null : iso(r.last_used_at),
     revoked_at: r.revoked_at == null ? null : iso(r.revoked_at),
   };
+}
+
+/**
+ * The `scopes` column for a new key: every scope when none are given, else the
+ * given ones in API_SCOPES order without repeats. An empty list is a caller's
+ * bug (a key that can do nothing), refused rather than stored.
+ */
+export function apiScopesColumn(scopes?: readonly ApiScope[]): string {
+  if (scopes === undefined) return API_SCOPES.join(",");
+  const known = API_SCOPES.filter((s) => scopes.includes(s));
+  if (known.length === 0) {
+    throw new Error("An API key needs at least one scope");
+  }
+  return known.join(",");
 }
 
 /**

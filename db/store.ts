@@ -248,14 +248,32 @@ export interface SessionRecord {
   last_seen_at: string;
 }
 
+/**
+ * What an API key may do: `create` tickets, `read` them, `write` (change and
+ * comment on) them. A key has exactly the scopes it lists, except that `write`
+ * includes `read`.
+ */
+export const API_SCOPES = ["create", "read", "write"] as const;
+export type ApiScope = typeof API_SCOPES[number];
+
 export interface ApiKey {
   id: number;
   name: string;
   /** The first characters of the key, shown so people can tell keys apart. */
   prefix: string;
+  /** As stored, in API_SCOPES order. */
+  scopes: ApiScope[];
   created_at: string;
   last_used_at: string | null;
   revoked_at: string | null;
+}
+
+/** A key to store: its name, visible prefix, hash and (default all) scopes. */
+export interface NewApiKey {
+  name: string;
+  prefix: string;
+  hash: string;
+  scopes?: readonly ApiScope[];
 }
 
 /** Users, sessions and API keys. Secrets arrive already hashed: the store never sees them. */
@@ -284,10 +302,11 @@ export interface AccountStore {
   touchSession(idHash: string): Promise<void>;
   /** Ends a session. */
   deleteSession(idHash: string): Promise<void>;
-  /** Stores a new API key's hash; throws DuplicateNameError when the name is taken. */
-  createApiKey(
-    k: { name: string; prefix: string; hash: string },
-  ): Promise<ApiKey>;
+  /**
+   * Stores a new API key's hash; throws DuplicateNameError when the name is
+   * taken. Without `scopes` the key gets every scope.
+   */
+  createApiKey(k: NewApiKey): Promise<ApiKey>;
   /** Lists API keys, revoked ones included. */
   listApiKeys(): Promise<ApiKey[]>;
   /** Revokes a key by name; throws AccountNotFoundError when unknown. */

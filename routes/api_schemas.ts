@@ -1,6 +1,6 @@
 /** Input and output schemas of the JSON API, with the OpenAPI routes built from them. */
 import { createRoute, z } from "@hono/zod-openapi";
-import { type Status, STATUSES } from "../db/store.ts";
+import { type ApiScope, type Status, STATUSES } from "../db/store.ts";
 import { plainText, textProblem } from "./validation.ts";
 
 const MAX_TEXT = 10_000;
@@ -191,6 +191,10 @@ const problems = (...codes: number[]) =>
   }]));
 const PROBLEM_TEXT: Record<number, string> = {
   400: "The body is not JSON, or a header is malformed",
+  401:
+    "No API key, a malformed Authorization header, or an unknown or revoked key",
+  403:
+    "The API key lacks the scope this operation needs (type /problems/insufficient-scope, with `required_scope`)",
   404: "No such ticket",
   409: "A request with this Idempotency-Key is still in flight",
   412: "If-Match names a stale version",
@@ -199,6 +203,20 @@ const PROBLEM_TEXT: Record<number, string> = {
   422: "Invalid fields, or an Idempotency-Key reused with another body",
   503: "The database cannot take writes right now",
 };
+/** The name of the API key security scheme in the OpenAPI document. */
+export const API_KEY_SCHEME_NAME = "ApiKey";
+
+/** How callers authenticate, and what each scope allows. */
+export const API_KEY_SCHEME = {
+  type: "http" as const,
+  scheme: "bearer",
+  description:
+    "An API key as `Authorization: Bearer <key>`. Each key has scopes: `create` (create tickets only: what a key built into an app should have), `read` (list and get tickets) and `write` (change and comment on tickets; includes `read`). A key has exactly the scopes it lists, except that `write` includes `read`. A key without the scope an operation names gets 403 problem+json of type /problems/insufficient-scope.",
+};
+
+/** The security requirement of an operation that needs `scope`. */
+const needs = (scope: ApiScope) => [{ [API_KEY_SCHEME_NAME]: [scope] }];
+
 const idempotencyHeader = z.object({
   "idempotency-key": z.string().optional().openapi({
     description:
@@ -212,6 +230,7 @@ const body = <T extends z.ZodType>(schema: T) => ({
 export const createTicketLegacyRoute = createRoute({
   method: "post",
   path: "/create_ticket",
+  security: needs("create"),
   summary: "Create a ticket (the original mobile contract)",
   request: { ...body(TicketInput), headers: idempotencyHeader },
   responses: {
@@ -223,24 +242,26 @@ export const createTicketLegacyRoute = createRoute({
       }),
       "Created (or replayed for a repeated Idempotency-Key)",
     ),
-    ...problems(400, 409, 413, 415, 422, 503),
+    ...problems(400, 401, 403, 409, 413, 415, 422, 503),
   },
 });
 
 export const createTicketRoute = createRoute({
   method: "post",
   path: "/api/v1/tickets",
+  security: needs("create"),
   summary: "Create a ticket",
   request: { ...body(TicketInput), headers: idempotencyHeader },
   responses: {
     201: json(Ticket, "The created ticket"),
-    ...problems(400, 409, 413, 415, 422, 503),
+    ...problems(400, 401, 403, 409, 413, 415, 422, 503),
   },
 });
 
 export const listTicketsRoute = createRoute({
   method: "get",
   path: "/api/v1/tickets",
+  security: needs("read"),
   summary: "List tickets, newest first",
   request: { query: ListQuery },
   responses: {
@@ -248,13 +269,14 @@ export const listTicketsRoute = createRoute({
       z.object({ items: z.array(Ticket), next_cursor: z.string().nullable() }),
       "A page of tickets",
     ),
-    ...problems(422),
+    ...problems(401, 403, 422),
   },
 });
 
 export const getTicketRoute = createRoute({
   method: "get",
   path: "/api/v1/tickets/{id}",
+  security: needs("read"),
   summary: "Get a ticket with its comments",
   request: { params: IdParam },
   responses: {
@@ -262,13 +284,14 @@ export const getTicketRoute = createRoute({
       Ticket.extend({ comments: z.array(Comment) }),
       "The ticket; ETag carries its version",
     ),
-    ...problems(404),
+    ...problems(401, 403, 404),
   },
 });
 
 export const patchTicketRoute = createRoute({
   method: "patch",
   path: "/api/v1/tickets/{id}",
+  security: needs("write"),
   summary: "Change a ticket's status or description",
   request: {
     params: IdParam,
@@ -281,17 +304,18 @@ export const patchTicketRoute = createRoute({
   },
   responses: {
     200: json(Ticket, "The updated ticket"),
-    ...problems(400, 404, 412, 413, 415, 422, 503),
+    ...problems(400, 401, 403, 404, 412, 413, 415, 422, 503),
   },
 });
 
 export const addCommentRoute = createRoute({
   method: "post",
   path: "/api/v1/tickets/{id}/comments",
+  security: needs("write"),
   summary: "Add a comment to a ticket",
   request: { params: IdParam, ...body(CommentInput) },
   responses: {
     201: json(Comment, "The new comment"),
-    ...problems(400, 404, 413, 415, 422, 503),
+    ...problems(400, 401, 403, 404, 413, 415, 422, 503),
   },
 });

@@ -4,6 +4,8 @@ import type { Context } from "hono";
 import type { Ticket, TicketStore, TicketWithComments } from "../db/store.ts";
 import {
   addCommentRoute,
+  API_KEY_SCHEME,
+  API_KEY_SCHEME_NAME,
   createTicketLegacyRoute,
   createTicketRoute,
   getTicketRoute,
@@ -15,6 +17,7 @@ import { idempotentCreator } from "./idempotency.ts";
 import { HttpProblem, validationProblem } from "./problems.ts";
 import { issuesToFieldErrors } from "./validation.ts";
 import { actorOf, type AppEnv } from "./context.ts";
+import { requireScope } from "./auth.tsx";
 
 export interface ApiDeps {
   store: TicketStore;
@@ -120,7 +123,10 @@ export function apiTickets({ store }: ApiDeps) {
   const create = idempotentCreator(store);
 
   app.openapi(
-    { ...createTicketLegacyRoute, middleware: jsonBody },
+    {
+      ...createTicketLegacyRoute,
+      middleware: [requireScope("create"), ...jsonBody],
+    },
     async (c) => {
       const input = c.req.valid("json");
       const { ticket } = await create(c, {
@@ -137,7 +143,10 @@ export function apiTickets({ store }: ApiDeps) {
     },
   );
 
-  app.openapi({ ...createTicketRoute, middleware: jsonBody }, async (c) => {
+  app.openapi({
+    ...createTicketRoute,
+    middleware: [requireScope("create"), ...jsonBody],
+  }, async (c) => {
     const input = c.req.valid("json");
     const { ticket } = await create(c, {
       scope: idempotencyScope(c, "api_v1_tickets"),
@@ -149,7 +158,10 @@ export function apiTickets({ store }: ApiDeps) {
     return c.json(ticketJson(ticket), 201);
   });
 
-  app.openapi(listTicketsRoute, async (c) => {
+  app.openapi({
+    ...listTicketsRoute,
+    middleware: requireScope("read"),
+  }, async (c) => {
     const q = c.req.valid("query");
     const page = await store.listTickets({
       status: q.status,
@@ -164,7 +176,10 @@ export function apiTickets({ store }: ApiDeps) {
     }, 200);
   });
 
-  app.openapi(getTicketRoute, async (c) => {
+  app.openapi({
+    ...getTicketRoute,
+    middleware: requireScope("read"),
+  }, async (c) => {
     const { id } = c.req.valid("param");
     const ticket = await store.getTicket(id);
     if (!ticket) throw notFound(id);
@@ -172,7 +187,10 @@ export function apiTickets({ store }: ApiDeps) {
     return c.json(ticketWithCommentsJson(ticket), 200);
   });
 
-  app.openapi({ ...patchTicketRoute, middleware: jsonBody }, async (c) => {
+  app.openapi({
+    ...patchTicketRoute,
+    middleware: [requireScope("write"), ...jsonBody],
+  }, async (c) => {
     const { id } = c.req.valid("param");
     const patch = c.req.valid("json");
     const { value } = await store.updateTicket(id, patch, {
@@ -183,7 +201,10 @@ export function apiTickets({ store }: ApiDeps) {
     return c.json(ticketJson(value), 200);
   });
 
-  app.openapi({ ...addCommentRoute, middleware: jsonBody }, async (c) => {
+  app.openapi({
+    ...addCommentRoute,
+    middleware: [requireScope("write"), ...jsonBody],
+  }, async (c) => {
     const { id } = c.req.valid("param");
     const input = c.req.valid("json");
     const { value } = await store.addComment(id, input.body, {
@@ -218,6 +239,11 @@ export function apiTickets({ store }: ApiDeps) {
     });
   }
 
+  app.openAPIRegistry.registerComponent(
+    "securitySchemes",
+    API_KEY_SCHEME_NAME,
+    API_KEY_SCHEME,
+  );
   app.doc31("/api/openapi.json", {
     openapi: "3.1.0",
     info: {

@@ -4,9 +4,12 @@ import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { csrf } from "hono/csrf";
 import {
   type AccountStore,
+  type ApiKey,
+  type ApiScope,
   SESSION_IDLE_MS,
   SESSION_MAX_MS,
   type SessionRecord,
+  type User,
 } from "../db/store.ts";
 import type { AppConfig } from "../config.ts";
 import type { Logger } from "../log.ts";
@@ -249,6 +252,66 @@ function isCreateRoute(method: string, path: string): boolean {
     (path === "/create_ticket" || path === "/api/v1/tickets");
 }
 
+/** The key of `Authorization: Bearer <key>`: undefined without the header, null when malformed. */
+function bearerToken(header: string | undefined): string | null | undefined {
+  if (header === undefined) return undefined;
+  return /^Bearer +([\x21-\x7e]{1,200})$/i.exec(header)?.[1] ?? null;
+}
+
+/** The active API key the request's Authorization header carries, or null (none, malformed, unknown or revoked). */
+export async function requestApiKey(
+  c: Parameters<MiddlewareHandler>[0],
+  store: AccountStore,
+): Promise<ApiKey | null> {
+  const token = bearerToken(c.req.header("authorization"));
+  if (!token) return null;
+  const key = await store.findApiKey(hashApiKey(token));
+  return key && !key.revoked_at ? key : null;
+}
+
+/** The user of the request's live session, or null; unlike requireSession it never redirects. */
+export async function sessionUser(
+  c: Parameters<MiddlewareHandler>[0],
+  deps: AuthDeps,
+): Promise<User | null> {
+  return (await currentSession(c, deps))?.record.user ?? null;
+}
+
+/** Whether a key may do what `scope` allows: a key has the scopes it lists, and `write` includes `read`. */
+export function keyAllows(
+  key: Pick<ApiKey, "scopes">,
+  scope: ApiScope,
+): boolean {
+  return key.scopes.includes(scope) ||
+    (scope === "read" && key.scopes.includes("write"));
+}
+
+/** JSON API route guard, after apiAuth: the request's key must allow `scope`, else 403. */
+export function requireScope(scope: ApiScope): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const key = c.get("apiKey");
+    if (!key) {
+      // apiAuth lets a request without a key through to the create routes
+      // only, and only under ALLOW_ANONYMOUS_CREATE.
+      if (scope === "create") return await next();
+      throw unauthorized("Send an API key as 'Authorization: Bearer <key>'");
+    }
+    if (!keyAllows(key, scope)) {
+      throw new HttpProblem({
+        status: 403,
+        type: "/problems/insufficient-scope",
+        title: "Insufficient scope",
+        detail:
+          `This request needs an API key with the '${scope}' scope; this key has: ${
+            key.scopes.join(", ")
+          }. An admin can create a key that has it (Settings, or deno task apikey create NAME --scopes ${scope}).`,
+        extra: { required_scope: scope, key_scopes: key.scopes },
+      });
+    }
+    await next();
+  };
+}
+
 /** JSON API guard: Bearer API key (or anonymous create when allowed), with rate limits. */
 export function apiAuth(deps: AuthDeps): MiddlewareHandler<AppEnv> {
   const { config, store } = deps;
@@ -290,11 +353,11 @@ export function apiAuth(deps: AuthDeps): MiddlewareHandler<AppEnv> {
       limit(perIp, clientIp(c, config.trustProxy), c);
       return next();
     }
-    const m = /^Bearer +([\x21-\x7e]{1,200})$/i.exec(header);
-    if (!m) {
+    const token = bearerToken(header);
+    if (!token) {
       throw unauthorized("The Authorization header must be 'Bearer <key>'");
     }
-    const key = await store.findApiKey(hashApiKey(m[1]!));
+    const key = await store.findApiKey(hashApiKey(token));
     if (!key || key.revoked_at) {
       throw unauthorized("The API key is unknown or has been revoked");
     }

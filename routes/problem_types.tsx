@@ -40,6 +40,14 @@ export const PROBLEM_TYPES: Record<string, ProblemType> = {
     fix:
       "GET the ticket again, check that your change still makes sense, and send it with the new ETag as If-Match.",
   },
+  "insufficient-scope": {
+    title: "Insufficient scope",
+    status: 403,
+    meaning:
+      "The API key is valid but lacks the scope this request needs. `required_scope` names it: `create` to create tickets, `read` to list and get them, `write` to change and comment on them (`write` includes `read`). Nothing was read or written.",
+    fix:
+      "Use a key that has the scope. An admin creates one in Settings or with `deno task apikey create NAME --scopes create,read`; a key's scopes cannot be widened, so revoke the old key once the app uses the new one.",
+  },
   "storage-unavailable": {
     title: "Storage unavailable",
     status: 503,

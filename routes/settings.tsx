@@ -3,6 +3,8 @@ import { Hono } from "hono";
 import type { Context } from "hono";
 import {
   type AccountStore,
+  API_SCOPES,
+  type ApiScope,
   DuplicateNameError,
   type Role,
   ROLES,
@@ -25,6 +27,19 @@ const NOTICES: Record<string, string> = {
   "password-reset": "Password reset; their sessions were ended.",
   "key-revoked": "API key revoked: requests with it are refused from now on.",
 };
+
+/** Reads the create-key form: the name and the checked scopes, with field errors. */
+function readKeyForm(form: Record<string, string | File | (string | File)[]>) {
+  const name = String(form.name ?? "").trim();
+  const picked = [form.scopes ?? []].flat().map(String);
+  const scopes: ApiScope[] = API_SCOPES.filter((s) => picked.includes(s));
+  const errors: Record<string, string> = {};
+  if (!NAME.test(name)) errors.name = `Name: ${NAME_RULE}.`;
+  if (scopes.length === 0 || new Set(picked).size !== scopes.length) {
+    errors.scopes = "Scopes: pick one or more of create, read and write.";
+  }
+  return { draft: { name, scopes }, errors };
+}
 
 /** Builds the settings sub-app (admins only). */
 export function settings({ store }: { store: AccountStore }) {
@@ -113,26 +128,24 @@ export function settings({ store }: { store: AccountStore }) {
   });
 
   app.post("/settings/keys", async (c) => {
-    const form = await c.req.parseBody();
-    const name = String(form.name ?? "").trim();
-    if (!NAME.test(name)) {
-      return render(c, { keyErrors: { name: `Name: ${NAME_RULE}.` } }, 422);
+    const { draft, errors } = readKeyForm(await c.req.parseBody({ all: true }));
+    if (Object.keys(errors).length) {
+      return render(c, { keyErrors: errors, keyDraft: draft }, 422);
     }
     const { key, prefix, hash } = newApiKey();
     try {
-      await store.createApiKey({ name, prefix, hash });
+      await store.createApiKey({ ...draft, prefix, hash });
     } catch (err) {
       if (!(err instanceof DuplicateNameError)) throw err;
-      return render(
-        c,
-        { keyErrors: { name: "A key with that name exists." } },
-        409,
-      );
+      return render(c, {
+        keyErrors: { name: "A key with that name exists." },
+        keyDraft: draft,
+      }, 409);
     }
     // Rendered directly (no redirect): the key must not travel in a URL.
     return render(c, {
-      newKey: { name, key },
-      notice: `API key "${name}" created.`,
+      newKey: { ...draft, key },
+      notice: `API key "${draft.name}" created.`,
     });
   });
 

@@ -1,37 +1,85 @@
 /**
  * Manage the API keys the mobile app sends as `Authorization: Bearer <key>`.
  *
- *   deno task apikey create NAME   (prints the key once, as the last line)
+ *   deno task apikey create NAME [--scopes create,read,write]
+ *                                  (prints the key once, as the last line)
  *   deno task apikey list
  *   deno task apikey revoke NAME
  */
+import { parseArgs } from "node:util";
+import { API_SCOPES, type ApiScope } from "../db/store.ts";
 import { newApiKey } from "../lib/tokens.ts";
 import { fail, openCliStore } from "./cli.ts";
 
 const USAGE = `Usage:
-  deno task apikey create NAME
+  deno task apikey create NAME [--scopes create,read,write]
   deno task apikey list
-  deno task apikey revoke NAME`;
+  deno task apikey revoke NAME
+
+Scopes: create (create tickets: what a key built into an app needs; the
+default), read (list and get tickets), write (change and comment; includes read).`;
 
 const NAME = /^[\w.@-]{1,64}$/;
 
+/** Parses `--scopes a,b`; null when it names no scope or one that does not exist. */
+function parseScopes(text: string): ApiScope[] | null {
+  const names = text.split(",").map((s) => s.trim().toLowerCase());
+  if (
+    names.some((s) => !(API_SCOPES as readonly string[]).includes(s))
+  ) return null;
+  return API_SCOPES.filter((s) => names.includes(s));
+}
+
 async function main() {
-  const [command, name] = Deno.args;
-  if (!command || command === "--help" || command === "-h") {
-    fail(USAGE, command ? 0 : 2);
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: Deno.args,
+      allowPositionals: true,
+      options: {
+        scopes: { type: "string" },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    });
+  } catch (err) {
+    fail(`${(err as Error).message}\n\n${USAGE}`, 2);
   }
-  if (!["create", "list", "revoke"].includes(command)) fail(USAGE, 2);
+  const { values, positionals } = parsed;
+  const [command, name, ...extra] = positionals;
+  if (values.help || !command) fail(USAGE, values.help ? 0 : 2);
+  if (!["create", "list", "revoke"].includes(command) || extra.length > 0) {
+    fail(USAGE, 2);
+  }
   if (command !== "list" && (!name || !NAME.test(name))) {
     fail(`${USAGE}\n\nNAME: 1-64 letters, digits, . _ @ or -`, 2);
+  }
+  if (values.scopes !== undefined && command !== "create") {
+    fail(`--scopes goes only with create\n\n${USAGE}`, 2);
+  }
+  const scopes = parseScopes(values.scopes ?? "create");
+  if (!scopes) {
+    fail(
+      `--scopes must list one or more of ${
+        API_SCOPES.join(", ")
+      }, separated by commas; got ${JSON.stringify(values.scopes)}\n\n${USAGE}`,
+      2,
+    );
   }
   const store = await openCliStore();
   try {
     switch (command) {
       case "create": {
         const { key, prefix, hash } = newApiKey();
-        await store.createApiKey({ name: name!, prefix, hash });
+        const k = await store.createApiKey({
+          name: name!,
+          prefix,
+          hash,
+          scopes,
+        });
         console.log(
-          `Created API key "${name}". It is shown only this once; store it now:`,
+          `Created API key "${k.name}" with scopes ${
+            k.scopes.join(",")
+          }. It is shown only this once; store it now:`,
         );
         console.log(key);
         break;
@@ -47,14 +95,14 @@ async function main() {
         for (const k of keys) {
           console.log(
             `${k.name.padEnd(24)} ${k.prefix}…  ${
+              k.scopes.join(",").padEnd(17)
+            }  ${
               k.revoked_at ? `revoked ${k.revoked_at}` : "active"
             }  last used ${k.last_used_at ?? "never"}`,
           );
         }
         break;
       }
-      default:
-        fail(USAGE, 2);
     }
   } catch (err) {
     fail(`Cannot ${command} ${name ?? ""}: ${(err as Error).message}`);

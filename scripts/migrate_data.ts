@@ -8,8 +8,8 @@
  * PostgreSQL; `--from` copies PostgreSQL into the SQLite file at DB_PATH.
  * Tickets (version, legacy comments, times), comments, events (so a browser's
  * Last-Event-ID still means the same event), idempotency keys, users
- * (password hashes) and API keys (hashes) are copied; sessions are not, so
- * everyone signs in again. The target is migrated first and must hold none of
+ * (password hashes) and API keys (hashes, scopes) are copied; sessions are
+ * not, so everyone signs in again. The target is migrated first and must hold none of
  * those rows, unless `--force` empties it (it would otherwise collide on ids).
  *
  * The source is read in one read transaction, so the copy is the source as of
@@ -128,6 +128,7 @@ export const TABLES: readonly Table[] = [
       ["created_at", "time"],
       ["last_used_at", "time"],
       ["revoked_at", "time"],
+      ["scopes", "text"],
     ],
     key: ["id"],
     counter: true,

@@ -1,5 +1,5 @@
 /** Settings for admins: dashboard accounts and the mobile app's API keys. */
-import type { ApiKey, User } from "../db/store.ts";
+import type { ApiKey, ApiScope, User } from "../db/store.ts";
 import { Layout } from "./layout.tsx";
 import { UserMenu } from "./user_menu.tsx";
 
@@ -15,9 +15,18 @@ export interface SettingsProps {
   userDraft?: { username: string; role: string };
   /** Field errors of the create-key form. */
   keyErrors?: Record<string, string>;
+  /** What the create-key form held when it was refused. */
+  keyDraft?: { name: string; scopes: ApiScope[] };
   /** A key just created: shown once, here, and never again. */
-  newKey?: { name: string; key: string };
+  newKey?: { name: string; key: string; scopes: ApiScope[] };
 }
+
+/** The scopes offered for a new key, in order, with what each allows. */
+const SCOPE_CHOICES: [ApiScope, string][] = [
+  ["create", "create tickets (all an app needs)"],
+  ["read", "list and read tickets"],
+  ["write", "change and comment on tickets (includes read)"],
+];
 
 function when(iso: string | null) {
   if (!iso) return "never";
@@ -153,6 +162,8 @@ function UsersSection(p: SettingsProps) {
 
 function KeysSection(p: SettingsProps) {
   const e = p.keyErrors ?? {};
+  // A key for an app should only create tickets: that is the default choice.
+  const picked = p.keyDraft?.scopes ?? ["create"];
   return (
     <section aria-labelledby="keys-title">
       <h2 id="keys-title">API keys</h2>
@@ -164,7 +175,11 @@ function KeysSection(p: SettingsProps) {
       {p.newKey && (
         <article class="new-key" aria-labelledby="new-key-title">
           <h3 id="new-key-title">New key "{p.newKey.name}"</h3>
-          <p>Copy it now; it will not be shown again.</p>
+          <p>
+            {`Scopes: ${
+              p.newKey.scopes.join(", ")
+            }. Copy it now; it will not be shown again.`}
+          </p>
           <input
             type="text"
             readonly
@@ -180,6 +195,7 @@ function KeysSection(p: SettingsProps) {
             <tr>
               <th scope="col">Name</th>
               <th scope="col">Key starts</th>
+              <th scope="col">Scopes</th>
               <th scope="col">Created</th>
               <th scope="col">Last used</th>
               <th scope="col">Status</th>
@@ -188,7 +204,7 @@ function KeysSection(p: SettingsProps) {
           <tbody>
             {p.keys.length === 0 && (
               <tr>
-                <td colspan={5}>
+                <td colspan={6}>
                   No API keys yet: create one below for the mobile app.
                 </td>
               </tr>
@@ -199,6 +215,7 @@ function KeysSection(p: SettingsProps) {
                 <td>
                   <code>{k.prefix}…</code>
                 </td>
+                <td>{k.scopes.join(", ")}</td>
                 <td>{when(k.created_at)}</td>
                 <td>{when(k.last_used_at)}</td>
                 <td>
@@ -239,12 +256,28 @@ function KeysSection(p: SettingsProps) {
               maxlength={64}
               placeholder="ios-app"
               autocomplete="off"
+              value={p.keyDraft?.name ?? ""}
               aria-invalid={e.name ? "true" : undefined}
               aria-describedby={e.name ? "key-name-error" : undefined}
             />
             <FieldError id="key-name-error" text={e.name} />
           </label>
         </div>
+        <fieldset aria-describedby={e.scopes ? "key-scopes-error" : undefined}>
+          <legend>Scopes</legend>
+          {SCOPE_CHOICES.map(([scope, text]) => (
+            <label>
+              <input
+                type="checkbox"
+                name="scopes"
+                value={scope}
+                checked={picked.includes(scope)}
+              />
+              <code>{scope}</code>: {text}
+            </label>
+          ))}
+          <FieldError id="key-scopes-error" text={e.scopes} />
+        </fieldset>
         <button type="submit">Create key</button>
       </form>
     </section>

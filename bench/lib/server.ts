@@ -226,6 +226,9 @@ export async function provisionApiKey(dbPath: string): Promise<string | null> {
       "scripts/apikey.ts",
       "create",
       "bench",
+      // create for the load, read for the list load and /healthz's details.
+      "--scopes",
+      "create,read",
     ],
     cwd: REPO_ROOT,
     env: { DB_PATH: dbPath },

@@ -1,7 +1,9 @@
 /**
  * API access for the harness. When the server has API keys (an `api_keys` table),
  * a key is provisioned by writing its SHA-256 straight into the file, as the key
- * CLI does; servers without the table need none.
+ * CLI does; servers without the table need none. Where keys have scopes the
+ * row takes the column's default, every scope, so the key also reads /healthz's
+ * details (the disk scenario quotes them when recovery fails).
  */
 import { createHash, randomBytes } from "node:crypto";
 import { withDb } from "./db_check.ts";

@@ -3,6 +3,7 @@ import {
   AccountNotFoundError,
   type ApiKey,
   DuplicateNameError,
+  type NewApiKey,
   type Role,
   type SessionRecord,
   type User,
@@ -13,7 +14,7 @@ import {
   type Sql,
   type TransactionSql,
 } from "./connection.ts";
-import { rowToApiKey, rowToUser } from "../rows.ts";
+import { apiScopesColumn, rowToApiKey, rowToUser } from "../rows.ts";
 
 // Names match whatever their letter case: lower() on both sides, which the
 // unique lower() indexes of migration 003 serve.
@@ -146,12 +147,14 @@ export async function deleteSession(sql: Sql, idHash: string): Promise<void> {
 /** Stores an API key's hash; DuplicateNameError when the name is taken. */
 export async function createApiKey(
   sql: Sql,
-  k: { name: string; prefix: string; hash: string },
+  k: NewApiKey,
 ): Promise<ApiKey> {
+  const scopes = apiScopesColumn(k.scopes);
   try {
     const [r] = await sql`
-      INSERT INTO api_keys (name, prefix, key_hash, created_at)
-      VALUES (${k.name}, ${k.prefix}, ${k.hash}, ${new Date()}) RETURNING *`;
+      INSERT INTO api_keys (name, prefix, key_hash, created_at, scopes)
+      VALUES (${k.name}, ${k.prefix}, ${k.hash}, ${new Date()}, ${scopes})
+      RETURNING *`;
     return rowToApiKey(r!);
   } catch (err) {
     if (isUniqueViolation(err)) throw new DuplicateNameError("api key", k.name);

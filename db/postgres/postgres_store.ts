@@ -10,6 +10,7 @@ import {
   type CreateResult,
   type IdempotencyOptions,
   type ListFilter,
+  type NewApiKey,
   type NewTicket,
   type ProductCount,
   type Role,
@@ -325,9 +326,7 @@ export class PostgresStore implements TicketStore, AccountStore {
     return this.#account((sql) => accounts.deleteSession(sql, idHash));
   }
 
-  createApiKey(
-    k: { name: string; prefix: string; hash: string },
-  ): Promise<ApiKey> {
+  createApiKey(k: NewApiKey): Promise<ApiKey> {
     return this.#account((sql) => accounts.createApiKey(sql, k));
   }
 

@@ -1,9 +1,10 @@
 /** SQL for users, sessions and API keys: reads for the main thread, writes for the writer. */
 import type { Statements } from "./connection.ts";
-import { rowToApiKey, rowToUser } from "../rows.ts";
+import { apiScopesColumn, rowToApiKey, rowToUser } from "../rows.ts";
 import {
   AccountNotFoundError,
   type ApiKey,
+  type ApiScope,
   DuplicateNameError,
   type Role,
   type SessionRecord,
@@ -80,7 +81,13 @@ export type AccountWrite =
   | { action: "createSession"; idHash: string; userId: number }
   | { action: "touchSession"; idHash: string }
   | { action: "deleteSession"; idHash: string }
-  | { action: "createApiKey"; name: string; prefix: string; hash: string }
+  | {
+    action: "createApiKey";
+    name: string;
+    prefix: string;
+    hash: string;
+    scopes?: readonly ApiScope[];
+  }
   | { action: "revokeApiKey"; name: string }
   | { action: "touchApiKey"; id: number };
 
@@ -151,9 +158,9 @@ export function applyAccountWrite(s: Statements, w: AccountWrite): unknown {
       try {
         return rowToApiKey(
           s.get(
-            `INSERT INTO api_keys (name, prefix, key_hash, created_at)
-             VALUES (?, ?, ?, ?) RETURNING *`,
-          ).get(w.name, w.prefix, w.hash, now)!,
+            `INSERT INTO api_keys (name, prefix, key_hash, created_at, scopes)
+             VALUES (?, ?, ?, ?, ?) RETURNING *`,
+          ).get(w.name, w.prefix, w.hash, now, apiScopesColumn(w.scopes))!,
         );
       } catch (err) {
         if (isUniqueViolation(err)) {

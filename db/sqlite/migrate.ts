@@ -3,6 +3,7 @@ import type { DatabaseSync } from "node:sqlite";
 import m001 from "./migrations/001_init.sql" with { type: "text" };
 import m002 from "./migrations/002_search_counts.sql" with { type: "text" };
 import m003 from "./migrations/003_accounts.sql" with { type: "text" };
+import m004 from "./migrations/004_api_key_scopes.sql" with { type: "text" };
 
 export interface Migration {
   version: number;
@@ -15,6 +16,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "001_init", sql: m001 },
   { version: 2, name: "002_search_counts", sql: m002 },
   { version: 3, name: "003_accounts", sql: m003 },
+  { version: 4, name: "004_api_key_scopes", sql: m004 },
 ];
 
 /** Applies the migrations not yet recorded; returns the names applied (none on a second run). */

@@ -27,6 +27,7 @@ import {
   type CreateResult,
   type IdempotencyOptions,
   type ListFilter,
+  type NewApiKey,
   type NewTicket,
   type ProductCount,
   type Role,
@@ -312,9 +313,7 @@ export class SqliteStore implements TicketStore, AccountStore {
     return this.#account({ action: "deleteSession", idHash });
   }
 
-  createApiKey(
-    k: { name: string; prefix: string; hash: string },
-  ): Promise<ApiKey> {
+  createApiKey(k: NewApiKey): Promise<ApiKey> {
     return this.#account({ action: "createApiKey", ...k });
   }
 

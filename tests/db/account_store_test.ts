@@ -1,14 +1,32 @@
 /** The AccountStore on every backend: users, sessions and API keys. */
 import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
+import {
+  migrate as migrateSqlite,
+  MIGRATIONS as SQLITE_MIGRATIONS,
+} from "../../db/sqlite/migrate.ts";
+import {
+  migrate as migratePostgres,
+  MIGRATIONS as POSTGRES_MIGRATIONS,
+} from "../../db/postgres/migrate.ts";
+import { openPool } from "../../db/postgres/connection.ts";
 import {
   AccountNotFoundError,
+  API_SCOPES,
   DuplicateNameError,
   SESSION_IDLE_MS,
   SESSION_MAX_MS,
 } from "../../db/store.ts";
 import { SqliteStore } from "../../db/sqlite/sqlite_store.ts";
 import type { PostgresStore } from "../../db/postgres/postgres_store.ts";
-import { type AnyStore, testEachBackend, withStore } from "./backends.ts";
+import {
+  type AnyStore,
+  type Backend,
+  type Location,
+  TEST_DATABASE_URL,
+  testEachBackend,
+  withStore,
+} from "./backends.ts";
 
 testEachBackend(
   "user names are unique in any letter case, and found in any",
@@ -108,6 +126,7 @@ testEachBackend(
         [k.name, k.prefix, k.last_used_at, k.revoked_at],
         ["Mobile", "td_abc", null, null],
       );
+      assert.deepEqual(k.scopes, ["create", "read", "write"], "store default");
       await assert.rejects(
         store.createApiKey({ name: "mobile", prefix: "td_x", hash: "hash2" }),
         DuplicateNameError,
@@ -137,6 +156,111 @@ testEachBackend(
     });
   },
 );
+
+testEachBackend(
+  "API keys keep the scopes they are given, in create, read, write order",
+  async (backend) => {
+    await withStore(backend, async (store) => {
+      const made = await store.createApiKey({
+        name: "app",
+        prefix: "td_a",
+        hash: "h-app",
+        scopes: ["create"],
+      });
+      assert.deepEqual(made.scopes, ["create"]);
+      await store.createApiKey({
+        name: "triage",
+        prefix: "td_t",
+        hash: "h-triage",
+        scopes: ["write", "read", "write"],
+      });
+      await store.createApiKey({ name: "all", prefix: "td_l", hash: "h-all" });
+      assert.deepEqual((await store.findApiKey("h-app"))?.scopes, ["create"]);
+      assert.deepEqual((await store.findApiKey("h-triage"))?.scopes, [
+        "read",
+        "write",
+      ]);
+      assert.deepEqual(
+        Object.fromEntries(
+          (await store.listApiKeys()).map((k) => [k.name, k.scopes]),
+        ),
+        {
+          all: ["create", "read", "write"],
+          triage: ["read", "write"],
+          app: ["create"],
+        },
+      );
+      assert.deepEqual(
+        (await store.revokeApiKey("triage")).scopes,
+        ["read", "write"],
+      );
+    });
+  },
+);
+
+testEachBackend(
+  "An API key with no scope is refused and not stored",
+  async (backend) => {
+    await withStore(backend, async (store) => {
+      await assert.rejects(
+        store.createApiKey({
+          name: "none",
+          prefix: "td_n",
+          hash: "h-none",
+          scopes: [],
+        }),
+        /at least one scope/,
+      );
+      assert.deepEqual(await store.listApiKeys(), []);
+    });
+  },
+);
+
+/** The last migration before API keys had scopes, per backend. */
+const BEFORE_SCOPES = {
+  sqlite: "003_accounts",
+  postgres: "004_one_letter_words",
+};
+
+/** Migrates `loc` only up to BEFORE_SCOPES and inserts a key the old way. */
+async function oldSchemaWithKey(backend: Backend, loc: Location) {
+  const insert = `INSERT INTO api_keys (name, prefix, key_hash, created_at)
+     VALUES ('legacy-app', 'tdk_old', 'h-old', '2026-01-02T03:04:05.000Z')`;
+  if (backend.name === "sqlite") {
+    const upTo = SQLITE_MIGRATIONS.findIndex((m) =>
+      m.name === BEFORE_SCOPES.sqlite
+    );
+    const db = new DatabaseSync(loc);
+    try {
+      migrateSqlite(db, SQLITE_MIGRATIONS.slice(0, upTo + 1));
+      assert.equal(
+        db.prepare(
+          "SELECT 1 FROM pragma_table_info('api_keys') WHERE name = 'scopes'",
+        ).get(),
+        undefined,
+        "the old schema has no scopes column",
+      );
+      db.exec(insert);
+    } finally {
+      db.close();
+    }
+    return;
+  }
+  const upTo = POSTGRES_MIGRATIONS.findIndex((m) =>
+    m.name === BEFORE_SCOPES.postgres
+  );
+  const sql = openPool(TEST_DATABASE_URL!, { schema: loc, max: 1 });
+  try {
+    await migratePostgres(sql, POSTGRES_MIGRATIONS.slice(0, upTo + 1));
+    const cols = await sql`
+      SELECT 1 FROM information_schema.columns
+      WHERE table_schema = ${loc} AND table_name = 'api_keys' AND column_name = 'scopes'`;
+    assert.equal(cols.length, 0, "the old schema has no scopes column");
+    await sql.unsafe(insert);
+  } finally {
+    await sql.end();
+  }
+}
 
 /** Moves every session's times back, under the store (the store itself only writes "now"). */
 async function backdateSessions(
@@ -195,6 +319,30 @@ testEachBackend(
       assert.equal(await store.getSession("idle"), null);
       assert.equal(await store.getSession("old"), null);
       assert.equal((await store.purgeExpired()).sessions, 0);
+    });
+  },
+);
+
+testEachBackend(
+  "A key made before scopes existed has every scope after the migration",
+  async (backend) => {
+    await backend.withLocation(async (loc) => {
+      await oldSchemaWithKey(backend, loc);
+      const store = await backend.open(loc);
+      try {
+        const old = await store.findApiKey("h-old");
+        assert.equal(old?.name, "legacy-app");
+        assert.deepEqual(old?.scopes, [...API_SCOPES]);
+        const fresh = await store.createApiKey({
+          name: "new-app",
+          prefix: "td_n",
+          hash: "h-new",
+          scopes: ["create"],
+        });
+        assert.deepEqual(fresh.scopes, ["create"]);
+      } finally {
+        await store.close();
+      }
     });
   },
 );

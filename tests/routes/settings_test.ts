@@ -8,8 +8,11 @@ import {
   bearer,
   type DeskApp,
   formPost,
+  jsonRequest,
+  LOCAL_ORIGIN,
   logIn,
   PASSWORD,
+  sampleTicket,
   withConfiguredApp,
 } from "../fixtures.ts";
 
@@ -51,6 +54,21 @@ async function tryLogIn(app: DeskApp, username: string, password: string) {
   return await statusOf(
     app.request("/login", formPost({ username, password })),
   );
+}
+
+/** The create-key form as a browser sends it: one `scopes` field per checked box. */
+function keyForm(name: string, scopes: string[], cookie: string): RequestInit {
+  const body = new URLSearchParams({ name });
+  for (const s of scopes) body.append("scopes", s);
+  return {
+    method: "POST",
+    headers: {
+      "Content-Type": "application/x-www-form-urlencoded",
+      Origin: LOCAL_ORIGIN,
+      Cookie: cookie,
+    },
+    body: body.toString(),
+  };
 }
 
 function userNamed(store: SqliteStore, name: string) {
@@ -304,7 +322,7 @@ Deno.test("Creating an API key shows it once, and the key works against the API"
   await asAdmin(async ({ app, store, cookie }) => {
     const res = await app.request(
       "/settings/keys",
-      formPost({ name: "mobile" }, { cookie }),
+      keyForm("mobile", ["read"], cookie),
     );
     const html = await assertHtml(res, 200);
     assert.equal(res.headers.get("cache-control"), "no-store");
@@ -330,7 +348,7 @@ Deno.test("A bad or markup key name gets 422 and a taken one 409; no key is made
     for (const [name, status] of [["", 422], [XSS, 422], ["MOBILE", 409]]) {
       const res = await app.request(
         "/settings/keys",
-        formPost({ name: name as string }, { cookie }),
+        keyForm(name as string, ["create"], cookie),
       );
       const html = await assertHtml(res, status as number);
       assert.ok(!html.includes("<script>alert"));
@@ -343,6 +361,115 @@ Deno.test("A bad or markup key name gets 422 and a taken one 409; no key is made
       );
     }
     assert.equal((await store.listApiKeys()).length, 1);
+  });
+});
+
+Deno.test("The create-key form offers the scopes as labelled checkboxes in a fieldset, create checked", async () => {
+  await asAdmin(async ({ app, cookie }) => {
+    const html = await assertHtml(
+      await app.request("/settings", { headers: { Cookie: cookie } }),
+      200,
+    );
+    const form = /<form[^>]*action="\/settings\/keys"[\s\S]*?<\/form>/.exec(
+      html,
+    )?.[0] ?? "";
+    assert.match(form, /<fieldset[^>]*>\s*<legend[^>]*>Scopes<\/legend>/);
+    const boxes = [
+      ...form.matchAll(/<label>\s*<input ([^>]*)\/?>\s*<code>(\w+)<\/code>/g),
+    ].map((m) => [m[2], m[1]!]);
+    assert.deepEqual(boxes.map(([scope]) => scope), [
+      "create",
+      "read",
+      "write",
+    ]);
+    for (const [scope, attrs] of boxes) {
+      assert.match(attrs!, /type="checkbox"/);
+      assert.match(attrs!, /name="scopes"/);
+      assert.match(attrs!, new RegExp(`value="${scope}"`));
+      assert.equal(/\bchecked\b/.test(attrs!), scope === "create", scope);
+    }
+  });
+});
+
+Deno.test("A key created with the default create scope creates tickets but cannot read them", async () => {
+  await asAdmin(async ({ app, store, cookie }) => {
+    const html = await assertHtml(
+      await app.request(
+        "/settings/keys",
+        keyForm("ios-app", ["create"], cookie),
+      ),
+      200,
+    );
+    const key = /value="(tdk_[\w-]{43})"/.exec(html)?.[1];
+    assert.ok(key, "the page shows the new key");
+    assert.match(html, /Scopes: create\. Copy it now/);
+    assert.deepEqual((await store.listApiKeys())[0]?.scopes, ["create"]);
+    const create = await app.request(
+      "/create_ticket",
+      jsonRequest(sampleTicket(), { headers: bearer(key) }),
+    );
+    assert.equal(create.status, 201);
+    await create.body?.cancel();
+    await assertProblem(
+      await app.request("/api/v1/tickets", { headers: bearer(key) }),
+      403,
+      { type: "/problems/insufficient-scope" },
+    );
+  });
+});
+
+Deno.test("The key table shows each key's scopes", async () => {
+  await asAdmin(async ({ app, store, cookie }) => {
+    assert.equal(
+      await statusOf(
+        app.request(
+          "/settings/keys",
+          keyForm("triage", ["write", "read"], cookie),
+        ),
+      ),
+      200,
+    );
+    await addApiKey(store, "legacy");
+    const html = await assertHtml(
+      await app.request("/settings", { headers: { Cookie: cookie } }),
+      200,
+    );
+    assert.match(html, /<th scope="col">Scopes<\/th>/);
+    assert.match(
+      html,
+      /<th scope="row">triage<\/th>\s*<td><code>tdk_[^<]*<\/code><\/td>\s*<td>read, write<\/td>/,
+    );
+    assert.match(
+      html,
+      /<th scope="row">legacy<\/th>\s*<td><code>tdk_[^<]*<\/code><\/td>\s*<td>create, read, write<\/td>/,
+    );
+  });
+});
+
+Deno.test("Creating a key with no scope or an unknown one gets 422 beside the scopes, keeps the form, makes no key", async () => {
+  await asAdmin(async ({ app, store, cookie }) => {
+    for (const scopes of [[], ["admin"], ["read", "delete"]]) {
+      const res = await app.request(
+        "/settings/keys",
+        keyForm("mobile", scopes, cookie),
+      );
+      const html = await assertHtml(res, 422);
+      assert.match(
+        html,
+        /<small id="key-scopes-error" class="field-error">Scopes: pick one or more of create, read and write\.<\/small>/,
+      );
+      assert.match(html, /<fieldset aria-describedby="key-scopes-error">/);
+      assert.match(html, /name="name"[^>]*value="mobile"/);
+      // What was picked stays picked (only read, here: the unknown is dropped).
+      assert.equal(
+        /value="read" checked/.test(html),
+        scopes.includes("read"),
+        String(scopes),
+      );
+      assert.doesNotMatch(html, /value="create" checked/);
+      assert.doesNotMatch(html, /tdk_[\w-]{43}/);
+    }
+    assert.deepEqual(await store.listApiKeys(), []);
   });
 });
 

@@ -261,7 +261,11 @@ Deno.test("user passwd changes the password: the new one logs in, the old one no
 Deno.test("apikey create prints the key as the last line; it authenticates until apikey revoke", async () => {
   await withTempDir(async (dir) => {
     const db = join(dir, "tickets.db");
-    const created = await run("apikey", ["create", "mobile"], db);
+    const created = await run(
+      "apikey",
+      ["create", "mobile", "--scopes", "read"],
+      db,
+    );
     assertRun(created, 0);
     const lines = created.stdout.trimEnd().split("\n");
     const key = lines.at(-1)!;
@@ -271,7 +275,7 @@ Deno.test("apikey create prints the key as the last line; it authenticates until
     assertRun(list, 0);
     assert.match(
       list.stdout,
-      /^mobile\s+tdk_\S{8}…\s+active\s+last used never$/m,
+      /^mobile\s+tdk_\S{8}…\s+read\s+active\s+last used never$/m,
     );
     assert.ok(!list.stdout.includes(key), "the list never shows the key");
     await withAppOn(db, async (app) => {
@@ -283,6 +287,105 @@ Deno.test("apikey create prints the key as the last line; it authenticates until
     await withAppOn(db, async (app) => {
       assert.equal(await apiStatus(app, key), 401);
     });
+  });
+});
+
+/** Creates a ticket through POST /create_ticket with `key`; returns the status. */
+async function createStatus(app: DeskApp, key: string) {
+  const res = await app.request("/create_ticket", {
+    method: "POST",
+    headers: { ...bearer(key), "Content-Type": "application/json" },
+    body: JSON.stringify({
+      user_id: "john_doe",
+      pdf_link: "https://example.com/guide.pdf",
+    }),
+  });
+  await res.body?.cancel();
+  return res.status;
+}
+
+Deno.test("apikey create without --scopes makes a create-only key, as an app should hold", async () => {
+  await withTempDir(async (dir) => {
+    const db = join(dir, "tickets.db");
+    const created = await run("apikey", ["create", "ios-app"], db);
+    assertRun(created, 0);
+    assert.match(
+      created.stdout,
+      /^Created API key "ios-app" with scopes create\./,
+    );
+    const key = created.stdout.trimEnd().split("\n").at(-1)!;
+    assert.match(
+      (await run("apikey", ["list"], db)).stdout,
+      /^ios-app\s+tdk_\S{8}…\s+create\s+active\s+last used never$/m,
+    );
+    await withAppOn(db, async (app) => {
+      assert.equal(await createStatus(app, key), 201);
+      assert.equal(await apiStatus(app, key), 403);
+    });
+  });
+});
+
+Deno.test("apikey create --scopes takes several scopes in any order and apikey list shows them", async () => {
+  await withTempDir(async (dir) => {
+    const db = join(dir, "tickets.db");
+    const triage = await run(
+      "apikey",
+      ["create", "triage", "--scopes", "write,create"],
+      db,
+    );
+    assertRun(triage, 0);
+    const key = triage.stdout.trimEnd().split("\n").at(-1)!;
+    assertRun(
+      await run("apikey", ["create", "all", "--scopes=create,read,write"], db),
+      0,
+    );
+    const list = await run("apikey", ["list"], db);
+    assertRun(list, 0);
+    assert.match(list.stdout, /^triage\s+tdk_\S{8}…\s+create,write\s+active/m);
+    assert.match(
+      list.stdout,
+      /^all\s+tdk_\S{8}…\s+create,read,write\s+active/m,
+    );
+    await withAppOn(db, async (app) => {
+      assert.equal(await createStatus(app, key), 201);
+      assert.equal(await apiStatus(app, key), 200, "write includes read");
+    });
+  });
+});
+
+Deno.test("apikey create with an unknown or empty scope exits 2 with the usage and makes no key", async () => {
+  await withTempDir(async (dir) => {
+    const db = join(dir, "tickets.db");
+    for (
+      const args of [
+        ["create", "mobile", "--scopes", "admin"],
+        ["create", "mobile", "--scopes", "create,delete"],
+        ["create", "mobile", "--scopes", ""],
+        ["create", "mobile", "--scopes"],
+        ["list", "--scopes", "read"],
+      ]
+    ) {
+      const r = await run("apikey", args, db);
+      assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+      assert.match(
+        r.stderr,
+        /Usage:\n {2}deno task apikey create NAME \[--scopes/,
+      );
+      assert.equal(r.stdout, "", args.join(" "));
+    }
+    const bad = await run(
+      "apikey",
+      ["create", "mobile", "--scopes", "admin"],
+      db,
+    );
+    assert.match(
+      bad.stderr,
+      /^--scopes must list one or more of create, read, write, separated by commas; got "admin"\n/,
+    );
+    assert.equal(
+      (await run("apikey", ["list"], db)).stdout,
+      "No API keys yet.\n",
+    );
   });
 });
 

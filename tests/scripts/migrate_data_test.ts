@@ -70,10 +70,19 @@ async function seedSource(path: string): Promise<string> {
   await store.setUserDisabled("zoe", true);
   await store.createSession("session-hash", admin.id);
   const live = newApiKey();
-  const key = await store.createApiKey({ name: "mobile", ...live });
+  // Narrower than the column's default, so a copy that drops scopes shows.
+  const key = await store.createApiKey({
+    name: "mobile",
+    ...live,
+    scopes: ["read"],
+  });
   await store.touchApiKey(key.id);
   const old = newApiKey();
-  await store.createApiKey({ name: "old", ...old });
+  await store.createApiKey({
+    name: "old",
+    ...old,
+    scopes: ["create", "write"],
+  });
   await store.revokeApiKey("old");
   await store.createTicket(input(31), { actor: "api:mobile" });
   await store.close();
