@@ -209,7 +209,7 @@ export function createApp(deps: AppDeps) {
       store,
       bus: deps.bus,
       logger,
-      compose: liveComposer(store),
+      composer: liveComposer(store),
       sessionAlive: (hash) => sessionAlive(store, hash),
       signal: deps.signal,
       live: { retentionMs: config.liveReplayDays * 24 * 60 * 60 * 1000 },

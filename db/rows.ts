@@ -11,6 +11,7 @@ import {
   type TicketEvent,
   type TicketListItem,
   type TicketPage,
+  type TicketSummary,
   type User,
 } from "./store.ts";
 
@@ -36,6 +37,31 @@ export function rowToTicket(r: Row): Ticket {
     updated_at: iso(r.updated_at),
     version: Number(r.version),
   };
+}
+
+/**
+ * Maps a `tickets` row with its `comment_count` (the comment rows, as the
+ * queries count them) to a TicketSummary; the legacy comments text counts as one.
+ */
+export function rowToSummary(r: Row): TicketSummary {
+  const t = rowToTicket(r);
+  return {
+    ...t,
+    comment_count: Number(r.comment_count ?? 0) + (t.comments.trim() ? 1 : 0),
+  };
+}
+
+/** Attaches to each event the summary of its ticket, when that ticket still exists. */
+export function withTickets(
+  events: TicketEvent[],
+  tickets: TicketSummary[],
+): TicketEvent[] {
+  const byId = new Map(tickets.map((t) => [t.id, t]));
+  for (const e of events) {
+    const t = byId.get(e.ticket_id);
+    if (t) e.ticket = t;
+  }
+  return events;
 }
 
 /** Maps a `comments` row to a Comment. */
@@ -113,8 +139,7 @@ export function toTicketPage(rows: Row[], limit: number): TicketPage {
   const items = rows.slice(0, limit).map((r): TicketListItem => {
     const m = r.match == null ? null : String(r.match);
     return {
-      ...rowToTicket(r),
-      comment_count: Number(r.comment_count),
+      ...rowToSummary(r),
       match: m !== null && m.includes(MATCH_START) ? m : null,
     };
   });

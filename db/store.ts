@@ -54,6 +54,12 @@ export interface TicketEvent {
   actor: string;
   data: Record<string, unknown>;
   created_at: string;
+  /**
+   * The ticket as it stands after this event, for live updates: the writer's
+   * committed row on the bus, the current row in a replay. Not stored with
+   * the event; absent in a ticket's activity list.
+   */
+  ticket?: TicketSummary;
 }
 
 /** Who made a change and, for idempotent creates, under which key. */
@@ -97,9 +103,13 @@ export interface ListFilter {
 export const MATCH_START = "\uE000";
 export const MATCH_END = "\uE001";
 
-export interface TicketListItem extends Ticket {
+/** A ticket as lists and live updates show it. */
+export interface TicketSummary extends Ticket {
   /** Comments in the thread, the legacy comments text counting as one. */
   comment_count: number;
+}
+
+export interface TicketListItem extends TicketSummary {
   /** With `q`: an excerpt of the comments around a hit, hits between MATCH_START and MATCH_END. */
   match: string | null;
 }
@@ -152,8 +162,10 @@ export interface TicketStore {
     body: string,
     ctx: WriteContext,
   ): Promise<WriteResult<Comment>>;
-  /** Lists events with an id above `afterId`, oldest first. */
+  /** Lists events with an id above `afterId`, oldest first, each with its ticket as it is now. */
   eventsAfter(afterId: number, limit: number): Promise<TicketEvent[]>;
+  /** The ids among `ids` of tickets that a search for `q` finds (one query, for live updates). */
+  searchMatches(q: string, ids: number[]): Promise<Set<number>>;
   /** The id of the newest event, 0 when there is none. */
   latestEventId(): Promise<number>;
   /** Checks that the database answers and is writable. */

@@ -20,7 +20,7 @@ import {
   type TicketWithComments,
   type User,
 } from "../db/store.ts";
-import { liveUrl } from "../views/live.tsx";
+import { liveUrl } from "../lib/live_filter.ts";
 import { ASSETS } from "./assets.ts";
 import { actorOf, type AppEnv } from "./context.ts";
 import { ticketsCsv } from "./csv.ts";

@@ -1,31 +1,31 @@
 /**
  * GET /events: the live stream (server-sent events).
  *
+ * One way, no reads back: committed events arrive on the bus carrying the
+ * ticket as the change left it. Events that arrive together form a batch;
+ * work every page shares (rendering each card, the counts) is done once per
+ * batch, and each filter's frames once per filter (a group), with at most one
+ * store query more (a search match). The same bytes are then enqueued on the
+ * stream of every client watching that filter.
+ *
  * Lossless by construction: a client joins its filter's group first (live
  * frames are buffered), replays every event after its Last-Event-ID from the
  * table, then drains the buffer skipping ids it already sent — no gap and no
  * duplicate at the seam.
- *
- * Cheap per client: each event is rendered and encoded ONCE per filter (a
- * group), and the same bytes are enqueued on every client's stream; frames
- * that are ready together go out as one chunk. Writing through Hono's
- * streamSSE re-encoded every frame per client and cost most of the CPU with a
- * thousand dashboards open.
  */
 import { Hono } from "hono";
 import type { EventBus } from "../db/bus.ts";
 import type { TicketEvent, TicketStore } from "../db/store.ts";
 import type { Logger } from "../log.ts";
+import {
+  filterKey,
+  readStreamFilter,
+  type StreamFilter,
+} from "../lib/live_filter.ts";
 import type { AppEnv } from "./context.ts";
 import { textProblem } from "./validation.ts";
 
-/** What a client asked to watch: the dashboard's filter, or one ticket's page. */
-export interface StreamFilter {
-  status?: string;
-  product_id?: string;
-  q?: string;
-  ticket?: number;
-}
+export type { StreamFilter };
 
 export interface SseMessage {
   /** A named event becomes a DOM event; unnamed messages are swapped by htmx. */
@@ -33,11 +33,19 @@ export interface SseMessage {
   data: string;
 }
 
-/** Renders an event for one filter; the result is shared by every client with that filter. */
-export type ComposeMessage = (
-  event: TicketEvent,
-  filter: StreamFilter,
-) => Promise<SseMessage | null>;
+/**
+ * Turns batches of committed events into messages: `prepare` does what every
+ * filter shares, once per batch; `compose` gives one filter's message per
+ * event (null: nothing to show, the client gets just the id).
+ */
+export interface LiveComposer<Shared = unknown> {
+  prepare(events: TicketEvent[]): Promise<Shared>;
+  compose(
+    shared: Shared,
+    filter: StreamFilter,
+    events: TicketEvent[],
+  ): Promise<(SseMessage | null)[]>;
+}
 
 export interface LiveOptions {
   /** A comment line this often keeps proxies from closing an idle stream. */
@@ -64,7 +72,7 @@ export interface EventsDeps {
   store: TicketStore;
   bus: EventBus;
   logger: Logger;
-  compose: ComposeMessage;
+  composer: LiveComposer;
   live?: Partial<LiveOptions>;
   /** Aborted when the server shuts down: open streams end, so shutdown need not wait on them. */
   signal?: AbortSignal;
@@ -75,25 +83,8 @@ export interface EventsDeps {
 const REPLAY_PAGE = 500;
 /** Frames a replay may run ahead of its reader before waiting for it. */
 const REPLAY_AHEAD = 64;
+/** Rendered frames kept for replays (per event and filter). */
 const CACHE_SIZE = 4096;
-
-/** Reads the client's filter from the stream URL. */
-function readFilter(q: (name: string) => string | undefined): StreamFilter {
-  const f: StreamFilter = {};
-  const status = q("status");
-  if (status) f.status = status.slice(0, 16);
-  const product = q("product");
-  if (product) f.product_id = product.slice(0, 128);
-  const text = q("q");
-  if (text) f.q = text.slice(0, 200);
-  const ticket = Number(q("ticket"));
-  if (Number.isInteger(ticket) && ticket > 0) f.ticket = ticket;
-  return f;
-}
-
-function filterKey(f: StreamFilter): string {
-  return JSON.stringify([f.status, f.product_id, f.q, f.ticket]);
-}
 
 /** Parses Last-Event-ID (or `after` for the first connect); null when absent or not an id. */
 function readLastId(header: string | undefined, after: string | undefined) {
@@ -130,46 +121,39 @@ export interface LiveStats {
 
 interface Frame {
   id: number;
-  bytes: Uint8Array | null;
-  ready: Promise<Uint8Array>;
+  bytes: Uint8Array;
 }
 
 /** Every client watching the same filter: frames are made once for all of them. */
 class Group {
   readonly clients = new Set<LiveClient>();
-  #pending: Frame[] = [];
+  #batches: Promise<Frame[]>[] = [];
   #flushing = false;
 
   constructor(
     readonly filter: StreamFilter,
-    readonly frame: (e: TicketEvent) => Promise<Uint8Array>,
+    readonly key: string,
+    readonly frames: (
+      events: TicketEvent[],
+      shared: Promise<unknown>,
+      filter: StreamFilter,
+      key: string,
+    ) => Promise<Frame[]>,
   ) {}
 
-  /** A committed event: render it (once) and deliver it in id order. */
-  push(e: TicketEvent) {
-    const f: Frame = { id: e.id, bytes: null, ready: this.frame(e) };
-    f.ready.then((b) => (f.bytes = b), () => {});
-    this.#pending.push(f);
+  /** A batch of committed events: render it (once) and deliver it in id order. */
+  push(events: TicketEvent[], shared: Promise<unknown>) {
+    this.#batches.push(this.frames(events, shared, this.filter, this.key));
     if (!this.#flushing) void this.#flush();
   }
 
   async #flush() {
     this.#flushing = true;
     try {
-      while (this.#pending.length > 0) {
-        const first = this.#pending[0]!;
-        try {
-          await first.ready;
-        } catch {
-          first.bytes = frameBytes(first.id, null); // unrenderable: keep the id
-        }
-        // Everything already rendered behind it goes in the same chunk.
-        let n = 0;
-        while (n < this.#pending.length && this.#pending[n]!.bytes) n++;
-        const frames = this.#pending.splice(0, Math.max(n, 1));
-        const ids = frames.map((f) => f.id);
-        const bytes = concat(frames.map((f) => f.bytes!));
-        for (const c of this.clients) c.deliver(ids, frames, bytes);
+      while (this.#batches.length > 0) {
+        const frames = await this.#batches.shift()!;
+        const bytes = concat(frames.map((f) => f.bytes));
+        for (const c of this.clients) c.deliver(frames, bytes);
       }
     } finally {
       this.#flushing = false;
@@ -216,24 +200,24 @@ class LiveClient {
   }
 
   /** Live frames from the group (the bytes are shared with every other client). */
-  deliver(ids: number[], frames: Frame[], bytes: Uint8Array) {
-    if (this.#closed) return;
+  deliver(frames: Frame[], bytes: Uint8Array) {
+    if (this.#closed || frames.length === 0) return;
     if (this.#buffer) {
       this.#buffer.push(...frames);
       // Replaying for so long that live frames pile up: start over later.
       if (this.#buffer.length > this.opts.queueLimit * 10) this.close(true);
       return;
     }
-    if (ids[0]! > this.#lastSent) {
+    if (frames[0]!.id > this.#lastSent) {
       this.#send(bytes);
-      this.#lastSent = ids.at(-1)!;
+      this.#lastSent = frames.at(-1)!.id;
       return;
     }
     for (const f of frames) this.#sendFrame(f);
   }
 
   #sendFrame(f: Frame) {
-    if (f.id <= this.#lastSent || !f.bytes) return;
+    if (f.id <= this.#lastSent) return;
     this.#send(f.bytes);
     this.#lastSent = f.id;
   }
@@ -243,20 +227,28 @@ class LiveClient {
   }
 
   /** Replays what the client missed, then releases the live frames held meanwhile. */
-  async start(store: TicketStore, lastId: number | null) {
+  async start(
+    store: TicketStore,
+    lastId: number | null,
+    render: (events: TicketEvent[]) => Promise<Frame[]>,
+  ) {
     this.#send(
       encoder.encode(`retry: ${this.opts.retryMs}\nevent: hello\ndata: \n\n`),
     );
     if (lastId !== null) {
       this.#lastSent = lastId;
-      await this.#replay(store, lastId);
+      await this.#replay(store, lastId, render);
     }
     const held = this.#buffer ?? [];
     this.#buffer = null;
     for (const f of held) this.#sendFrame(f);
   }
 
-  async #replay(store: TicketStore, lastId: number) {
+  async #replay(
+    store: TicketStore,
+    lastId: number,
+    render: (events: TicketEvent[]) => Promise<Frame[]>,
+  ) {
     const latest = await store.latestEventId();
     if (lastId >= latest) {
       // Up to date, or an id from another (reset) database: then start afresh.
@@ -278,15 +270,14 @@ class LiveClient {
         return this.#reload(latest);
       }
       first = false;
-      for (const e of page) {
+      for (const f of await render(page)) {
         if (this.#closed) return;
         // Replay goes at the reader's pace: a long catch-up is not a slow client.
         while ((this.#controller.desiredSize ?? 0) < -REPLAY_AHEAD) {
           await new Promise<void>((r) => (this.#drained = r));
           if (this.#closed) return;
         }
-        this.#send(await this.group.frame(e));
-        this.#lastSent = e.id;
+        this.#sendFrame(f);
       }
     }
   }
@@ -314,22 +305,57 @@ export function events(deps: EventsDeps) {
   const opts = { ...DEFAULT_LIVE, ...deps.live };
   const stats: LiveStats = { clients: 0, dropped: 0 };
   const groups = new Map<string, Group>();
-  // Rendered frames, shared by live delivery and replay.
-  const cache = new Map<string, Promise<Uint8Array>>();
-  const frameFor = (f: StreamFilter, key: string) => (e: TicketEvent) => {
-    const k = `${e.id}|${key}`;
-    let p = cache.get(k);
-    if (!p) {
-      p = deps.compose(e, f).then((msg) => frameBytes(e.id, msg));
-      cache.set(k, p);
-      if (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value!);
-    }
-    return p;
+  // Rendered frames by event id and filter, shared by live delivery and replay.
+  const cache = new Map<string, Frame>();
+  const remember = (key: string, f: Frame) => {
+    cache.set(`${f.id}|${key}`, f);
+    if (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value!);
   };
 
+  /** One filter's frames for a batch; an unrenderable batch still delivers its ids. */
+  const frames = async (
+    events: TicketEvent[],
+    shared: Promise<unknown>,
+    filter: StreamFilter,
+    key: string,
+  ): Promise<Frame[]> => {
+    let msgs: (SseMessage | null)[];
+    try {
+      msgs = await deps.composer.compose(await shared, filter, events);
+    } catch (err) {
+      deps.logger.warn("live frames failed", { error: String(err) });
+      msgs = events.map(() => null);
+    }
+    return events.map((e, i) => {
+      const f = { id: e.id, bytes: frameBytes(e.id, msgs[i] ?? null) };
+      remember(key, f);
+      return f;
+    });
+  };
+
+  // Events published together (one commit's worth) are composed as one batch.
+  let pending: TicketEvent[] = [];
   deps.bus.subscribe((e) => {
-    for (const g of groups.values()) g.push(e);
+    pending.push(e);
+    if (pending.length > 1) return;
+    queueMicrotask(() => {
+      const batch = pending;
+      pending = [];
+      if (groups.size === 0) return;
+      const shared = deps.composer.prepare(batch);
+      shared.catch(() => {}); // each group reports its own failure
+      for (const g of groups.values()) g.push(batch, shared);
+    });
   });
+
+  /** Frames for a replay page: from the cache when every one is there, else rendered now. */
+  const replayFrames =
+    (filter: StreamFilter, key: string) => async (events: TicketEvent[]) => {
+      const hits = events.map((e) => cache.get(`${e.id}|${key}`));
+      if (hits.every((f) => f !== undefined)) return hits as Frame[];
+      return await frames(events, deps.composer.prepare(events), filter, key);
+    };
+
   const ping = encoder.encode(": ping\n\n");
   const heartbeat = setInterval(() => {
     for (const g of groups.values()) for (const c of g.clients) c.comment(ping);
@@ -346,9 +372,8 @@ export function events(deps: EventsDeps) {
       const bySession = new Map<string, LiveClient[]>();
       for (const g of groups.values()) {
         for (const c of g.clients) {
-          if (c.session) {
-            bySession.set(c.session, [...bySession.get(c.session) ?? [], c]);
-          }
+          if (!c.session) continue;
+          bySession.set(c.session, [...bySession.get(c.session) ?? [], c]);
         }
       }
       for (const [hash, clients] of bySession) {
@@ -371,12 +396,14 @@ export function events(deps: EventsDeps) {
   const app = new Hono<AppEnv>();
   app.get("/events", (c) => {
     if (deps.signal?.aborted) return c.text("Shutting down", 503);
-    const filter = readFilter((n) => c.req.query(n));
-    const unusable = [filter.q, filter.product_id, filter.status].find((v) =>
-      v !== undefined && textProblem(v, false)
-    );
-    if (unusable !== undefined) {
-      return c.text("The stream's filter holds control characters", 400);
+    const filter = readStreamFilter((n) => c.req.query(n));
+    if (
+      !filter ||
+      [filter.q, filter.product_id].some((v) =>
+        v !== undefined && textProblem(v, false)
+      )
+    ) {
+      return c.text("The stream's filter names nothing this desk shows", 400);
     }
     const lastId = readLastId(
       c.req.header("last-event-id"),
@@ -385,7 +412,7 @@ export function events(deps: EventsDeps) {
     const key = filterKey(filter);
     let group = groups.get(key);
     if (!group) {
-      group = new Group(filter, frameFor(filter, key));
+      group = new Group(filter, key, frames);
       groups.set(key, group);
     }
     const g = group;
@@ -402,10 +429,12 @@ export function events(deps: EventsDeps) {
     }, c.get("session"));
     g.clients.add(client);
     stats.clients++;
-    client.start(deps.store, lastId).catch((err) => {
-      deps.logger.warn("live stream failed", { error: String(err) });
-      client.close(false);
-    });
+    client.start(deps.store, lastId, replayFrames(filter, key)).catch(
+      (err) => {
+        deps.logger.warn("live stream failed", { error: String(err) });
+        client.close(false);
+      },
+    );
     return new Response(client.body, {
       headers: {
         "Content-Type": "text/event-stream; charset=utf-8",

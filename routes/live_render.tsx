@@ -1,40 +1,22 @@
 /**
  * What the live stream sends for each committed event: the same TicketCard the
- * page renders, wrapped in htmx 4 `<hx-partial>`s, composed once per filter.
+ * page renders, in LivePartials, composed once per batch and filter from the
+ * ticket the event carries — the store is asked only for what the batch
+ * shares (the counts) and, per filter, which tickets its search finds.
  */
 import type {
   Status,
+  StatusCounts,
   TicketEvent,
-  TicketListItem,
   TicketStore,
+  TicketSummary,
 } from "../db/store.ts";
-import { CountsUpdate, listItemOf, TicketCard } from "../views/ticket_card.tsx";
-import { LiveNote } from "../views/live.tsx";
-import type { ComposeMessage, StreamFilter } from "./events.ts";
-
-/** Whether a ticket belongs on a page showing `f` (the same query the page ran). */
-async function matches(
-  store: TicketStore,
-  t: TicketListItem,
-  f: StreamFilter,
-): Promise<boolean> {
-  if (f.status && t.status !== f.status) return false;
-  if (f.product_id && t.product_id !== f.product_id) return false;
-  if (!f.q) return true;
-  const page = await store.listTickets({
-    q: f.q,
-    before_id: t.id + 1,
-    limit: 1,
-  });
-  return page.items[0]?.id === t.id;
-}
-
-function partial(target: string, swap: string, html: string): string {
-  return `<hx-partial hx-target="${target}" hx-swap="${swap}">${html}</hx-partial>`;
-}
+import { CountsUpdate, TicketCard } from "../views/ticket_card.tsx";
+import { LiveNote, LivePartial } from "../views/live.tsx";
+import type { LiveComposer, SseMessage, StreamFilter } from "./events.ts";
 
 /** A one-line summary for toasts and desktop notifications. */
-function describe(e: TicketEvent, t: TicketListItem): string {
+export function describeEvent(e: TicketEvent, t: TicketSummary): string {
   if (e.type === "ticket.created") {
     return `New ticket #${t.id} from ${t.user_id}${
       t.product_id ? ` (${t.product_id})` : ""
@@ -48,48 +30,93 @@ function describe(e: TicketEvent, t: TicketListItem): string {
   return `${e.actor} edited #${t.id}`;
 }
 
-/** Builds the stream's composer over the store. */
-export function liveComposer(store: TicketStore): ComposeMessage {
-  return async (e, f) => {
-    // A ticket page only cares about its own ticket.
-    if (f.ticket !== undefined && f.ticket !== e.ticket_id) return null;
-    const full = await store.getTicket(e.ticket_id);
-    if (!full) return null;
-    const t = listItemOf(full);
-    const note = LiveNote({
-      event: e,
-      text: describe(e, t),
-      status: t.status as Status,
-    });
-    if (f.ticket !== undefined) {
-      // A ticket page: it refetches what changed itself, unless the admin is editing.
-      return {
+/** Markup rendered (and escaped) by our own components, safe to nest as it is. */
+type Html = Awaited<ReturnType<typeof TicketCard>>;
+
+/** What every dashboard of a batch shares: each event's card and note, and the counts. */
+interface Shared {
+  counts: string;
+  cards: Map<number, { card: Html; note: Html }>;
+}
+
+/** Whether a ticket belongs on a dashboard showing `f` (its search is checked separately). */
+function fits(t: TicketSummary, f: StreamFilter): boolean {
+  return (!f.status || t.status === f.status) &&
+    (!f.product_id || t.product_id === f.product_id);
+}
+
+/** A ticket page hears of its own ticket only, and refetches what changed itself. */
+function ticketPageMessages(f: StreamFilter, events: TicketEvent[]) {
+  return events.map((e): SseMessage | null =>
+    e.ticket && e.ticket_id === f.ticket
+      ? {
         event: "ticket-changed",
         data: JSON.stringify({
           id: e.id,
           actor: e.actor,
           type: e.type,
-          text: describe(e, t),
+          text: describeEvent(e, e.ticket),
         }),
-      };
-    }
-    const now = new Date();
-    const card = String(await TicketCard({ ticket: t, now }));
-    // Just the four numbers (out of band, by id): a frame goes to every open tab.
-    const counts = String(
-      await CountsUpdate({ counts: await store.countByStatus() }),
-    );
-    const parts = [counts];
-    if (e.type === "ticket.created") {
-      // New cards wait in #incoming: static/app.js slides them in at the top of the
-      // list, or holds them behind a "N new tickets" button while the admin works.
-      if (await matches(store, t, f)) {
-        parts.push(partial("#incoming", "afterbegin", card));
       }
-    } else {
-      parts.push(partial(`#ticket-${t.id}`, "outerHTML", card));
-    }
-    parts.push(partial("#live-notes", "beforeend", String(await note)));
-    return { data: parts.join("") };
+      : null
+  );
+}
+
+/** Builds the stream's composer over the store. */
+export function liveComposer(store: TicketStore): LiveComposer<Shared> {
+  return {
+    async prepare(events) {
+      const now = new Date();
+      const cards = new Map<number, { card: Html; note: Html }>();
+      for (const e of events) {
+        const t = e.ticket;
+        if (!t) continue;
+        cards.set(e.id, {
+          card: await TicketCard({ ticket: { ...t, match: null }, now }),
+          note: await LiveNote({
+            event: e,
+            text: describeEvent(e, t),
+            status: t.status as Status,
+          }),
+        });
+      }
+      const counts: StatusCounts = await store.countByStatus();
+      return { cards, counts: String(await CountsUpdate({ counts })) };
+    },
+
+    async compose(shared, f, events) {
+      if (f.ticket !== undefined) return ticketPageMessages(f, events);
+      const created = events.filter((e) =>
+        e.type === "ticket.created" && e.ticket && fits(e.ticket, f)
+      ).map((e) => e.ticket_id);
+      const found = f.q && created.length
+        ? await store.searchMatches(f.q, created)
+        : new Set(created);
+      return events.map((e) => {
+        const rendered = shared.cards.get(e.id);
+        if (!rendered) return null;
+        // New cards wait in #incoming: static/live.js slides them in at the top of
+        // the list, or holds them behind a "N new tickets" button while the agent works.
+        const card = e.type === "ticket.created"
+          ? found.has(e.ticket_id)
+            ? LivePartial({
+              target: "#incoming",
+              swap: "afterbegin",
+              children: rendered.card,
+            })
+            : ""
+          : LivePartial({
+            target: `#ticket-${e.ticket_id}`,
+            swap: "outerHTML",
+            children: rendered.card,
+          });
+        const note = LivePartial({
+          target: "#live-notes",
+          swap: "beforeend",
+          children: rendered.note,
+        });
+        return { data: shared.counts + String(card) + String(note) };
+      });
+    },
   };
 }

@@ -1,19 +1,6 @@
 /** The pieces of a page that make it live: the stream, its status, and what it delivers. */
+import type { Child } from "hono/jsx";
 import type { Status, TicketEvent } from "../db/store.ts";
-
-/** Builds the stream URL for a page: its filter, and the newest event it already shows. */
-export function liveUrl(
-  f: { status?: string; q?: string; product?: string; ticket?: number },
-  after: number,
-): string {
-  const p = new URLSearchParams();
-  if (f.status) p.set("status", f.status);
-  if (f.q) p.set("q", f.q);
-  if (f.product) p.set("product", f.product);
-  if (f.ticket) p.set("ticket", String(f.ticket));
-  p.set("after", String(after));
-  return `/events?${p}`;
-}
 
 /**
  * The element holding the stream. Its messages are only `<hx-partial>`s (swap
@@ -97,4 +84,15 @@ export function LiveNote(
       {text}
     </p>
   );
+}
+
+/** Content the live stream delivers for htmx to swap into `target` (an `<hx-partial>`). */
+export function LivePartial(
+  { target, swap, children }: {
+    target: string;
+    swap: string;
+    children?: Child;
+  },
+) {
+  return <hx-partial hx-target={target} hx-swap={swap}>{children}</hx-partial>;
 }

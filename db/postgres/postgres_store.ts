@@ -40,6 +40,12 @@ import * as reads from "./reads.ts";
 import * as writes from "./writes.ts";
 import * as accounts from "./accounts.ts";
 import { PostgresEventListener } from "./listener.ts";
+import {
+  commitFigures,
+  type CommitStats,
+  GroupCommitter,
+  type Outcome,
+} from "../group_commit.ts";
 
 export interface PostgresStoreOptions {
   /** postgres://user:password@host:port/database */
@@ -54,15 +60,10 @@ export interface PostgresStoreOptions {
   listen?: boolean;
 }
 
+/** One ticket write: its statements, run inside the batch's transaction. */
+type WriteJob = (tx: Tx) => Promise<unknown>;
+
 /** Opens (migrating if needed) a PostgreSQL store; StorageUnavailableError when the server is away. */
-interface WriteJob {
-  fn: (tx: Tx) => Promise<unknown>;
-  resolve: (value: unknown) => void;
-  reject: (err: Error) => void;
-}
-
-type Outcome = { ok: true; value: unknown } | { ok: false; error: Error };
-
 export async function openPostgresStore(
   opts: PostgresStoreOptions,
 ): Promise<PostgresStore> {
@@ -96,8 +97,10 @@ type Tx = TransactionSql;
 export class PostgresStore implements TicketStore, AccountStore {
   #closed = false;
   #inFlight = new Set<Promise<unknown>>();
-  #queue: WriteJob[] = [];
-  #draining = false;
+  readonly #writes = new GroupCommitter<WriteJob>(
+    (jobs) => this.#commitBatch(jobs),
+    256,
+  );
   #purgeTimer: ReturnType<typeof setInterval>;
 
   constructor(
@@ -153,14 +156,7 @@ export class PostgresStore implements TicketStore, AccountStore {
   }
 
   async #commit<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    const value = await new Promise<T>((resolve, reject) => {
-      this.#queue.push({
-        fn,
-        resolve: resolve as (v: unknown) => void,
-        reject,
-      });
-      if (!this.#draining) void this.#drain();
-    });
+    const value = await this.#writes.submit(fn) as T;
     const event = (value as { event?: TicketEvent | null })?.event;
     if (event) {
       // One path to the bus: the listener publishes in id order (listener.ts).
@@ -170,33 +166,24 @@ export class PostgresStore implements TicketStore, AccountStore {
     return value;
   }
 
+  /** Commits made and writes they carried since open (group-commit sharing). */
+  get commitStats(): CommitStats {
+    return { ...this.#writes.stats };
+  }
+
   /**
-   * Group commit, as on SQLite: ticket writes are serialized by the schema's
-   * write lock anyway (writes.ts), so the writes that queue up while one
-   * transaction commits share the next transaction and its one WAL flush.
-   * Every write checks before it writes and throws its typed refusal before
-   * its first change, so a refused write leaves nothing to undo; any other
-   * error aborts the batch, which is then redone one write per transaction so
-   * that it fails alone.
+   * Ticket writes are serialized by the schema's write lock anyway
+   * (writes.ts), so the writes that queue up while one transaction commits
+   * share the next transaction and its one WAL flush. Every write checks
+   * before it writes and throws its typed refusal before its first change, so
+   * a refused write leaves nothing to undo; any other error aborts the batch,
+   * which is then redone one write per transaction so that it fails alone.
    */
-  async #drain(): Promise<void> {
-    this.#draining = true;
-    try {
-      while (this.#queue.length > 0) {
-        const jobs = this.#queue.splice(0, 256);
-        const outcomes = await this.#runBatch(jobs) ??
-          await Promise.all(
-            jobs.map((j) => this.#runBatch([j]).then((o) => o![0]!)),
-          );
-        jobs.forEach((j, i) => {
-          const o = outcomes[i]!;
-          if (o.ok) j.resolve(o.value);
-          else j.reject(o.error);
-        });
-      }
-    } finally {
-      this.#draining = false;
-    }
+  async #commitBatch(jobs: WriteJob[]): Promise<Outcome[]> {
+    return await this.#runBatch(jobs) ??
+      await Promise.all(
+        jobs.map((j) => this.#runBatch([j]).then((o) => o![0]!)),
+      );
   }
 
   /** One transaction for `jobs`; null when a job failed in an unexpected way (batch undone). */
@@ -206,7 +193,7 @@ export class PostgresStore implements TicketStore, AccountStore {
       await this.sql.begin(async (tx) => {
         for (const j of jobs) {
           try {
-            outcomes.push({ ok: true, value: await j.fn(tx) });
+            outcomes.push({ ok: true, value: await j(tx) });
           } catch (err) {
             if (!(err instanceof StoreError) || jobs.length === 1) throw err;
             outcomes.push({ ok: false, error: err });
@@ -270,6 +257,10 @@ export class PostgresStore implements TicketStore, AccountStore {
 
   eventsAfter(afterId: number, limit: number): Promise<TicketEvent[]> {
     return this.#read((sql) => reads.eventsAfter(sql, afterId, limit));
+  }
+
+  searchMatches(q: string, ids: number[]): Promise<Set<number>> {
+    return this.#read((sql) => reads.searchMatches(sql, q, ids));
   }
 
   latestEventId(): Promise<number> {
@@ -354,6 +345,7 @@ export class PostgresStore implements TicketStore, AccountStore {
   async health(): Promise<StoreHealth> {
     const detail: Record<string, string | number> = {
       pool_max: Number(this.sql.options.max),
+      ...commitFigures(this.#writes.stats),
     };
     if (this.listener) {
       detail.listening = this.listener.listening ? "yes" : "no";

@@ -17,7 +17,7 @@ import {
   rowToTicket,
   type Sql,
 } from "./connection.ts";
-import { toTicketPage } from "../rows.ts";
+import { rowToSummary, toTicketPage, withTickets } from "../rows.ts";
 
 /** Returns one ticket with its comments, oldest comment first, or null. */
 export async function getTicket(
@@ -47,8 +47,7 @@ export async function listTickets(
   // 002) folds them and builds the tsquery, so user text is never query syntax.
   const rows = await sql`
     SELECT t.*,
-      (SELECT count(*) FROM comments c WHERE c.ticket_id = t.id)
-        + (btrim(t.comments) <> '')::int AS comment_count
+      (SELECT count(*) FROM comments c WHERE c.ticket_id = t.id) AS comment_count
       ${
     q
       ? sql`, ts_headline('simple', s.comments, desk_search_query(${q}::text[]), ${HEADLINE}) AS match`
@@ -106,7 +105,7 @@ export async function ticketActivity(
   return rows.map(rowToEvent);
 }
 
-/** Lists events after an id, oldest first. */
+/** Lists events after an id, oldest first, each with its ticket as it is now. */
 export async function eventsAfter(
   sql: Sql,
   afterId: number,
@@ -114,7 +113,29 @@ export async function eventsAfter(
 ): Promise<TicketEvent[]> {
   const rows = await sql`
     SELECT * FROM events WHERE id > ${afterId} ORDER BY id LIMIT ${limit}`;
-  return rows.map(rowToEvent);
+  const events = rows.map(rowToEvent);
+  if (events.length === 0) return events;
+  const ids = [...new Set(events.map((e) => e.ticket_id))];
+  const tickets = await sql`
+    SELECT t.*,
+      (SELECT count(*) FROM comments c WHERE c.ticket_id = t.id) AS comment_count
+    FROM tickets t WHERE t.id = ANY(${ids}::bigint[])`;
+  return withTickets(events, tickets.map(rowToSummary));
+}
+
+/** Which of `ids` a search for `q` finds. */
+export async function searchMatches(
+  sql: Sql,
+  q: string,
+  ids: number[],
+): Promise<Set<number>> {
+  const terms = searchTerms(q);
+  if (terms.length === 0) return new Set(ids);
+  const rows = await sql`
+    SELECT ticket_id FROM ticket_search
+    WHERE ticket_id = ANY(${ids}::bigint[])
+      AND doc @@ desk_search_query(${terms}::text[])`;
+  return new Set(rows.map((r) => Number(r.ticket_id)));
 }
 
 /** The newest event id, 0 when there is none. */

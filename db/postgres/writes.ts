@@ -1,15 +1,14 @@
 /** Every ticket write the PostgreSQL store makes, each inside the caller's transaction. */
 import {
-  IdempotencyMismatchError,
   type IdempotencyOptions,
   type NewTicket,
   NotFoundError,
   SESSION_IDLE_MS,
   SESSION_MAX_MS,
-  StaleVersionError,
   type Ticket,
   type TicketEvent,
   type TicketPatch,
+  type TicketSummary,
 } from "../store.ts";
 import {
   rowToComment,
@@ -18,9 +17,16 @@ import {
   type Sql,
   type TransactionSql,
 } from "./connection.ts";
-
-/** Idempotency keys are honoured for a day, as the API documents. */
-export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
+import { rowToSummary } from "../rows.ts";
+import {
+  commentEvent,
+  createdEvent,
+  IDEMPOTENCY_TTL_MS,
+  idempotencyVerdict,
+  patchChanges,
+  patched,
+  updatedEvent,
+} from "../rules.ts";
 
 /** The channel every committed event id is announced on (see listener.ts). */
 export const EVENTS_CHANNEL = "ticket_events";
@@ -42,22 +48,29 @@ export async function lockWrites(tx: TransactionSql): Promise<void> {
   await tx`SELECT pg_advisory_xact_lock(${WRITE_LOCK}, hashtext(current_schema()))`;
 }
 
-/** Inserts an event row and queues its NOTIFY, which Postgres delivers only on commit. */
+/**
+ * Inserts an event row and queues its NOTIFY, which Postgres delivers only on
+ * commit; the event carries the ticket as this change left it.
+ */
 async function insertEvent(
   tx: TransactionSql,
-  e: Omit<TicketEvent, "id" | "created_at">,
-  at: Date,
+  e: Omit<TicketEvent, "id">,
+  ticket: TicketSummary,
 ): Promise<TicketEvent> {
   const [row] = await tx`
     WITH e AS (
       INSERT INTO events (type, ticket_id, actor, data, created_at)
       VALUES (${e.type}, ${e.ticket_id}, ${e.actor},
-              ${JSON.stringify(e.data)}::json, ${at})
+              ${JSON.stringify(e.data)}::json, ${e.created_at})
       RETURNING *
     )
     SELECT e.*, pg_notify(${EVENTS_CHANNEL}, e.id::text) FROM e`;
-  return rowToEvent(row!);
+  return { ...rowToEvent(row!), ticket };
 }
+
+/** The ticket row with the count of its comment rows. */
+const SUMMARY =
+  "*, (SELECT count(*) FROM comments c WHERE c.ticket_id = tickets.id) AS comment_count";
 
 /** Creates a ticket and its event, or replays an earlier create under the same key. */
 export async function createTicket(
@@ -72,18 +85,21 @@ export async function createTicket(
     const [prior] = await tx`
       SELECT fingerprint, response, created_at FROM idempotency_keys
       WHERE scope = ${idem.scope} AND key = ${idem.key}`;
-    if (prior) {
-      const created = prior.created_at as Date;
-      if (now.getTime() - created.getTime() < IDEMPOTENCY_TTL_MS) {
-        if (prior.fingerprint !== idem.fingerprint) {
-          throw new IdempotencyMismatchError(idem.key);
+    const verdict = idempotencyVerdict(
+      prior
+        ? {
+          fingerprint: String(prior.fingerprint),
+          response: String(prior.response),
+          created_at: prior.created_at as Date,
         }
-        return {
-          ticket: JSON.parse(String(prior.response)) as Ticket,
-          replayed: true,
-          event: null,
-        };
-      }
+        : null,
+      idem,
+      now,
+    );
+    if (verdict.kind === "replay") {
+      return { ticket: verdict.ticket, replayed: true, event: null };
+    }
+    if (verdict.expired) {
       await tx`DELETE FROM idempotency_keys
                WHERE scope = ${idem.scope} AND key = ${idem.key}`;
     }
@@ -94,12 +110,10 @@ export async function createTicket(
             ${input.other_ids}, ${now}, ${now})
     RETURNING *`;
   const ticket = rowToTicket(row!);
-  const event = await insertEvent(tx, {
-    type: "ticket.created",
-    ticket_id: ticket.id,
-    actor: ctx.actor,
-    data: { status: ticket.status },
-  }, now);
+  const event = await insertEvent(tx, createdEvent(ticket, ctx.actor), {
+    ...ticket,
+    comment_count: 0,
+  });
   if (idem) {
     await tx`
       INSERT INTO idempotency_keys (scope, key, fingerprint, ticket_id, response, created_at)
@@ -115,7 +129,7 @@ async function currentTicket(tx: TransactionSql, id: number): Promise<Ticket> {
   return rowToTicket(row);
 }
 
-/** Applies a status/description patch with an optional version check. */
+/** Applies a patch with an optional version check (rules.ts decides what changes). */
 export async function updateTicket(
   tx: TransactionSql,
   id: number,
@@ -124,35 +138,20 @@ export async function updateTicket(
 ): Promise<{ value: Ticket; event: TicketEvent | null }> {
   await lockWrites(tx);
   const cur = await currentTicket(tx, id);
-  if (
-    ctx.expectedVersion !== undefined && ctx.expectedVersion !== cur.version
-  ) {
-    throw new StaleVersionError(id, ctx.expectedVersion, cur.version);
-  }
-  const changes: Record<string, { from: string; to: string }> = {};
-  if (patch.status !== undefined && patch.status !== cur.status) {
-    changes.status = { from: cur.status, to: patch.status };
-  }
-  if (
-    patch.description !== undefined && patch.description !== cur.description
-  ) {
-    changes.description = { from: cur.description, to: patch.description };
-  }
-  // A patch that changes nothing is not a change: no new version, no event.
-  if (Object.keys(changes).length === 0) return { value: cur, event: null };
-  const at = new Date();
+  const changes = patchChanges(cur, patch, ctx.expectedVersion);
+  if (!changes) return { value: cur, event: null };
+  const next = patched(cur, patch);
   const [row] = await tx`
-    UPDATE tickets SET status = ${patch.status ?? cur.status},
-      description = ${patch.description ?? cur.description},
-      updated_at = ${at}, version = version + 1
-    WHERE id = ${id} RETURNING *`;
+    UPDATE tickets SET status = ${next.status}, description = ${next.description},
+      updated_at = ${new Date()}, version = version + 1
+    WHERE id = ${id} RETURNING ${tx.unsafe(SUMMARY)}`;
+  const summary = rowToSummary(row!);
   const ticket = rowToTicket(row!);
-  const event = await insertEvent(tx, {
-    type: "ticket.updated",
-    ticket_id: id,
-    actor: ctx.actor,
-    data: { changes, version: ticket.version },
-  }, at);
+  const event = await insertEvent(
+    tx,
+    updatedEvent(ticket, changes, ctx.actor),
+    summary,
+  );
   return { value: ticket, event };
 }
 
@@ -170,13 +169,10 @@ export async function addComment(
     INSERT INTO comments (ticket_id, author, body, created_at)
     VALUES (${ticketId}, ${actor}, ${body}, ${at}) RETURNING *`;
   const comment = rowToComment(row!);
-  await tx`UPDATE tickets SET updated_at = ${at} WHERE id = ${ticketId}`;
-  const event = await insertEvent(tx, {
-    type: "comment.added",
-    ticket_id: ticketId,
-    actor,
-    data: { comment_id: comment.id },
-  }, at);
+  const [t] = await tx`
+    UPDATE tickets SET updated_at = ${at} WHERE id = ${ticketId}
+    RETURNING ${tx.unsafe(SUMMARY)}`;
+  const event = await insertEvent(tx, commentEvent(comment), rowToSummary(t!));
   return { value: comment, event };
 }
 

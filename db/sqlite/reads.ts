@@ -15,8 +15,10 @@ import {
 import {
   rowToComment,
   rowToEvent,
+  rowToSummary,
   rowToTicket,
   toTicketPage,
+  withTickets,
 } from "../rows.ts";
 
 /** Returns one ticket with its comments, oldest comment first, or null. */
@@ -44,9 +46,9 @@ export function ftsQuery(q: string | undefined): string | null {
     : null;
 }
 
+/** The comment rows of ticket `t` (rowToSummary adds one for legacy comments text). */
 const COMMENT_COUNT =
-  `(SELECT count(*) FROM comments c WHERE c.ticket_id = t.id)
-  + (trim(t.comments) <> '') AS comment_count`;
+  `(SELECT count(*) FROM comments c WHERE c.ticket_id = t.id) AS comment_count`;
 
 /** Lists tickets newest first; keyset on id, so page N costs what page 1 costs. */
 export function listTickets(stmts: Statements, f: ListFilter): TicketPage {
@@ -116,14 +118,38 @@ export function ticketActivity(stmts: Statements, id: number): TicketEvent[] {
   ).all(id).map(rowToEvent);
 }
 
-/** Lists events after an id, oldest first. */
+/** Lists events after an id, oldest first, each with its ticket as it is now. */
 export function eventsAfter(
   stmts: Statements,
   afterId: number,
   limit: number,
 ): TicketEvent[] {
-  return stmts.get("SELECT * FROM events WHERE id > ? ORDER BY id LIMIT ?")
-    .all(afterId, limit).map(rowToEvent);
+  const events = stmts.get(
+    "SELECT * FROM events WHERE id > ? ORDER BY id LIMIT ?",
+  ).all(afterId, limit).map(rowToEvent);
+  if (events.length === 0) return events;
+  const ids = JSON.stringify([...new Set(events.map((e) => e.ticket_id))]);
+  // One statement whatever the number of ids: they travel as one JSON array.
+  const tickets = stmts.get(
+    `SELECT t.*, ${COMMENT_COUNT} FROM tickets t
+     WHERE t.id IN (SELECT value FROM json_each(?))`,
+  ).all(ids).map(rowToSummary);
+  return withTickets(events, tickets);
+}
+
+/** Which of `ids` a search for `q` finds. */
+export function searchMatches(
+  stmts: Statements,
+  q: string,
+  ids: number[],
+): Set<number> {
+  const match = ftsQuery(q);
+  if (match === null) return new Set(ids);
+  const rows = stmts.get(
+    `SELECT rowid AS id FROM tickets_fts
+     WHERE tickets_fts MATCH ? AND rowid IN (SELECT value FROM json_each(?))`,
+  ).all(match, JSON.stringify(ids));
+  return new Set(rows.map((r) => Number(r.id)));
 }
 
 /** The newest event id, 0 when there is none. */

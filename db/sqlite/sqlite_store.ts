@@ -10,11 +10,16 @@ import {
 import { migrate } from "./migrate.ts";
 import {
   commitBatch,
+  deserializeError,
   STORAGE_CODES,
   type WriteOp,
   type WriteOutcome,
 } from "./writes.ts";
-import { GroupCommitter } from "./group_commit.ts";
+import {
+  commitFigures,
+  type CommitStats,
+  GroupCommitter,
+} from "../group_commit.ts";
 import * as reads from "./reads.ts";
 import * as accounts from "./accounts.ts";
 import type { AccountWrite } from "./accounts.ts";
@@ -143,7 +148,7 @@ async function startWorkerWriter(path: string) {
 /** SQLite implementation of TicketStore. */
 export class SqliteStore implements TicketStore, AccountStore {
   readonly #reads: Statements;
-  readonly #writes: GroupCommitter;
+  readonly #writes: GroupCommitter<WriteOp>;
   #closed = false;
   #purgeTimer: ReturnType<typeof setInterval>;
 
@@ -157,7 +162,11 @@ export class SqliteStore implements TicketStore, AccountStore {
     readonly bus?: EventBus,
   ) {
     this.#reads = new Statements(db);
-    this.#writes = new GroupCommitter((ops) => writer.send(ops));
+    this.#writes = new GroupCommitter(async (ops) =>
+      (await writer.send(ops)).map((o) =>
+        o.ok ? o : { ok: false, error: deserializeError(o.error) }
+      )
+    );
     this.#purgeTimer = setInterval(
       () => this.purgeExpired().catch(() => {}),
       10 * 60 * 1000,
@@ -166,7 +175,7 @@ export class SqliteStore implements TicketStore, AccountStore {
   }
 
   /** Commits made and writes they carried since open (group-commit sharing). */
-  get commitStats(): { batches: number; writes: number; commitMs: number } {
+  get commitStats(): CommitStats {
     return { ...this.#writes.stats };
   }
 
@@ -341,19 +350,19 @@ export class SqliteStore implements TicketStore, AccountStore {
     return this.#read(() => reads.eventsAfter(this.#reads, afterId, limit));
   }
 
+  searchMatches(q: string, ids: number[]): Promise<Set<number>> {
+    return this.#read(() => reads.searchMatches(this.#reads, q, ids));
+  }
+
   purgeExpired(): Promise<{ idempotencyKeys: number; sessions: number }> {
     return this.#write({ kind: "purgeExpired" });
   }
 
   async health(): Promise<StoreHealth> {
-    const { batches, writes, commitMs } = this.#writes.stats;
     const detail: Record<string, string | number> = {
       journal_mode: this.pragmas.journal_mode,
       synchronous: this.pragmas.synchronous,
-      commits: batches,
-      writes,
-      writes_per_commit: batches ? Math.round(writes / batches * 10) / 10 : 0,
-      commit_ms_avg: batches ? Math.round(commitMs / batches * 100) / 100 : 0,
+      ...commitFigures(this.#writes.stats),
     };
     try {
       this.#reads.get("SELECT 1").get();

@@ -15,12 +15,24 @@ import {
   type Ticket,
   type TicketEvent,
   type TicketPatch,
+  type TicketSummary,
 } from "../store.ts";
 import { type AccountWrite, applyAccountWrite } from "./accounts.ts";
-import { rowToComment, rowToEvent, rowToTicket } from "../rows.ts";
-
-/** Idempotency keys are honoured for a day, as the API documents. */
-export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
+import {
+  rowToComment,
+  rowToEvent,
+  rowToSummary,
+  rowToTicket,
+} from "../rows.ts";
+import {
+  commentEvent,
+  createdEvent,
+  IDEMPOTENCY_TTL_MS,
+  idempotencyVerdict,
+  patchChanges,
+  patched,
+  updatedEvent,
+} from "../rules.ts";
 
 export type WriteOp =
   | {
@@ -210,16 +222,22 @@ export function applyWrite(stmts: Statements, op: WriteOp): unknown {
   }
 }
 
+/** Inserts an event row; the event carries the ticket as this change left it. */
 function insertEvent(
   stmts: Statements,
   e: Omit<TicketEvent, "id">,
+  ticket: TicketSummary,
 ): TicketEvent {
   const row = stmts.get(
     `INSERT INTO events (type, ticket_id, actor, data, created_at)
      VALUES (?, ?, ?, ?, ?) RETURNING *`,
   ).get(e.type, e.ticket_id, e.actor, JSON.stringify(e.data), e.created_at);
-  return rowToEvent(row!);
+  return { ...rowToEvent(row!), ticket };
 }
+
+/** The ticket row with the count of its comment rows, as the writer returns it. */
+const RETURNING_SUMMARY = `RETURNING *,
+  (SELECT count(*) FROM comments c WHERE c.ticket_id = tickets.id) AS comment_count`;
 
 /** Creates a ticket and its event, or replays an earlier create under the same key. */
 function createTicket(
@@ -233,19 +251,21 @@ function createTicket(
       `SELECT fingerprint, response, created_at FROM idempotency_keys
        WHERE scope = ? AND key = ?`,
     ).get(idem.scope, idem.key);
-    if (prior) {
-      const fresh = now.getTime() - Date.parse(String(prior.created_at)) <
-        IDEMPOTENCY_TTL_MS;
-      if (fresh) {
-        if (prior.fingerprint !== idem.fingerprint) {
-          throw new IdempotencyMismatchError(idem.key);
+    const verdict = idempotencyVerdict(
+      prior
+        ? {
+          fingerprint: String(prior.fingerprint),
+          response: String(prior.response),
+          created_at: new Date(String(prior.created_at)),
         }
-        return {
-          ticket: JSON.parse(String(prior.response)) as Ticket,
-          replayed: true,
-          event: null,
-        };
-      }
+        : null,
+      idem,
+      now,
+    );
+    if (verdict.kind === "replay") {
+      return { ticket: verdict.ticket, replayed: true, event: null };
+    }
+    if (verdict.expired) {
       stmts.get("DELETE FROM idempotency_keys WHERE scope = ? AND key = ?")
         .run(idem.scope, idem.key);
     }
@@ -264,12 +284,9 @@ function createTicket(
       at,
     )!,
   );
-  const event = insertEvent(stmts, {
-    type: "ticket.created",
-    ticket_id: ticket.id,
-    actor: op.actor,
-    data: { status: ticket.status },
-    created_at: at,
+  const event = insertEvent(stmts, createdEvent(ticket, op.actor), {
+    ...ticket,
+    comment_count: 0,
   });
   if (idem) {
     stmts.get(
@@ -293,46 +310,27 @@ function currentTicket(stmts: Statements, id: number): Ticket {
   return rowToTicket(row);
 }
 
-/** Applies a status/description patch with an optional version check. */
+/** Applies a patch with an optional version check (rules.ts decides what changes). */
 function updateTicket(
   stmts: Statements,
   op: Extract<WriteOp, { kind: "updateTicket" }>,
 ) {
   const cur = currentTicket(stmts, op.id);
-  if (op.expectedVersion !== undefined && op.expectedVersion !== cur.version) {
-    throw new StaleVersionError(op.id, op.expectedVersion, cur.version);
-  }
-  const changes: Record<string, { from: string; to: string }> = {};
-  if (op.patch.status !== undefined && op.patch.status !== cur.status) {
-    changes.status = { from: cur.status, to: op.patch.status };
-  }
-  if (
-    op.patch.description !== undefined &&
-    op.patch.description !== cur.description
-  ) {
-    changes.description = { from: cur.description, to: op.patch.description };
-  }
-  // A patch that changes nothing is not a change: no new version, no event.
-  if (Object.keys(changes).length === 0) return { value: cur, event: null };
-  const at = new Date().toISOString();
-  const ticket = rowToTicket(
+  const changes = patchChanges(cur, op.patch, op.expectedVersion);
+  if (!changes) return { value: cur, event: null };
+  const next = patched(cur, op.patch);
+  const summary = rowToSummary(
     stmts.get(
       `UPDATE tickets SET status = ?, description = ?, updated_at = ?, version = version + 1
-       WHERE id = ? RETURNING *`,
-    ).get(
-      op.patch.status ?? cur.status,
-      op.patch.description ?? cur.description,
-      at,
-      op.id,
-    )!,
+       WHERE id = ? ${RETURNING_SUMMARY}`,
+    ).get(next.status, next.description, new Date().toISOString(), op.id)!,
   );
-  const event = insertEvent(stmts, {
-    type: "ticket.updated",
-    ticket_id: op.id,
-    actor: op.actor,
-    data: { changes, version: ticket.version },
-    created_at: at,
-  });
+  const ticket = rowToTicket(summary as unknown as Record<string, unknown>);
+  const event = insertEvent(
+    stmts,
+    updatedEvent(ticket, changes, op.actor),
+    summary,
+  );
   return { value: ticket, event };
 }
 
@@ -349,17 +347,13 @@ function addComment(
      VALUES (?, ?, ?, ?) RETURNING *`,
     ).get(op.ticketId, op.actor, op.body, at)!,
   );
-  stmts.get("UPDATE tickets SET updated_at = ? WHERE id = ?").run(
-    at,
-    op.ticketId,
+  const summary = rowToSummary(
+    stmts.get(
+      `UPDATE tickets SET updated_at = ? WHERE id = ? ${RETURNING_SUMMARY}`,
+    )
+      .get(at, op.ticketId)!,
   );
-  const event = insertEvent(stmts, {
-    type: "comment.added",
-    ticket_id: op.ticketId,
-    actor: op.actor,
-    data: { comment_id: comment.id },
-    created_at: at,
-  });
+  const event = insertEvent(stmts, commentEvent(comment), summary);
   return { value: comment, event };
 }
 

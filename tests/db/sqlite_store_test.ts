@@ -56,7 +56,26 @@ testEachBackend(
         version: 2,
       });
       assert.deepEqual(rows[3]!.data, { comment_id: 1 });
-      assert.deepEqual(published, rows);
+      const bare = (events: TicketEvent[]) =>
+        events.map(({ ticket: _, ...e }) => e);
+      assert.deepEqual(bare(published), bare(rows));
+      // Live events carry the ticket as that change left it…
+      assert.deepEqual(
+        published.map((e) => [e.ticket?.status, e.ticket?.version]),
+        [["Open", 1], ["Open", 1], ["Closed", 2], ["Open", 1]],
+      );
+      assert.equal(published[3]!.ticket?.comment_count, 1);
+      // …and a replay carries each ticket as it is now.
+      assert.deepEqual(
+        rows.map((
+          e,
+        ) => [e.ticket?.id, e.ticket?.status, e.ticket?.comment_count]),
+        [[a.id, "Closed", 0], [b.id, "Open", 1], [a.id, "Closed", 0], [
+          b.id,
+          "Open",
+          1,
+        ]],
+      );
       assert.deepEqual(await store.eventsAfter(2, 100), rows.slice(2));
       assert.deepEqual(await store.eventsAfter(0, 1), rows.slice(0, 1));
     });

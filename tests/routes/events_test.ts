@@ -5,12 +5,19 @@ import type { TicketEvent } from "../../db/store.ts";
 import { openSqliteStore } from "../../db/sqlite/sqlite_store.ts";
 import { createLogger } from "../../log.ts";
 import {
-  type ComposeMessage,
   events,
+  type LiveComposer,
   type LiveOptions,
+  type SseMessage,
   type StreamFilter,
 } from "../../routes/events.ts";
-import { collectSse, type SseFrame } from "../sse_client.ts";
+
+/** Renders one event for one filter (the tests' stand-in for the app's card composer). */
+type RenderOne = (
+  e: TicketEvent,
+  filter: StreamFilter,
+) => SseMessage | null;
+import { collectSse, readSse, type SseFrame } from "../sse_client.ts";
 
 const input = (i: number) => ({
   user_id: `user${i}`,
@@ -20,29 +27,31 @@ const input = (i: number) => ({
 });
 
 async function setup(
-  opts: { live?: Partial<LiveOptions>; compose?: ComposeMessage } = {},
+  opts: { live?: Partial<LiveOptions>; render?: RenderOne } = {},
 ) {
   const bus = createMemoryBus();
   const store = await openSqliteStore({ path: ":memory:", bus });
   const calls: { id: number; filter: StreamFilter }[] = [];
-  const compose: ComposeMessage = opts.compose ?? ((e, filter) => {
-    calls.push({ id: e.id, filter });
-    return Promise.resolve({ data: `<p>${e.type} ${e.ticket_id}</p>` });
-  });
+  const render: RenderOne = opts.render ??
+    ((e) => ({ data: `<p>${e.type} ${e.ticket_id}</p>` }));
+  const composer: LiveComposer = {
+    prepare: () => Promise.resolve(null),
+    compose: (_shared, filter, batch) => {
+      for (const e of batch) calls.push({ id: e.id, filter });
+      return Promise.resolve(batch.map((e) => render(e, filter)));
+    },
+  };
   const live = events({
     store,
     bus,
     logger: createLogger("silent"),
-    compose,
+    composer,
     live: opts.live,
   });
   const app = new Hono().route("/", live.app);
-  const create = async (n: number, from = 0, pauseMs?: number) => {
+  const create = async (n: number, from = 0) => {
     for (let i = 0; i < n; i++) {
       await store.createTicket(input(from + i), { actor: "test" });
-      if (pauseMs !== undefined) {
-        await new Promise((r) => setTimeout(r, pauseMs));
-      }
     }
   };
   return { store, app, stats: live.stats, calls, create };
@@ -97,7 +106,6 @@ Deno.test("GET /events without Last-Event-ID sends only what happens after conne
     await create(3);
     const res = await app.request("/events");
     const frames = collectSse(res, (f) => ids(f).length >= 2, 3000);
-    await new Promise((r) => setTimeout(r, 50));
     await create(2, 10);
     assert.deepEqual(ids(await frames), [4, 5]);
   } finally {
@@ -121,7 +129,9 @@ Deno.test("GET /events sends reload when Last-Event-ID is older than the replay 
   const { app, store, create } = await setup({ live: { retentionMs: 1 } });
   try {
     await create(4);
-    await new Promise((r) => setTimeout(r, 20));
+    // Wait until the newest event is older than the 1 ms window.
+    const newest = Date.parse((await store.eventsAfter(3, 1))[0]!.created_at);
+    while (Date.now() <= newest + 1) await new Promise((r) => setTimeout(r, 1));
     const res = await app.request("/events", {
       headers: { "Last-Event-ID": "1" },
     });
@@ -151,7 +161,6 @@ Deno.test("GET /events sends reload when Last-Event-ID is newer than any event (
       (f) => ids(f).includes(3),
       3000,
     );
-    await new Promise((r) => setTimeout(r, 50));
     await create(1, 10);
     const got = await frames;
     assert.ok(got.some((f) => f.event === "reload" && f.id === "2"));
@@ -185,7 +194,6 @@ Deno.test("GET /events passes the page's filter to the renderer and renders each
         collectSse(res, (f) => ids(f).length >= 1, 3000)
       )
     );
-    await new Promise((r) => setTimeout(r, 50));
     await create(1);
     const all = await Promise.all(streams);
     for (const frames of all) {
@@ -206,13 +214,12 @@ Deno.test("GET /events passes the page's filter to the renderer and renders each
 
 Deno.test("GET /events sends just the id for events a client has nothing to show for", async () => {
   const { app, store, create } = await setup({
-    compose: (e: TicketEvent) =>
-      Promise.resolve(e.ticket_id % 2 ? { data: `t${e.ticket_id}` } : null),
+    render: (e: TicketEvent) =>
+      e.ticket_id % 2 ? { data: `t${e.ticket_id}` } : null,
   });
   try {
     const res = await app.request("/events");
     const frames = collectSse(res, (f) => ids(f).length >= 3, 3000);
-    await new Promise((r) => setTimeout(r, 50));
     await create(3);
     const got = await frames;
     assert.deepEqual(ids(got), [1, 2, 3]);
@@ -232,15 +239,18 @@ Deno.test("GET /events drops a stalled client without blocking writers or other 
   });
   try {
     const stalled = await app.request("/events"); // never read
-    const healthy = await app.request("/events");
-    const frames = collectSse(healthy, (f) => ids(f).length >= 30, 5000);
-    await new Promise((r) => setTimeout(r, 50));
-    // Paced like real traffic, so the healthy reader keeps up while the stalled one cannot.
-    await create(30, 0, 2);
-    assert.deepEqual(
-      ids(await frames),
-      Array.from({ length: 30 }, (_, i) => i + 1),
-    );
+    const healthy = readSse(await app.request("/events"));
+    assert.equal((await healthy.next()).value?.event, "hello");
+    // The healthy reader takes each event before the next is written, as a
+    // tab keeps up with real traffic; the stalled one falls ever further behind.
+    const got: number[] = [];
+    for (let i = 0; i < 30; i++) {
+      await create(1, i);
+      const frame = await healthy.next();
+      got.push(Number(frame.value?.id));
+    }
+    await healthy.return(undefined);
+    assert.deepEqual(got, Array.from({ length: 30 }, (_, i) => i + 1));
     assert.ok(stats.dropped >= 1, "the stalled client was dropped");
     await stalled.body?.cancel();
   } finally {

@@ -3,11 +3,22 @@ import assert from "node:assert/strict";
 import { createMemoryBus } from "../../db/bus.ts";
 import { openSqliteStore } from "../../db/sqlite/sqlite_store.ts";
 import type { TicketEvent } from "../../db/store.ts";
+import { Hono } from "hono";
 import { liveComposer } from "../../routes/live_render.tsx";
+import { events } from "../../routes/events.ts";
+import { createLogger } from "../../log.ts";
+import { collectSse } from "../sse_client.ts";
+import type { SseMessage, StreamFilter } from "../../routes/events.ts";
+
+/** The message for one event and one filter, composed as a batch of one. */
+type ComposeOne = (
+  e: TicketEvent,
+  f: StreamFilter,
+) => Promise<SseMessage | null>;
 
 async function withComposer(
   fn: (
-    c: ReturnType<typeof liveComposer>,
+    compose: ComposeOne,
     store: Awaited<ReturnType<typeof openSqliteStore>>,
   ) => Promise<void>,
 ) {
@@ -15,8 +26,13 @@ async function withComposer(
     path: ":memory:",
     bus: createMemoryBus(),
   });
+  const composer = liveComposer(store);
   try {
-    await fn(liveComposer(store), store);
+    await fn(
+      async (e, f) =>
+        (await composer.compose(await composer.prepare([e]), f, [e]))[0]!,
+      store,
+    );
   } finally {
     await store.close();
   }
@@ -84,4 +100,61 @@ Deno.test("a change replaces the card in place on every dashboard; a ticket page
       text: "alice set #1 to Pending",
     });
   });
+});
+
+Deno.test("the stream reads no ticket back: one counts query per batch and one search query per searching filter", async () => {
+  const bus = createMemoryBus();
+  const store = await openSqliteStore({ path: ":memory:", bus });
+  const reads: string[] = [];
+  const counted = new Proxy(store, {
+    get(target, name, receiver) {
+      const v = Reflect.get(target, name, receiver);
+      if (typeof v !== "function") return v;
+      return (...args: unknown[]) => {
+        reads.push(String(name));
+        return v.apply(target, args);
+      };
+    },
+  });
+  const live = events({
+    store: counted,
+    bus,
+    logger: createLogger("silent"),
+    composer: liveComposer(counted),
+  });
+  const app = new Hono().route("/", live.app);
+  try {
+    const filters = ["", "?status=Open", "?q=ann", "?q=bob", "?product=CAM-2K"];
+    const streams = await Promise.all(
+      filters.map((f) => app.request(`/events${f}`)),
+    );
+    const all = streams.map((res) =>
+      collectSse(res, (frames) => frames.some((x) => x.id === "20"), 5000)
+    );
+    reads.length = 0;
+    // Twenty creates at once: the writer commits them in a few batches.
+    await Promise.all(
+      Array.from(
+        { length: 20 },
+        (_, i) =>
+          store.createTicket(ticket(i % 2 ? "ann" : "bob"), { actor: "t" }),
+      ),
+    );
+    const got = await Promise.all(all);
+    for (const frames of got) {
+      assert.deepEqual(
+        frames.filter((f) => f.id).map((f) => Number(f.id)),
+        Array.from({ length: 20 }, (_, i) => i + 1),
+      );
+    }
+    const batches = store.commitStats.batches;
+    assert.equal(reads.filter((r) => r === "getTicket").length, 0);
+    assert.equal(reads.filter((r) => r === "listTickets").length, 0);
+    const counts = reads.filter((r) => r === "countByStatus").length;
+    assert.ok(counts >= 1 && counts <= batches, `${counts} of ${batches}`);
+    const searches = reads.filter((r) => r === "searchMatches").length;
+    assert.ok(searches <= 2 * counts, `${searches} searches`);
+  } finally {
+    await store.close();
+  }
 });

@@ -20,6 +20,7 @@ import {
 } from "../fixtures.ts";
 import type { SqliteStore } from "../../db/sqlite/sqlite_store.ts";
 import { liveComposer } from "../../routes/live_render.tsx";
+import type { StreamFilter } from "../../lib/live_filter.ts";
 
 const PAYLOADS: readonly string[] = [
   "<script>alert(1)</script>",
@@ -767,20 +768,22 @@ Deno.test(
   "the live stream sends every payload escaped, inside only its own <hx-partial>s",
   () =>
     withPayloadTickets(async ({ store, tickets }) => {
-      const compose = liveComposer(store);
+      const composer = liveComposer(store);
       const events = await store.eventsAfter(0, 10_000);
       assert.ok(events.length >= PAYLOADS.length * 5, "events were recorded");
-      const filters = [
+      const shared = await composer.prepare(events);
+      const filters: StreamFilter[] = [
         {},
         { q: "alert" },
         { status: "Open" },
         ...PAYLOADS.map((q) => ({ q })),
         ...PAYLOADS.map((product_id) => ({ product_id })),
       ];
-      for (const e of events) {
-        for (const f of filters) {
-          const msg = await compose(e, f);
-          if (!msg) continue;
+      for (const f of filters) {
+        const msgs = await composer.compose(shared, f, events);
+        events.forEach((e, i) => {
+          const msg = msgs[i];
+          if (!msg) return;
           const own = msg.data.match(OWN_PARTIAL)?.length ?? 0;
           assert.equal(
             own,
@@ -793,8 +796,14 @@ Deno.test(
               JSON.stringify(f)
             }`,
           );
-        }
-        const onPage = await compose(e, { ticket: e.ticket_id });
+        });
+      }
+      for (const e of events) {
+        const [onPage] = await composer.compose(
+          shared,
+          { ticket: e.ticket_id },
+          [e],
+        );
         assert.ok(onPage, `event ${e.id} reaches its ticket page`);
         assert.equal(onPage.event, "ticket-changed");
         const change = JSON.parse(onPage.data);

@@ -506,7 +506,12 @@ testPostgres(
   "apikey create and revoke act on DATABASE_URL's PostgreSQL, not a SQLite file at DB_PATH",
   async () => {
     await withPostgresAndStray(async (env, schema, stray) => {
-      const created = await task("apikey", ["create", "mobile"], env);
+      const created = await task("apikey", [
+        "create",
+        "mobile",
+        "--scopes",
+        "create,read",
+      ], env);
       assertRun(created, 0);
       const key = created.stdout.trimEnd().split("\n").at(-1)!;
       assert.match(key, /^tdk_[\w-]{43}$/);
@@ -515,7 +520,7 @@ testPostgres(
       });
       const list = await task("apikey", ["list"], env);
       assertRun(list, 0);
-      assert.match(list.stdout, /^mobile\s+tdk_\S{8}…\s+active/m);
+      assert.match(list.stdout, /^mobile\s+tdk_\S{8}…\s+create,read\s+active/m);
       assert.doesNotMatch(list.stdout, /tdk_old/);
       const revoked = await task("apikey", ["revoke", "mobile"], env);
       assertRun(revoked, 0);

@@ -1,0 +1,61 @@
+/**
+ * The /events URL contract, in one place: the page that opens a stream
+ * builds its URL with liveUrl, and the stream reads it back with
+ * readStreamFilter. A filter is what one page watches: a dashboard's status,
+ * product and search, or one ticket.
+ */
+import { type Status, STATUSES } from "../db/store.ts";
+
+/** What a page watches. */
+export interface StreamFilter {
+  status?: Status;
+  product_id?: string;
+  q?: string;
+  ticket?: number;
+}
+
+/** Builds the stream URL for a page: its filter, and the newest event it already shows. */
+export function liveUrl(
+  f: { status?: string; q?: string; product?: string; ticket?: number },
+  after: number,
+): string {
+  const p = new URLSearchParams();
+  if (f.status) p.set("status", f.status);
+  if (f.q) p.set("q", f.q);
+  if (f.product) p.set("product", f.product);
+  if (f.ticket) p.set("ticket", String(f.ticket));
+  p.set("after", String(after));
+  return `/events?${p}`;
+}
+
+/**
+ * Reads a stream's filter from its URL, or null when it names something that
+ * does not exist (an unknown status, a ticket that is not a number); text
+ * values are returned as given, for the caller to check.
+ */
+export function readStreamFilter(
+  q: (name: string) => string | undefined,
+): StreamFilter | null {
+  const f: StreamFilter = {};
+  const status = q("status");
+  if (status) {
+    const known = STATUSES.find((s) => s === status);
+    if (!known) return null;
+    f.status = known;
+  }
+  const product = q("product");
+  if (product) f.product_id = product.slice(0, 128);
+  const text = q("q");
+  if (text) f.q = text.slice(0, 200);
+  const ticket = q("ticket");
+  if (ticket !== undefined) {
+    if (!/^[1-9][0-9]{0,15}$/.test(ticket)) return null;
+    f.ticket = Number(ticket);
+  }
+  return f;
+}
+
+/** One key per distinct filter: streams with the same key share their rendering. */
+export function filterKey(f: StreamFilter): string {
+  return JSON.stringify([f.status, f.product_id, f.q, f.ticket]);
+}
