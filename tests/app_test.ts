@@ -237,3 +237,34 @@ Deno.test("assertNothingWritten notices a write (the helper itself can fail)", a
     );
   });
 });
+
+Deno.test("The two surfaces keep their own errors: POST /healthz is a 405 problem, an unknown page stays HTML", async () => {
+  await withApp(async ({ rawApp }) => {
+    const res = await rawApp.request("/healthz", { method: "POST" });
+    await assertProblem(res, 405, { title: "Method not allowed" });
+    assert.equal(res.headers.get("allow"), "GET");
+    assert.doesNotMatch(res.headers.get("vary") ?? "", /HX-Request/);
+    assert.equal(
+      res.headers.get("content-security-policy"),
+      "default-src 'none'; frame-ancestors 'none'",
+    );
+  });
+});
+
+Deno.test("Pages that answer htmx with a fragment say Vary: HX-Request; the API does not", async () => {
+  await withApp(async ({ app, rawApp }) => {
+    const page = await rawApp.request("/login");
+    await page.body?.cancel();
+    assert.match(page.headers.get("vary") ?? "", /\bHX-Request\b/);
+    const api = await app.request("/api/v1/tickets");
+    await api.body?.cancel();
+    assert.doesNotMatch(api.headers.get("vary") ?? "", /HX-Request/);
+  });
+});
+
+Deno.test("No module asks 'is this an API path?': the surfaces are mounted once each", () => {
+  for (const file of ["app.ts", "routes/api.ts", "routes/pages.ts"]) {
+    const text = Deno.readTextFileSync(new URL(`../${file}`, import.meta.url));
+    assert.doesNotMatch(text, /isApiPath/, file);
+  }
+});
