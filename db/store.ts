@@ -155,7 +155,7 @@ export interface TicketStore {
     id: number,
     patch: TicketPatch,
     ctx: WriteContext & { expectedVersion?: number },
-  ): Promise<WriteResult<Ticket>>;
+  ): Promise<WriteResult<TicketSummary>>;
   /** Appends a comment to a ticket's thread. */
   addComment(
     ticketId: number,

@@ -1,15 +1,13 @@
 /** Input and output schemas of the JSON API, with the OpenAPI routes built from them. */
 import { createRoute, z } from "@hono/zod-openapi";
-import { type ApiScope, type Status, STATUSES } from "../db/store.ts";
+import { type ApiScope, STATUSES } from "../db/store.ts";
 import { plainText, textProblem } from "./validation.ts";
-
-const MAX_TEXT = 10_000;
-
-/** "is required" for a missing field, "must be a <kind>" for a wrong type. */
-function typeError(kind: string) {
-  return (issue: { input?: unknown }) =>
-    issue.input === undefined ? "is required" : `must be ${kind}`;
-}
+import {
+  commentBodyField,
+  descriptionField,
+  statusField,
+  typeError,
+} from "./fields.ts";
 
 /** Ids from older clients may be numbers; they are stored as text. */
 function idText(max: number, required: boolean) {
@@ -54,20 +52,6 @@ function nullIfEmpty(v: string | null | undefined): string | null {
   return v === undefined || v === null || v === "" ? null : v;
 }
 
-const statusSchema = z.string({ error: typeError("a string") })
-  .transform((v, ctx) => {
-    const found = STATUSES.find((s) => s.toLowerCase() === v.toLowerCase());
-    if (!found) {
-      ctx.addIssue({
-        code: "custom",
-        message: `must be one of ${STATUSES.join(", ")}`,
-      });
-      return z.NEVER;
-    }
-    return found as Status;
-  })
-  .openapi({ type: "string", enum: [...STATUSES], example: "Pending" });
-
 export const TicketInput = z.object({
   user_id: idText(128, true).openapi({ type: "string", example: "john_doe" }),
   pdf_link: z.string({ error: typeError("a string") }).trim()
@@ -101,20 +85,15 @@ export const TicketInput = z.object({
 export type TicketInput = z.infer<typeof TicketInput>;
 
 export const TicketPatchInput = z.object({
-  status: statusSchema.optional(),
-  description: z.string({ error: typeError("a string") })
-    .max(MAX_TEXT, `must be at most ${MAX_TEXT} characters`)
-    .superRefine(plainText(true)).optional(),
+  status: statusField.optional(),
+  description: descriptionField.optional(),
 }).refine((p) => p.status !== undefined || p.description !== undefined, {
   message: "give status, description or both",
   path: ["status"],
 }).openapi("TicketPatch");
 
 export const CommentInput = z.object({
-  body: z.string({ error: typeError("a string") }).trim()
-    .min(1, "must not be empty")
-    .max(MAX_TEXT, `must be at most ${MAX_TEXT} characters`)
-    .superRefine(plainText(true)),
+  body: commentBodyField,
   author: z.string({ error: typeError("a string") }).trim()
     .min(1, "must not be empty").max(128, "must be at most 128 characters")
     .superRefine(plainText()).optional(),
@@ -127,7 +106,7 @@ export const ListQuery = z.object({
   limit: z.coerce.number({ error: "must be a whole number" }).int(
     "must be a whole number",
   ).min(1, "must be at least 1").max(100, "must be at most 100").default(50),
-  status: statusSchema.optional(),
+  status: statusField.optional(),
   user_id: z.string().max(128, "must be at most 128 characters")
     .superRefine(plainText()).optional(),
   product_id: z.string().max(128, "must be at most 128 characters")

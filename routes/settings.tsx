@@ -15,9 +15,7 @@ import { SettingsPage, type SettingsProps } from "../views/settings_page.tsx";
 import { ASSETS } from "./assets.ts";
 import type { AppEnv } from "./context.ts";
 import { requireAdmin } from "./auth.tsx";
-
-const NAME = /^[\w.@-]{1,64}$/;
-const NAME_RULE = "use 1–64 letters, digits, . _ @ or -";
+import { NAME, NAME_RULE } from "../lib/fields.ts";
 
 /** Outcomes shown after a redirect; a code in the URL, never user text. */
 const NOTICES: Record<string, string> = {

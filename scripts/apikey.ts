@@ -10,6 +10,7 @@ import { parseArgs } from "node:util";
 import { API_SCOPES, type ApiScope } from "../db/store.ts";
 import { newApiKey } from "../lib/tokens.ts";
 import { fail, openCliStore } from "./cli.ts";
+import { NAME } from "../lib/fields.ts";
 
 const USAGE = `Usage:
   deno task apikey create NAME [--scopes create,read,write]
@@ -18,8 +19,6 @@ const USAGE = `Usage:
 
 Scopes: create (create tickets: what a key built into an app needs; the
 default), read (list and get tickets), write (change and comment; includes read).`;
-
-const NAME = /^[\w.@-]{1,64}$/;
 
 /** Parses `--scopes a,b`; null when it names no scope or one that does not exist. */
 function parseScopes(text: string): ApiScope[] | null {

@@ -11,6 +11,7 @@ import { parseArgs } from "node:util";
 import { type Role, ROLES } from "../db/store.ts";
 import { hashPassword, passwordProblem } from "../lib/passwords.ts";
 import { fail, openCliStore, promptHidden, readStdinLine } from "./cli.ts";
+import { NAME } from "../lib/fields.ts";
 
 const USAGE = `Usage:
   deno task user add NAME [--role agent|admin] [--password-stdin]
@@ -18,8 +19,6 @@ const USAGE = `Usage:
   deno task user list
   deno task user disable NAME
   deno task user enable NAME`;
-
-const NAME = /^[\w.@-]{1,64}$/;
 
 async function readPassword(fromStdin: boolean): Promise<string> {
   const password = fromStdin

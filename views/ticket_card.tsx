@@ -12,6 +12,7 @@ import {
   type StatusCounts,
   STATUSES,
   type TicketListItem,
+  type TicketSummary,
   type TicketWithComments,
 } from "../db/store.ts";
 
@@ -213,7 +214,8 @@ export function StatusButtons(
 }
 
 export interface TicketCardProps {
-  ticket: TicketListItem;
+  /** A listed ticket (with its search excerpt), or one read on its own. */
+  ticket: TicketSummary & { match?: string | null };
   now: Date;
   /** Search words to highlight (none in the live stream). */
   terms?: string[];

@@ -9,6 +9,7 @@ import { LiveDock, LiveIndicator, LiveStream } from "./live.tsx";
 import { UserMenu } from "./user_menu.tsx";
 import type { PageAssets } from "./dashboard_page.tsx";
 import { Layout } from "./layout.tsx";
+import { MAX_TEXT } from "../lib/fields.ts";
 import {
   exactTime,
   PdfLink,
@@ -144,7 +145,7 @@ export function DescriptionForm(
         id="description-text"
         name="description"
         rows={8}
-        maxlength={10000}
+        maxlength={MAX_TEXT}
         autofocus
         aria-invalid={error ? "true" : undefined}
         aria-describedby={error ? "description-error" : undefined}
@@ -231,7 +232,7 @@ export function Thread(
           name="body"
           rows={3}
           required
-          maxlength={10000}
+          maxlength={MAX_TEXT}
           aria-invalid={error ? "true" : undefined}
           aria-describedby={error ? "comment-error" : undefined}
         >
@@ -314,6 +315,11 @@ export interface TicketPageProps {
   conflict?: DescriptionFormProps["conflict"];
   /** A refused status change (no-JS path). */
   statusNotice?: string;
+  /** A refused description, shown in the editor with the message beside it (no-JS path). */
+  descriptionDraft?: string;
+  descriptionError?: string;
+  /** A refused comment, kept in the box with the message beside it (no-JS path). */
+  commentDraft?: string;
   commentError?: string;
   user: Pick<User, "username" | "role">;
   /** The live stream for this ticket (URL with its resume point). */
@@ -323,7 +329,7 @@ export interface TicketPageProps {
 /** The whole ticket page. */
 export function TicketPage(p: TicketPageProps) {
   const t = p.ticket;
-  const editor = p.editing || p.conflict;
+  const editor = p.editing || p.conflict || p.descriptionError;
   return (
     "<!doctype html>" +
     (
@@ -352,6 +358,8 @@ export function TicketPage(p: TicketPageProps) {
                 <DescriptionForm
                   ticket={t}
                   back={p.back}
+                  draft={p.descriptionDraft}
+                  error={p.descriptionError}
                   {...(p.conflict ? { conflict: p.conflict } : {})}
                 />
               )
@@ -360,6 +368,7 @@ export function TicketPage(p: TicketPageProps) {
               ticket={t}
               back={p.back}
               now={p.now}
+              draft={p.commentDraft}
               error={p.commentError}
             />
           </div>

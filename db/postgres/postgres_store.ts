@@ -19,11 +19,11 @@ import {
   StorageUnavailableError,
   StoreError,
   type StoreHealth,
-  type Ticket,
   type TicketEvent,
   type TicketPage,
   type TicketPatch,
   type TicketStore,
+  type TicketSummary,
   type TicketWithComments,
   type User,
   type WriteContext,
@@ -241,7 +241,7 @@ export class PostgresStore implements TicketStore, AccountStore {
     id: number,
     patch: TicketPatch,
     ctx: WriteContext & { expectedVersion?: number },
-  ): Promise<WriteResult<Ticket>> {
+  ): Promise<WriteResult<TicketSummary>> {
     return this.#write((tx) => writes.updateTicket(tx, id, patch, ctx));
   }
 

@@ -123,10 +123,14 @@ export async function createTicket(
   return { ticket, replayed: false, event };
 }
 
-async function currentTicket(tx: TransactionSql, id: number): Promise<Ticket> {
-  const [row] = await tx`SELECT * FROM tickets WHERE id = ${id} FOR UPDATE`;
+async function currentTicket(
+  tx: TransactionSql,
+  id: number,
+): Promise<TicketSummary> {
+  const [row] = await tx`
+    SELECT ${tx.unsafe(SUMMARY)} FROM tickets WHERE id = ${id} FOR UPDATE`;
   if (!row) throw new NotFoundError(id);
-  return rowToTicket(row);
+  return rowToSummary(row);
 }
 
 /** Applies a patch with an optional version check (rules.ts decides what changes). */
@@ -135,7 +139,7 @@ export async function updateTicket(
   id: number,
   patch: TicketPatch,
   ctx: { actor: string; expectedVersion?: number },
-): Promise<{ value: Ticket; event: TicketEvent | null }> {
+): Promise<{ value: TicketSummary; event: TicketEvent | null }> {
   await lockWrites(tx);
   const cur = await currentTicket(tx, id);
   const changes = patchChanges(cur, patch, ctx.expectedVersion);
@@ -146,13 +150,12 @@ export async function updateTicket(
       updated_at = ${new Date()}, version = version + 1
     WHERE id = ${id} RETURNING ${tx.unsafe(SUMMARY)}`;
   const summary = rowToSummary(row!);
-  const ticket = rowToTicket(row!);
   const event = await insertEvent(
     tx,
-    updatedEvent(ticket, changes, ctx.actor),
+    updatedEvent(summary, changes, ctx.actor),
     summary,
   );
-  return { value: ticket, event };
+  return { value: summary, event };
 }
 
 /** Appends a comment; comments do not bump the ticket's version (they never conflict). */

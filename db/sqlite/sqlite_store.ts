@@ -40,11 +40,11 @@ import {
   type StatusCounts,
   StorageUnavailableError,
   type StoreHealth,
-  type Ticket,
   type TicketEvent,
   type TicketPage,
   type TicketPatch,
   type TicketStore,
+  type TicketSummary,
   type TicketWithComments,
   type User,
   type WriteContext,
@@ -249,7 +249,7 @@ export class SqliteStore implements TicketStore, AccountStore {
     id: number,
     patch: TicketPatch,
     ctx: WriteContext & { expectedVersion?: number },
-  ): Promise<WriteResult<Ticket>> {
+  ): Promise<WriteResult<TicketSummary>> {
     return this.#write({
       kind: "updateTicket",
       id,

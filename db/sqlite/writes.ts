@@ -12,7 +12,6 @@ import {
   StaleVersionError,
   StorageUnavailableError,
   StoreError,
-  type Ticket,
   type TicketEvent,
   type TicketPatch,
   type TicketSummary,
@@ -304,10 +303,13 @@ function createTicket(
   return { ticket, replayed: false, event };
 }
 
-function currentTicket(stmts: Statements, id: number): Ticket {
-  const row = stmts.get("SELECT * FROM tickets WHERE id = ?").get(id);
+function currentTicket(stmts: Statements, id: number): TicketSummary {
+  const row = stmts.get(
+    `SELECT *, (SELECT count(*) FROM comments c WHERE c.ticket_id = tickets.id)
+       AS comment_count FROM tickets WHERE id = ?`,
+  ).get(id);
   if (!row) throw new NotFoundError(id);
-  return rowToTicket(row);
+  return rowToSummary(row);
 }
 
 /** Applies a patch with an optional version check (rules.ts decides what changes). */
@@ -325,13 +327,12 @@ function updateTicket(
        WHERE id = ? ${RETURNING_SUMMARY}`,
     ).get(next.status, next.description, new Date().toISOString(), op.id)!,
   );
-  const ticket = rowToTicket(summary as unknown as Record<string, unknown>);
   const event = insertEvent(
     stmts,
-    updatedEvent(ticket, changes, op.actor),
+    updatedEvent(summary, changes, op.actor),
     summary,
   );
-  return { value: ticket, event };
+  return { value: summary, event };
 }
 
 /** Appends a comment; comments do not bump the ticket's version (they never conflict). */

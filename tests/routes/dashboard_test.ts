@@ -501,7 +501,7 @@ dashboardTest(
       await b.post(`/tickets/${t.id}/comments`, { body: "  " }, HX),
       422,
     );
-    assert.match(empty, /the comment is empty/);
+    assert.match(empty, /The comment must not be empty\./);
     assert.match(empty, /aria-invalid="true"/);
     const nul = await html(
       await b.post(`/tickets/${t.id}/comments`, { body: "cut\u0000here" }, HX),
@@ -654,3 +654,51 @@ for (
     );
   }
 }
+
+dashboardTest(
+  "a refused description comes back in the editor with the message beside the field, as the API words it",
+  async (h, b) => {
+    const t = await create(h);
+    const long = "x".repeat(10_001);
+    const hx = await html(
+      await b.post(`/tickets/${t.id}/description`, {
+        description: long,
+        version: "1",
+        seen: "",
+      }, HX),
+      422,
+    );
+    assert.match(hx, /^<form id="description"/);
+    assert.match(
+      hx,
+      /aria-invalid="true" aria-describedby="description-error"/,
+    );
+    assert.match(
+      hx,
+      /<small id="description-error">The description must be at most 10000 characters\.<\/small>/,
+    );
+    assert.ok(hx.includes(long), "the text is kept in the box");
+    const page = await html(
+      await b.post(`/tickets/${t.id}/description`, {
+        description: long,
+        version: "1",
+        seen: "",
+      }),
+      422,
+    );
+    assert.match(page, /^<!doctype html>/i);
+    assert.match(
+      page,
+      /id="description-error">The description must be at most 10000 characters\./,
+    );
+    const api = await h.app.request(`/api/v1/tickets/${t.id}`, {
+      method: "PATCH",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ description: long }),
+    });
+    const problem = await api.json();
+    assert.equal(api.status, 422);
+    assert.equal(problem.errors[0].detail, "must be at most 10000 characters");
+    assert.equal((await h.store.getTicket(t.id))?.description, "");
+  },
+);

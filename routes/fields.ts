@@ -1,0 +1,77 @@
+/**
+ * Validation rules of the fields people and apps send, written once with zod
+ * and used by the JSON API's schemas and the dashboard's forms alike.
+ */
+import { z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { type Status, STATUSES } from "../db/store.ts";
+import { MAX_TEXT } from "../lib/fields.ts";
+import { plainText } from "./validation.ts";
+
+/** "is required" for a missing field, "must be a <kind>" for a wrong type. */
+export function typeError(kind: string) {
+  return (issue: { input?: unknown }) =>
+    issue.input === undefined ? "is required" : `must be ${kind}`;
+}
+
+/** A status, in any letter case. */
+export const statusField = z.string({ error: typeError("a string") })
+  .transform((v, ctx) => {
+    const found = STATUSES.find((s) => s.toLowerCase() === v.toLowerCase());
+    if (!found) {
+      ctx.addIssue({
+        code: "custom",
+        message: `must be one of ${STATUSES.join(", ")}`,
+      });
+      return z.NEVER;
+    }
+    return found as Status;
+  })
+  .openapi({ type: "string", enum: [...STATUSES], example: "Pending" });
+
+/** A ticket's description: free text with line breaks, at most MAX_TEXT characters. */
+export const descriptionField = z.string({ error: typeError("a string") })
+  .max(MAX_TEXT, `must be at most ${MAX_TEXT} characters`)
+  .superRefine(plainText(true));
+
+/** A comment's text: like a description, and not empty. */
+export const commentBodyField = z.string({ error: typeError("a string") })
+  .trim()
+  .min(1, "must not be empty")
+  .max(MAX_TEXT, `must be at most ${MAX_TEXT} characters`)
+  .superRefine(plainText(true));
+
+/** A positive whole number sent as text (versions in forms). */
+export const positiveIntField = z.string({ error: typeError("a number") })
+  .regex(/^[1-9][0-9]{0,15}$/, "must be a positive whole number")
+  .transform(Number);
+
+/** Text a browser sends from a textarea: CRLF line ends made LF. */
+export function formText<T>(field: z.ZodType<T, string>) {
+  return z.string().default("").transform((v) => v.replaceAll("\r\n", "\n"))
+    .pipe(field);
+}
+
+export type FormResult<T> =
+  | { ok: true; value: T }
+  | { ok: false; errors: Record<string, string> };
+
+/** Reads a form body and checks it against `schema`; errors come back per field, first message each. */
+export async function readForm<T>(
+  c: Context,
+  schema: z.ZodType<T>,
+): Promise<FormResult<T>> {
+  const body = await c.req.parseBody();
+  const fields: Record<string, string> = {};
+  for (const [k, v] of Object.entries(body)) {
+    if (typeof v === "string") fields[k] = v;
+  }
+  const parsed = schema.safeParse(fields);
+  if (parsed.success) return { ok: true, value: parsed.data };
+  const errors: Record<string, string> = {};
+  for (const issue of parsed.error.issues) {
+    const field = issue.path.map(String).join(".") || "form";
+    errors[field] ??= issue.message;
+  }
+  return { ok: false, errors };
+}

@@ -1,0 +1,110 @@
+/** Reading what a dashboard request asks for: its filter, ticket id, way back, and whether htmx sent it. */
+import type { Context } from "hono";
+import {
+  type ListFilter,
+  type Status,
+  STATUSES,
+  type User,
+} from "../db/store.ts";
+import type { DashboardFilter } from "../views/ticket_card.tsx";
+import type { AppEnv } from "./context.ts";
+import { localPath } from "./headers.ts";
+import { HttpProblem } from "./problems.ts";
+import { textProblem } from "./validation.ts";
+
+const ID = /^[1-9][0-9]{0,15}$/;
+
+/** True for requests made by htmx. */
+export function isHtmx(c: Context): boolean {
+  return c.req.header("hx-request") === "true";
+}
+
+/** An htmx request for a fragment; history restores and whole-body swaps need the full page. */
+export function wantsFragment(c: Context): boolean {
+  return isHtmx(c) && c.req.header("hx-request-type") !== "full" &&
+    c.req.header("hx-history-restore-request") !== "true";
+}
+
+/** A positive whole number given as text, else undefined. */
+export function positiveInt(value: unknown): number | undefined {
+  return typeof value === "string" && ID.test(value)
+    ? Number(value)
+    : undefined;
+}
+
+/** The dashboard filter of the query; text with control characters is a 400. */
+export function readFilter(c: Context): DashboardFilter {
+  const text = (name: string, max: number) => {
+    const value = c.req.query(name)?.trim().slice(0, max) || undefined;
+    const problem = value && textProblem(value, false);
+    if (problem) {
+      throw new HttpProblem({
+        status: 400,
+        title: "Unusable filter",
+        detail: `The ${
+          name === "q" ? "search" : name
+        } ${problem}: type it again without them.`,
+        errors: [{ field: name, detail: problem }],
+      });
+    }
+    return value;
+  };
+  const status = c.req.query("status");
+  return {
+    status: STATUSES.find((s): s is Status => s === status),
+    q: text("q", 200),
+    product: text("product", 128),
+  };
+}
+
+/** The store's list filter for a dashboard filter. */
+export function listFilter(f: DashboardFilter): Omit<ListFilter, "limit"> {
+  return { status: f.status, q: f.q, product_id: f.product };
+}
+
+/** The :id of the path; anything but a positive integer is a 404. */
+export function ticketId(c: Context): number {
+  const id = positiveInt(c.req.param("id"));
+  if (id === undefined) {
+    throw new HttpProblem({
+      status: 404,
+      title: "Not found",
+      detail:
+        `Nothing lives at ${c.req.path}: ticket numbers are whole numbers`,
+    });
+  }
+  return id;
+}
+
+/** A dashboard URL to go back to, from ?back= (or a form's back) or the Referer; only our own /dashboard. */
+export function backOf(c: Context, given?: unknown): string {
+  const safe = (v: unknown) => {
+    const path = localPath(v);
+    return path && /^\/dashboard(?:\?[^#]*)?$/.test(path) ? path : null;
+  };
+  const fromForm = safe(given ?? c.req.query("back"));
+  if (fromForm) return fromForm;
+  const ref = URL.parse(c.req.header("referer") ?? "");
+  if (ref && ref.origin === new URL(c.req.url).origin) {
+    return safe(ref.pathname + ref.search) ?? "/dashboard";
+  }
+  return "/dashboard";
+}
+
+/** A ticket page's URL, keeping the dashboard filter to go back to. */
+export function pageUrl(id: number, back: string, hash = ""): string {
+  return `/tickets/${id}${
+    back === "/dashboard" ? "" : `?back=${encodeURIComponent(back)}`
+  }${hash}`;
+}
+
+/** The logged-in admin or agent (the session guard runs before every page). */
+export function viewer(c: Context): Pick<User, "username" | "role"> {
+  return (c as Context<AppEnv>).get("user") ?? { username: "", role: "agent" };
+}
+
+/** Sends the browser to `to`: HX-Redirect for htmx, a 303 otherwise. */
+export function redirectTo(c: Context, to: string) {
+  if (isHtmx(c)) return c.body(null, 200, { "HX-Redirect": to });
+  return c.redirect(to, 303);
+}
