@@ -1,4 +1,8 @@
-/** Resident memory of a process, from /proc/<pid>/status (Linux only). */
+/**
+ * Resident memory of a process, from /proc/<pid>/status (Linux only). The bench
+ * reads the server's own pid: the deno process running main.ts, spawned without
+ * launchers, which is what deploy/ticket-desk.service runs in production.
+ */
 
 export interface MemorySample {
   /** Resident set size now, KiB. */

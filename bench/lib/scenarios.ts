@@ -326,7 +326,7 @@ async function peakMemory(ctx: BenchContext): Promise<ScenarioOutcome> {
   })`;
   const rows: Row[] = [{
     scenario: "5 · memory",
-    metric: "peak RSS of the server (VmHWM) over scenarios 1 and 4",
+    metric: "peak RSS of the server process (VmHWM) over scenarios 1 and 4",
     value: `${num(peak, 1)} MiB (RSS at ready ${idle(appServer)})`,
     baseline: baseCell,
     ratio: times(app.hwmKib / base.hwmKib),
@@ -383,7 +383,10 @@ async function peakMemory(ctx: BenchContext): Promise<ScenarioOutcome> {
         tickets: s.tickets,
         ...s.peak_kib,
       })) ?? null,
-      note: "VmHWM from /proc/<pid>/status, VmRSS sampled every 250 ms",
+      note:
+        "VmHWM from /proc/<pid>/status of the deno process running main.ts, " +
+        "spawned directly as deploy/ticket-desk.service runs it (no npx or " +
+        "deno task launchers counted); VmRSS sampled every 250 ms",
     },
   };
 }
