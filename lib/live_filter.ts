@@ -55,7 +55,29 @@ export function readStreamFilter(
   return f;
 }
 
-/** One key per distinct filter: streams with the same key share their rendering. */
+/**
+ * The filter as a canonical query string (`status=Open&q=wifi`, `ticket=3`,
+ * "" for everything). It names the filter's channel on a shared stream, and
+ * streams with the same one share their rendering.
+ */
 export function filterKey(f: StreamFilter): string {
-  return JSON.stringify([f.status, f.product_id, f.q, f.ticket]);
+  const p = new URLSearchParams();
+  if (f.status) p.set("status", f.status);
+  if (f.product_id) p.set("product", f.product_id);
+  if (f.q) p.set("q", f.q);
+  if (f.ticket) p.set("ticket", String(f.ticket));
+  return p.toString();
+}
+
+/** What a page watches on the shared stream: its filter's channel and the newest event it shows. */
+export function watchOf(
+  f: { status?: string; q?: string; product?: string; ticket?: number },
+  after: number,
+): { channel: string; after: number } {
+  const p = new URLSearchParams();
+  if (f.status) p.set("status", f.status);
+  if (f.product) p.set("product", f.product);
+  if (f.q) p.set("q", f.q);
+  if (f.ticket) p.set("ticket", String(f.ticket));
+  return { channel: p.toString(), after };
 }

@@ -7,10 +7,10 @@ import { createHash } from "node:crypto";
 import { gzipSync } from "node:zlib";
 import pico from "@picocss/pico/css/pico.min.css" with { type: "text" };
 import htmx from "htmx.org/dist/htmx.min.js" with { type: "text" };
-import htmxSse from "htmx.org/dist/ext/hx-sse.min.js" with { type: "text" };
 import appCss from "../static/app.css" with { type: "text" };
 import appJs from "../static/app.js" with { type: "text" };
 import liveJs from "../static/live.js" with { type: "text" };
+import liveHub from "../static/live_hub.js" with { type: "text" };
 import favicon from "../static/favicon.svg" with { type: "text" };
 
 interface Asset {
@@ -40,19 +40,22 @@ const noSourceMap = (js: string) =>
   js.replace(/\n\/\/# sourceMappingURL=\S+\s*$/, "\n");
 
 /**
- * The page's scripts as ONE file, in order. As separate deferred files, htmx
- * (which starts itself on a timer once the document is interactive) could
- * start before the SSE extension or live.js had arrived: the stream was then
- * never opened, or its status never shown. Concatenating is not a build step:
- * it happens here, at start-up, from the npm package and static/.
+ * The page's scripts as ONE file, in order: htmx, the live hub (run in the
+ * page only where SharedWorker is missing), app.js and live.js. As separate
+ * deferred files, htmx (which starts itself on a timer once the document is
+ * interactive) could start before the others had arrived. Concatenating is
+ * not a build step: it happens here, at start-up, from the npm package and
+ * static/.
  */
-const pageJs = [htmx, htmxSse, appJs, liveJs].map(noSourceMap).join(";\n");
+const pageJs = [htmx, liveHub, appJs, liveJs].map(noSourceMap).join(";\n");
 
 /** Every asset by its role; views link to `.url`. */
 export const ASSETS = {
   pico: asset("pico", "css", pico, CSS),
   appCss: asset("app", "css", appCss, CSS),
   pageJs: asset("desk", "js", pageJs, JS),
+  /** The browser's shared live connection, run as a SharedWorker. */
+  liveHub: asset("live_hub", "js", liveHub, JS),
   favicon: asset("favicon", "svg", favicon, "image/svg+xml"),
 } as const;
 

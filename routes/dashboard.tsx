@@ -17,7 +17,7 @@ import {
   type TicketView,
   ticketView,
 } from "../db/desk.ts";
-import { liveUrl } from "../lib/live_filter.ts";
+import { watchOf } from "../lib/live_filter.ts";
 import { ASSETS } from "./assets.ts";
 import { actorOf, type AppEnv } from "./context.ts";
 import { ticketsCsv } from "./csv.ts";
@@ -67,7 +67,7 @@ export interface DashboardDeps {
 
 const PAGE_SIZE = 50;
 
-/** Stylesheets and the script (htmx, its SSE extension, app.js, live.js in one file) of every page. */
+/** Stylesheets and the script (htmx, the live hub's fallback, app.js, live.js in one file) of every page. */
 export const PAGE_ASSETS = {
   styles: [ASSETS.pico.url, ASSETS.appCss.url],
   scripts: [ASSETS.pageJs.url],
@@ -131,7 +131,10 @@ export function dashboard({ store }: DashboardDeps) {
       now: new Date(),
       assets: PAGE_ASSETS,
       user: viewer(c),
-      liveUrl: liveUrl({ ticket: view.ticket.id }, view.after),
+      live: {
+        watch: watchOf({ ticket: view.ticket.id }, view.after),
+        worker: ASSETS.liveHub.url,
+      },
       ...extra,
     });
 
@@ -165,7 +168,11 @@ export function dashboard({ store }: DashboardDeps) {
       now: new Date(),
       // A later page (?before=) is history: it does not take live inserts.
       live: before === undefined
-        ? { url: liveUrl(filter, board.after), user: viewer(c).username }
+        ? {
+          watch: watchOf(filter, board.after),
+          user: viewer(c).username,
+          worker: ASSETS.liveHub.url,
+        }
         : undefined,
     };
     if (!wantsFragment(c)) {

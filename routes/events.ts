@@ -31,6 +31,8 @@ export interface SseMessage {
   /** A named event becomes a DOM event; unnamed messages are swapped by htmx. */
   event?: string;
   data: string;
+  /** One line of JSON for the browser's desktop notification (one per event per browser). */
+  note?: string;
 }
 
 /**
@@ -81,6 +83,8 @@ export interface EventsDeps {
 }
 
 const REPLAY_PAGE = 500;
+/** Filters one stream may watch: a browser's tabs rarely show more than a few distinct ones. */
+const MAX_WATCHES = 32;
 /** Frames a replay may run ahead of its reader before waiting for it. */
 const REPLAY_AHEAD = 64;
 /** Rendered frames kept for replays (per event and filter). */
@@ -94,14 +98,24 @@ function readLastId(header: string | undefined, after: string | undefined) {
 
 const encoder = new TextEncoder();
 
-/** One SSE frame as bytes: `id:`, optional `event:`, and the data split into lines. */
-function frameBytes(id: number, msg: SseMessage | null): Uint8Array {
-  if (!msg) return encoder.encode(`id: ${id}\n\n`);
+/**
+ * One SSE frame as bytes: `id:`, the filter's channel (`f:`, a field that
+ * EventSource ignores and the shared connection reads), optional `event:`,
+ * and the data split into lines.
+ */
+function frameBytes(
+  id: number,
+  channel: string,
+  msg: SseMessage | null,
+): Uint8Array {
+  const head = `id: ${id}\nf: ${channel}\n`;
+  if (!msg) return encoder.encode(`${head}\n`);
   const data = msg.data.split(/\r\n|\r|\n/).map((l) => `data: ${l}`).join(
     "\n",
   );
+  const note = msg.note ? `note: ${msg.note}\n` : "";
   return encoder.encode(
-    `id: ${id}\n${msg.event ? `event: ${msg.event}\n` : ""}${data}\n\n`,
+    `${head}${msg.event ? `event: ${msg.event}\n` : ""}${note}${data}\n\n`,
   );
 }
 
@@ -113,9 +127,12 @@ function concat(chunks: Uint8Array[]): Uint8Array {
   return out;
 }
 
-/** Counts of connected clients, for tests, benchmarks and the log. */
+/** Counts of open streams, the filters they watch, and drops, for tests, benchmarks and the log. */
 export interface LiveStats {
+  /** Open streams (one per browser with the shared connection, else one per tab). */
   clients: number;
+  /** Filters watched over all streams. */
+  watches: number;
   dropped: number;
 }
 
@@ -124,9 +141,9 @@ interface Frame {
   bytes: Uint8Array;
 }
 
-/** Every client watching the same filter: frames are made once for all of them. */
+/** Every watch of the same filter, over all streams: frames are made once for all of them. */
 class Group {
-  readonly clients = new Set<LiveClient>();
+  readonly watches = new Set<Watch>();
   #batches: Promise<Frame[]>[] = [];
   #flushing = false;
 
@@ -153,7 +170,7 @@ class Group {
       while (this.#batches.length > 0) {
         const frames = await this.#batches.shift()!;
         const bytes = concat(frames.map((f) => f.bytes));
-        for (const c of this.clients) c.deliver(frames, bytes);
+        for (const w of this.watches) w.deliver(frames, bytes);
       }
     } finally {
       this.#flushing = false;
@@ -161,17 +178,19 @@ class Group {
   }
 }
 
-/** One connected tab: a byte stream it reads at its own pace, never awaited by anyone. */
-class LiveClient {
+/**
+ * One open stream: a byte stream its reader takes at its own pace, never
+ * awaited by anyone. It carries one or more watches (a browser's shared
+ * connection carries every filter its tabs watch).
+ */
+class Connection {
   #controller!: ReadableStreamDefaultController<Uint8Array>;
-  #buffer: Frame[] | null = []; // live frames held back while replaying
-  #lastSent = 0;
   #closed = false;
-  #drained: (() => void) | null = null;
+  #drained: (() => void)[] = [];
+  readonly watches: Watch[] = [];
   readonly body: ReadableStream<Uint8Array>;
 
   constructor(
-    readonly group: Group,
     readonly opts: LiveOptions,
     readonly onClose: (dropped: boolean) => void,
     /** The session the stream was opened under (its id hash). */
@@ -182,15 +201,18 @@ class LiveClient {
         this.#controller = controller;
       },
       pull: () => {
-        this.#drained?.();
-        this.#drained = null;
+        for (const d of this.#drained.splice(0)) d();
       },
       cancel: () => this.close(false),
     });
   }
 
-  /** Enqueues bytes; a client that stops reading is dropped (it catches up by replay). */
-  #send(bytes: Uint8Array) {
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Enqueues bytes; a reader that stops reading is dropped (it catches up by replay). */
+  send(bytes: Uint8Array) {
     if (this.#closed) return;
     this.#controller.enqueue(bytes);
     // desiredSize = highWaterMark (1) - chunks queued and unread.
@@ -199,17 +221,45 @@ class LiveClient {
     }
   }
 
-  /** Live frames from the group (the bytes are shared with every other client). */
+  /** Resolves once the reader has caught up to within `ahead` chunks (replays go at its pace). */
+  async paced(ahead: number): Promise<void> {
+    while (!this.#closed && (this.#controller.desiredSize ?? 0) < -ahead) {
+      await new Promise<void>((r) => this.#drained.push(r));
+    }
+  }
+
+  /** Ends the stream (the browser reconnects and replays). */
+  close(dropped: boolean) {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const d of this.#drained.splice(0)) d();
+    try {
+      this.#controller.close();
+    } catch { /* already closed or cancelled */ }
+    this.onClose(dropped);
+  }
+}
+
+/** One filter watched on a stream, with its own cursor: replay first, then live frames. */
+class Watch {
+  #buffer: Frame[] | null = []; // live frames held back while replaying
+  #lastSent = 0;
+
+  constructor(readonly conn: Connection, readonly group: Group) {}
+
+  /** Live frames from the group (the bytes are shared with every other watch of it). */
   deliver(frames: Frame[], bytes: Uint8Array) {
-    if (this.#closed || frames.length === 0) return;
+    if (this.conn.closed || frames.length === 0) return;
     if (this.#buffer) {
       this.#buffer.push(...frames);
       // Replaying for so long that live frames pile up: start over later.
-      if (this.#buffer.length > this.opts.queueLimit * 10) this.close(true);
+      if (this.#buffer.length > this.conn.opts.queueLimit * 10) {
+        this.conn.close(true);
+      }
       return;
     }
     if (frames[0]!.id > this.#lastSent) {
-      this.#send(bytes);
+      this.conn.send(bytes);
       this.#lastSent = frames.at(-1)!.id;
       return;
     }
@@ -218,23 +268,16 @@ class LiveClient {
 
   #sendFrame(f: Frame) {
     if (f.id <= this.#lastSent) return;
-    this.#send(f.bytes);
+    this.conn.send(f.bytes);
     this.#lastSent = f.id;
   }
 
-  comment(bytes: Uint8Array) {
-    this.#send(bytes);
-  }
-
-  /** Replays what the client missed, then releases the live frames held meanwhile. */
+  /** Replays what the page missed, then releases the live frames held meanwhile. */
   async start(
     store: TicketStore,
     lastId: number | null,
     render: (events: TicketEvent[]) => Promise<Frame[]>,
   ) {
-    this.#send(
-      encoder.encode(`retry: ${this.opts.retryMs}\nevent: hello\ndata: \n\n`),
-    );
     if (lastId !== null) {
       this.#lastSent = lastId;
       await this.#replay(store, lastId, render);
@@ -255,9 +298,9 @@ class LiveClient {
       if (lastId > latest) this.#reload(latest);
       return;
     }
-    const cutoff = Date.now() - this.opts.retentionMs;
+    const cutoff = Date.now() - this.conn.opts.retentionMs;
     let first = true;
-    while (!this.#closed) {
+    while (!this.conn.closed) {
       const page = await store.eventsAfter(this.#lastSent, REPLAY_PAGE);
       if (page.length === 0) return;
       if (
@@ -271,39 +314,62 @@ class LiveClient {
       }
       first = false;
       for (const f of await render(page)) {
-        if (this.#closed) return;
-        // Replay goes at the reader's pace: a long catch-up is not a slow client.
-        while ((this.#controller.desiredSize ?? 0) < -REPLAY_AHEAD) {
-          await new Promise<void>((r) => (this.#drained = r));
-          if (this.#closed) return;
-        }
+        await this.conn.paced(REPLAY_AHEAD);
+        if (this.conn.closed) return;
         this.#sendFrame(f);
       }
     }
   }
 
   #reload(latest: number) {
-    this.#send(encoder.encode(`id: ${latest}\nevent: reload\ndata: \n\n`));
+    this.conn.send(
+      encoder.encode(
+        `id: ${latest}\nf: ${this.group.key}\nevent: reload\ndata: \n\n`,
+      ),
+    );
     this.#lastSent = latest;
   }
+}
 
-  /** Ends the stream (the browser reconnects and replays). */
-  close(dropped: boolean) {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#buffer = null;
-    this.#drained?.();
-    try {
-      this.#controller.close();
-    } catch { /* already closed or cancelled */ }
-    this.onClose(dropped);
+/** The filters a stream watches, each with the event id to resume after. */
+function readWatches(
+  c: {
+    req: {
+      query(n: string): string | undefined;
+      queries(n: string): string[] | undefined;
+      header(n: string): string | undefined;
+    };
+  },
+): { filter: StreamFilter; after: number | null }[] | null {
+  const channels = c.req.queries("watch");
+  if (!channels) {
+    // One filter in the URL itself: a tab's own stream (no shared connection).
+    const filter = readStreamFilter((n) => c.req.query(n));
+    const after = readLastId(
+      c.req.header("last-event-id"),
+      c.req.query("after"),
+    );
+    return filter ? [{ filter, after }] : null;
   }
+  const afters = c.req.queries("after") ?? [];
+  if (channels.length > MAX_WATCHES || afters.length !== channels.length) {
+    return null;
+  }
+  const out: { filter: StreamFilter; after: number | null }[] = [];
+  for (const [i, channel] of channels.entries()) {
+    const params = new URLSearchParams(channel);
+    const filter = readStreamFilter((n) => params.get(n) ?? undefined);
+    if (!filter) return null;
+    out.push({ filter, after: readLastId(undefined, afters[i]) });
+  }
+  return out;
 }
 
 /** Builds the SSE sub-app. */
 export function events(deps: EventsDeps) {
   const opts = { ...DEFAULT_LIVE, ...deps.live };
-  const stats: LiveStats = { clients: 0, dropped: 0 };
+  const stats: LiveStats = { clients: 0, watches: 0, dropped: 0 };
+  const connections = new Set<Connection>();
   const groups = new Map<string, Group>();
   // Rendered frames by event id and filter, shared by live delivery and replay.
   const cache = new Map<string, Frame>();
@@ -327,7 +393,7 @@ export function events(deps: EventsDeps) {
       msgs = events.map(() => null);
     }
     return events.map((e, i) => {
-      const f = { id: e.id, bytes: frameBytes(e.id, msgs[i] ?? null) };
+      const f = { id: e.id, bytes: frameBytes(e.id, key, msgs[i] ?? null) };
       remember(key, f);
       return f;
     });
@@ -358,7 +424,7 @@ export function events(deps: EventsDeps) {
 
   const ping = encoder.encode(": ping\n\n");
   const heartbeat = setInterval(() => {
-    for (const g of groups.values()) for (const c of g.clients) c.comment(ping);
+    for (const c of connections) c.send(ping);
   }, opts.heartbeatMs);
   heartbeat.unref();
   // Logout, a password reset or a disabled user ends the session; its streams
@@ -369,12 +435,10 @@ export function events(deps: EventsDeps) {
     if (!deps.sessionAlive || checking) return;
     checking = true;
     try {
-      const bySession = new Map<string, LiveClient[]>();
-      for (const g of groups.values()) {
-        for (const c of g.clients) {
-          if (!c.session) continue;
-          bySession.set(c.session, [...bySession.get(c.session) ?? [], c]);
-        }
+      const bySession = new Map<string, Connection[]>();
+      for (const c of connections) {
+        if (!c.session) continue;
+        bySession.set(c.session, [...bySession.get(c.session) ?? [], c]);
       }
       for (const [hash, clients] of bySession) {
         const alive = await deps.sessionAlive(hash).catch(() => true);
@@ -388,38 +452,31 @@ export function events(deps: EventsDeps) {
   deps.signal?.addEventListener("abort", () => {
     clearInterval(heartbeat);
     clearInterval(sessionCheck);
-    for (const g of groups.values()) {
-      for (const c of [...g.clients]) c.close(false);
-    }
+    for (const c of [...connections]) c.close(false);
   });
 
   const app = new Hono<AppEnv>();
   app.get("/events", (c) => {
     if (deps.signal?.aborted) return c.text("Shutting down", 503);
-    const filter = readStreamFilter((n) => c.req.query(n));
+    const watches = readWatches(c);
     if (
-      !filter ||
-      [filter.q, filter.product_id].some((v) =>
-        v !== undefined && textProblem(v, false)
+      !watches ||
+      watches.some(({ filter }) =>
+        [filter.q, filter.product_id].some((v) =>
+          v !== undefined && textProblem(v, false)
+        )
       )
     ) {
-      return c.text("The stream's filter names nothing this desk shows", 400);
+      return c.text("The stream's filters name nothing this desk shows", 400);
     }
-    const lastId = readLastId(
-      c.req.header("last-event-id"),
-      c.req.query("after"),
-    );
-    const key = filterKey(filter);
-    let group = groups.get(key);
-    if (!group) {
-      group = new Group(filter, key, frames);
-      groups.set(key, group);
-    }
-    const g = group;
-    const client = new LiveClient(g, opts, (dropped) => {
-      g.clients.delete(client);
-      if (g.clients.size === 0) groups.delete(key);
+    const conn = new Connection(opts, (dropped) => {
+      connections.delete(conn);
+      for (const w of conn.watches) {
+        w.group.watches.delete(w);
+        if (w.group.watches.size === 0) groups.delete(w.group.key);
+      }
       stats.clients--;
+      stats.watches -= conn.watches.length;
       if (dropped) {
         stats.dropped++;
         deps.logger.info("slow live client dropped", {
@@ -427,15 +484,30 @@ export function events(deps: EventsDeps) {
         });
       }
     }, c.get("session"));
-    g.clients.add(client);
+    connections.add(conn);
     stats.clients++;
-    client.start(deps.store, lastId, replayFrames(filter, key)).catch(
-      (err) => {
-        deps.logger.warn("live stream failed", { error: String(err) });
-        client.close(false);
-      },
+    conn.send(
+      encoder.encode(`retry: ${opts.retryMs}\nevent: hello\ndata: \n\n`),
     );
-    return new Response(client.body, {
+    const starts = watches.map(({ filter, after }) => {
+      const key = filterKey(filter);
+      let group = groups.get(key);
+      if (!group) {
+        group = new Group(filter, key, frames);
+        groups.set(key, group);
+      }
+      const w = new Watch(conn, group);
+      group.watches.add(w);
+      conn.watches.push(w);
+      stats.watches++;
+      return () => w.start(deps.store, after, replayFrames(filter, key));
+    });
+    // Every watch has joined its group (live frames are held) before any replay reads.
+    Promise.all(starts.map((start) => start())).catch((err) => {
+      deps.logger.warn("live stream failed", { error: String(err) });
+      conn.close(false);
+    });
+    return new Response(conn.body, {
       headers: {
         "Content-Type": "text/event-stream; charset=utf-8",
         "Cache-Control": "no-cache",

@@ -33,10 +33,25 @@ export function describeEvent(e: TicketEvent, t: TicketSummary): string {
 /** Markup rendered (and escaped) by our own components, safe to nest as it is. */
 type Html = Awaited<ReturnType<typeof TicketCard>>;
 
-/** What every dashboard of a batch shares: each event's card and note, and the counts. */
+/** What every page of a batch shares: each event's card, toast note and notification, and the counts. */
 interface Shared {
   counts: string;
-  cards: Map<number, { card: Html; note: Html }>;
+  cards: Map<number, { card: Html; note: Html; notify?: string }>;
+}
+
+/**
+ * The desktop notification of an event worth one (a new ticket, a status
+ * change), as one line of JSON; the browser's hub shows each once.
+ */
+function notification(e: TicketEvent, t: TicketSummary): string | undefined {
+  const changes = (e.data.changes ?? {}) as Record<string, unknown>;
+  if (e.type !== "ticket.created" && !changes.status) return undefined;
+  return JSON.stringify({
+    type: e.type,
+    ticket: t.id,
+    actor: e.actor,
+    text: describeEvent(e, t),
+  });
 }
 
 /** Whether a ticket belongs on a dashboard showing `f` (its search is checked separately). */
@@ -46,7 +61,11 @@ function fits(t: TicketSummary, f: StreamFilter): boolean {
 }
 
 /** A ticket page hears of its own ticket only, and refetches what changed itself. */
-function ticketPageMessages(f: StreamFilter, events: TicketEvent[]) {
+function ticketPageMessages(
+  shared: Shared,
+  f: StreamFilter,
+  events: TicketEvent[],
+) {
   return events.map((e): SseMessage | null =>
     e.ticket && e.ticket_id === f.ticket
       ? {
@@ -57,6 +76,7 @@ function ticketPageMessages(f: StreamFilter, events: TicketEvent[]) {
           type: e.type,
           text: describeEvent(e, e.ticket),
         }),
+        note: shared.cards.get(e.id)?.notify,
       }
       : null
   );
@@ -67,7 +87,10 @@ export function liveComposer(store: TicketStore): LiveComposer<Shared> {
   return {
     async prepare(events) {
       const now = new Date();
-      const cards = new Map<number, { card: Html; note: Html }>();
+      const cards = new Map<
+        number,
+        { card: Html; note: Html; notify?: string }
+      >();
       for (const e of events) {
         const t = e.ticket;
         if (!t) continue;
@@ -78,6 +101,7 @@ export function liveComposer(store: TicketStore): LiveComposer<Shared> {
             text: describeEvent(e, t),
             status: t.status as Status,
           }),
+          notify: notification(e, t),
         });
       }
       const counts: StatusCounts = await store.countByStatus();
@@ -85,7 +109,7 @@ export function liveComposer(store: TicketStore): LiveComposer<Shared> {
     },
 
     async compose(shared, f, events) {
-      if (f.ticket !== undefined) return ticketPageMessages(f, events);
+      if (f.ticket !== undefined) return ticketPageMessages(shared, f, events);
       const created = events.filter((e) =>
         e.type === "ticket.created" && e.ticket && fits(e.ticket, f)
       ).map((e) => e.ticket_id);
@@ -115,7 +139,10 @@ export function liveComposer(store: TicketStore): LiveComposer<Shared> {
           swap: "beforeend",
           children: rendered.note,
         });
-        return { data: shared.counts + String(card) + String(note) };
+        return {
+          data: shared.counts + String(card) + String(note),
+          note: rendered.notify,
+        };
       });
     },
   };

@@ -1,7 +1,8 @@
-// Ticket desk, live: the connection indicator, reconnecting, new cards that
+// Ticket desk, live, in each tab: the connection indicator, new cards that
 // never jump under the cursor, toasts, desktop notifications and the unseen
-// count in the title. htmx's SSE extension does the streaming and swapping;
-// this file only decides what the admin sees, and when.
+// count in the title. The browser's one shared connection (live_hub.js) brings
+// this page's frames; htmx's public API (htmx.swap, htmx.trigger) puts them in
+// the page; this file decides what the agent sees, and when.
 "use strict";
 
 (() => {
@@ -13,10 +14,8 @@
   const baseTitle = document.title;
   let unseen = 0;
   let held = [];
-  let firstTries = 0;
-  let firstTimer = 0;
 
-  // ---- Connection status ---------------------------------------------------
+  // ---- The connection: one per browser, shared by its tabs (live_hub.js) ------
 
   function setStatus(state, text) {
     if (statusEl.dataset.state === state && statusEl.textContent === text) {
@@ -26,80 +25,121 @@
     statusEl.textContent = text;
   }
 
-  /** The wait before reconnect attempt n (htmx's own backoff: base × 2^(n-1), at most 60 s). */
-  function backoff(attempt, base) {
-    return Math.min(base * 2 ** Math.max(0, attempt - 1), 60_000);
+  /** The hub's port: the browser's shared worker, or this tab's own hub. */
+  function openHub() {
+    const el = liveEl();
+    if ("SharedWorker" in window && el?.dataset.worker) {
+      try {
+        const worker = new SharedWorker(el.dataset.worker, {
+          name: "ticket-desk-live",
+        });
+        return worker.port;
+      } catch {
+        // Blocked (some privacy modes): fall back to a stream of our own.
+      }
+    }
+    const { port1, port2 } = new MessageChannel();
+    new self.DeskLiveHub().attach(port2);
+    return port1;
   }
 
-  function reconnecting(ms) {
-    if (!navigator.onLine) return setStatus("offline", "Offline");
-    const s = Math.max(1, Math.round(ms / 1000));
-    setStatus("reconnecting", `Reconnecting… next try in ${s} s`);
+  const el = liveEl();
+  const hub = el ? openHub() : null;
+
+  function tellHub(msg) {
+    hub?.postMessage(msg);
   }
 
-  document.addEventListener("htmx:sse:after:connection", (e) => {
-    if (e.target !== liveEl()) return;
-    firstTries = 0;
-    setStatus("live", "Live");
+  if (hub) {
+    hub.onmessage = (e) => fromHub(e.data ?? {});
+    hub.start();
+    tellHub({
+      type: "watch",
+      channel: el.dataset.channel ?? "",
+      after: Number(el.dataset.after) || 0,
+      user: me(),
+      ticket: Number(el.dataset.ticket) || 0,
+    });
+    const seen = () =>
+      tellHub({
+        type: "seen",
+        visible: !document.hidden,
+        focused: document.hasFocus(),
+      });
+    addEventListener("focus", seen);
+    // pagehide, not unload: it also fires when the page goes into the back/forward cache.
+    addEventListener("pagehide", () => tellHub({ type: "bye" }));
+    addEventListener("pageshow", (e) => {
+      if (!e.persisted) return;
+      // Back from the back/forward cache: watch again from where this page was.
+      tellHub({
+        type: "watch",
+        channel: el.dataset.channel ?? "",
+        after: lastFrame,
+        user: me(),
+        ticket: Number(el.dataset.ticket) || 0,
+      });
+    });
+    addEventListener("online", () => tellHub({ type: "kick" }));
+    addEventListener("offline", () => setStatus("offline", "Offline"));
+    document.addEventListener("visibilitychange", () => {
+      seen();
+      if (document.hidden) return;
+      tellHub({ type: "kick" });
+      if (atRest()) showHeld();
+      updateTitle();
+    });
+  }
+
+  let lastFrame = Number(el?.dataset.after) || 0;
+  let watching = el;
+
+  // A new board (a tab, a search, a refetch) brings a #live for its own filter:
+  // watch that one from the point the new board is current to.
+  document.addEventListener("htmx:after:settle", () => {
+    const now = liveEl();
+    if (!hub || !now || now === watching) return;
+    watching = now;
+    lastFrame = Number(now.dataset.after) || 0;
+    tellHub({
+      type: "watch",
+      channel: now.dataset.channel ?? "",
+      after: lastFrame,
+      user: me(),
+      ticket: Number(now.dataset.ticket) || 0,
+    });
   });
 
-  document.addEventListener("htmx:sse:before:connection", (e) => {
-    const c = e.detail?.connection;
-    if (e.target !== liveEl() || !c || c.attempt === 0) return;
-    reconnecting(backoff(c.attempt, Number(c.config?.reconnectDelay) || 1000));
-  });
-
-  document.addEventListener("htmx:sse:error", (e) => {
-    if (e.target !== liveEl()) return;
-    // The session ended: reconnecting cannot help; log in again and come back.
-    if (e.detail?.status === 401) {
+  /** What the hub says: the connection's state, a frame of this page's filter, a notification to show. */
+  async function fromHub(msg) {
+    if (msg.type === "status") return setStatus(msg.state, msg.text);
+    if (msg.type === "login") {
       location.href = `/login?next=${
         encodeURIComponent(location.pathname + location.search)
       }`;
+      return;
     }
-  });
-
-  // htmx does not retry a failed *first* connect (it would swap the error body;
-  // #live swaps nothing): retry it here with backoff.
-  function firstConnectFailed(e) {
-    const el = liveEl();
-    if (e.target !== el || el._htmx?.sse) return;
-    clearTimeout(firstTimer);
-    const wait = backoff(++firstTries, 1000);
-    reconnecting(wait);
-    firstTimer = setTimeout(() => {
-      if (el.isConnected && !el._htmx?.sse) htmx.trigger(el, "desk:reconnect");
-    }, wait);
-  }
-  document.addEventListener("htmx:error", firstConnectFailed);
-  document.addEventListener("htmx:after:request", (e) => {
-    if (e.detail?.ctx?.response?.status >= 300) firstConnectFailed(e);
-  });
-
-  /** Try again now: the network came back or the tab became visible. */
-  function kick() {
-    const el = liveEl();
-    if (!el) return;
-    const c = el._htmx?.sse;
-    if (c?.delayCanceller) c.delayCanceller();
-    else if (!c) {
-      clearTimeout(firstTimer);
-      htmx.trigger(el, "desk:reconnect");
+    if (msg.type === "notify") return notify(msg.text, msg.ticket);
+    if (msg.type !== "frame" || msg.id <= lastFrame) return;
+    lastFrame = msg.id;
+    const target = liveEl();
+    if (!target) return;
+    if (msg.event) {
+      // Named events (ticket-changed, reload) are DOM events on #live.
+      htmx.trigger(target, msg.event, { data: msg.data, id: msg.id });
+      return;
     }
+    if (msg.data) {
+      await htmx.swap({
+        text: msg.data,
+        swap: "none swapEmpty:false",
+        target,
+        sourceElement: target,
+      });
+    }
+    drainIncoming();
+    readNotes();
   }
-  addEventListener("online", () => {
-    const c = liveEl()?._htmx?.sse;
-    // The stream may have survived the blip: then it is simply live again.
-    if (c && !c.delayCanceller && c.reader) setStatus("live", "Live");
-    else kick();
-  });
-  addEventListener("offline", () => setStatus("offline", "Offline"));
-  document.addEventListener("visibilitychange", () => {
-    if (document.hidden) return;
-    kick();
-    if (atRest()) showHeld();
-    updateTitle();
-  });
 
   // ---- New cards: slide in at the top, or wait behind a button ---------------
 
@@ -198,9 +238,6 @@
     document.title = unseen > 0 ? `(${unseen}) ${baseTitle}` : baseTitle;
   }
 
-  // If the stream connected before this file ran, say so now.
-  if (liveEl()?._htmx?.sse?.reader) setStatus("live", "Live");
-
   // ---- Toasts and desktop notifications --------------------------------------
 
   const toasts = () => document.getElementById("toasts");
@@ -236,7 +273,11 @@
       });
       n.onclick = () => {
         focus();
-        location.href = `/tickets/${ticketId}`;
+        // The hub picked this tab because it shows the ticket, if one does.
+        if (location.pathname !== `/tickets/${ticketId}`) {
+          location.href = `/tickets/${ticketId}`;
+        }
+        n.close();
       };
     } catch {
       /* some browsers only notify from a service worker: toasts stay */
@@ -268,9 +309,7 @@
       const text = note.textContent.trim();
       if (d.type === "ticket.created") toastNewTicket(text, d.ticket);
       else toast(text, d.ticket);
-      const statusChange = d.type === "ticket.updated" &&
-        /set #\d+ to /.test(text);
-      if (d.type === "ticket.created" || statusChange) notify(text, d.ticket);
+      // Desktop notifications come from the hub: one per event per browser.
     }
   }
 
@@ -294,14 +333,6 @@
     });
   }
   setUpNotifyButton();
-
-  // ---- After each message ----------------------------------------------------
-
-  document.addEventListener("htmx:sse:after:message", (e) => {
-    if (e.target !== liveEl()) return;
-    drainIncoming();
-    readNotes();
-  });
 
   // The server could not replay what was missed (too long offline): refetch.
   document.addEventListener("reload", (e) => {

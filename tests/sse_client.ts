@@ -2,6 +2,8 @@
 
 export interface SseFrame {
   id?: string;
+  /** The filter channel of a frame on a shared stream (`f:` lines). */
+  f?: string;
   event?: string;
   data: string;
   retry?: number;
@@ -41,6 +43,7 @@ export async function* readSse(res: Response): AsyncGenerator<SseFrame> {
           frame.data += (hasData ? "\n" : "") + val;
           hasData = true;
         } else if (field === "id") frame.id = val;
+        else if (field === "f") frame.f = val;
         else if (field === "event") frame.event = val;
         else if (field === "retry") frame.retry = Number(val);
       }

@@ -3,24 +3,34 @@ import type { Child } from "hono/jsx";
 import type { Status, TicketEvent } from "../db/store.ts";
 
 /**
- * The element holding the stream. Its messages are only `<hx-partial>`s (swap
- * none for the rest), so an error body can never land in the page. htmx does not
- * retry a failed first connect: static/app.js fires `desk:reconnect` for that.
+ * What this page watches on the browser's shared live connection: its filter's
+ * channel and the newest event it already shows (static/live.js reads these
+ * and hands them to the hub, static/live_hub.js, in a SharedWorker at `worker`).
  */
-export function LiveStream({ url, user }: { url: string; user: string }) {
+export interface LiveStreamProps {
+  watch: { channel: string; after: number };
+  user: string;
+  /** The URL of the hub's script, for the SharedWorker. */
+  worker: string;
+  /** On a ticket page, its ticket (notifications about it are shown there). */
+  ticket?: number;
+}
+
+/**
+ * What this page watches on the browser's shared live connection: its filter's
+ * channel and the newest event it already shows (static/live.js reads these
+ * and hands them to the hub, static/live_hub.js, in a SharedWorker).
+ */
+export function LiveStream({ watch, user, worker, ticket }: LiveStreamProps) {
   return (
     <div
       id="live"
       hidden
+      data-channel={watch.channel}
+      data-after={String(watch.after)}
       data-user={user}
-      {...{
-        "hx-sse:connect": url,
-        "hx-trigger": "load, desk:reconnect",
-        "hx-swap": "none",
-        // Keep streaming in a background tab: that is when notifications and
-        // the unseen count in the title matter.
-        "hx-config": "sse.pauseOnBackground:false",
-      }}
+      data-worker={worker}
+      data-ticket={ticket ? String(ticket) : undefined}
     >
     </div>
   );

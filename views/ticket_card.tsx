@@ -4,7 +4,7 @@
  * tabs and the empty states.
  */
 import type { Child } from "hono/jsx";
-import { LiveStream } from "./live.tsx";
+import { LiveStream, type LiveStreamProps } from "./live.tsx";
 import {
   MATCH_END,
   MATCH_START,
@@ -475,8 +475,8 @@ export interface BoardProps {
   jump?: number;
   origin: string;
   now: Date;
-  /** The live stream for this board: its URL (filter and resume point) and the viewer. */
-  live?: { url: string; user: string };
+  /** What this board watches live (its filter's channel and resume point), the viewer, and the hub's script. */
+  live?: LiveStreamProps;
 }
 
 /** Tabs, summary and grid: the part of the dashboard a filter change replaces. */
@@ -513,7 +513,7 @@ export function Board(p: BoardProps) {
       )}
       {p.live && (
         <>
-          <LiveStream url={p.live.url} user={p.live.user} />
+          <LiveStream {...p.live} />
           <div id="incoming" hidden></div>
           <button
             type="button"

@@ -322,8 +322,8 @@ export interface TicketPageProps {
   commentDraft?: string;
   commentError?: string;
   user: Pick<User, "username" | "role">;
-  /** The live stream for this ticket (URL with its resume point). */
-  liveUrl: string;
+  /** What this page watches live (the ticket's channel and resume point), and the hub's script. */
+  live: { watch: { channel: string; after: number }; worker: string };
 }
 
 /** The whole ticket page. */
@@ -340,7 +340,12 @@ export function TicketPage(p: TicketPageProps) {
         connection={<LiveIndicator />}
         user={<UserMenu user={p.user} />}
       >
-        <LiveStream url={p.liveUrl} user={p.user.username} />
+        <LiveStream
+          watch={p.live.watch}
+          worker={p.live.worker}
+          user={p.user.username}
+          ticket={t.id}
+        />
         <p class="back">
           <a href={p.back} id="back-link">← Back to tickets</a>
         </p>

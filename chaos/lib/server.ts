@@ -19,6 +19,8 @@ export interface StartOptions {
   apiKey?: string | null;
   /** How long to wait for /healthz to answer 200. */
   readyTimeoutMs?: number;
+  /** A port to listen on (a restart on the same address); a free one when absent. */
+  port?: number;
 }
 
 /** Picks a free loopback port (the OS assigns it; a tiny race remains, handled by retrying). */
@@ -127,7 +129,7 @@ export class ServerProcess {
 export async function startServer(opts: StartOptions): Promise<ServerProcess> {
   let lastError: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {
-    const port = freePort();
+    const port = opts.port ?? freePort();
     const child = new Deno.Command(Deno.execPath(), {
       args: [
         "run",

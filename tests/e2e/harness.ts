@@ -89,7 +89,13 @@ export interface TestServer {
 
 /** Starts the real app on 127.0.0.1 and a free port, on a file database. */
 export async function startServer(
-  opts: { dbPath?: string; port?: number; config?: Partial<AppConfig> } = {},
+  opts: {
+    dbPath?: string;
+    port?: number;
+    config?: Partial<AppConfig>;
+    /** Answers a request in place of the app when it returns a response (faults no browser can fake). */
+    intercept?: (req: Request) => Response | null;
+  } = {},
 ): Promise<TestServer> {
   const dbPath = opts.dbPath ??
     `${await Deno.makeTempDir({ prefix: "desk-e2e-" })}/tickets.db`;
@@ -108,7 +114,7 @@ export async function startServer(
     hostname: "127.0.0.1",
     port: opts.port ?? 0,
     onListen: () => {},
-  }, app.fetch);
+  }, (req, info) => opts.intercept?.(req) ?? app.fetch(req, info));
   return {
     url: `http://127.0.0.1:${server.addr.port}`,
     dbPath,

@@ -257,3 +257,91 @@ Deno.test("GET /events drops a stalled client without blocking writers or other 
     await store.close();
   }
 });
+
+Deno.test("GET /events?watch= carries several filters on one stream, each from its own cursor, each frame naming its channel", async () => {
+  const { app, store, create, calls, stats } = await setup();
+  try {
+    await create(6);
+    const url = "/events?" + new URLSearchParams([
+      ["watch", "status=Open"],
+      ["after", "2"],
+      ["watch", "ticket=5"],
+      ["after", "4"],
+    ]);
+    const res = await app.request(url);
+    assert.equal(stats.clients, 1);
+    assert.equal(stats.watches, 2);
+    const frames = collectSse(
+      res,
+      (f) => f.filter((x) => x.id === "8").length >= 2,
+      5000,
+    );
+    await create(2, 10);
+    const got = (await frames).filter((f) => f.id !== undefined);
+    const byChannel = (ch: string) =>
+      got.filter((f) => f.f === ch).map((f) => Number(f.id));
+    assert.deepEqual(byChannel("status=Open"), [3, 4, 5, 6, 7, 8]);
+    assert.deepEqual(byChannel("ticket=5"), [5, 6, 7, 8]);
+    assert.ok(
+      calls.some((c) => c.filter.ticket === 5) &&
+        calls.some((c) => c.filter.status === "Open"),
+    );
+  } finally {
+    await store.close();
+  }
+});
+
+Deno.test("Two streams watching the same filter share its rendering", async () => {
+  const { app, store, create, calls } = await setup();
+  try {
+    const url = "/events?watch=q%3Dwifi&after=0";
+    const a = await app.request(url);
+    const b = await app.request(
+      "/events?watch=q%3Dwifi&after=0&watch=&after=0",
+    );
+    const frames = [a, b].map((res) =>
+      collectSse(
+        res,
+        (f) => f.some((x) => x.id === "3" && x.f === "q=wifi"),
+        5000,
+      )
+    );
+    await create(3);
+    for (const got of await Promise.all(frames)) {
+      assert.deepEqual(
+        got.filter((f) => f.f === "q=wifi").map((f) => Number(f.id)),
+        [1, 2, 3],
+      );
+    }
+    const wifi = calls.filter((c) => c.filter.q === "wifi").map((c) => c.id);
+    assert.deepEqual(
+      wifi,
+      [1, 2, 3],
+      "each event rendered once for the filter",
+    );
+  } finally {
+    await store.close();
+  }
+});
+
+Deno.test("GET /events refuses watch lists it cannot serve with 400", async () => {
+  const { app, store } = await setup();
+  try {
+    for (
+      const query of [
+        "watch=status%3DDone&after=1",
+        "watch=status%3DOpen",
+        "watch=ticket%3Dx&after=1",
+        "watch=q%3Da%2500b&after=1",
+        Array.from({ length: 33 }, (_, i) => `watch=ticket%3D${i + 1}&after=0`)
+          .join("&"),
+      ]
+    ) {
+      const res = await app.request(`/events?${query}`);
+      assert.equal(res.status, 400, query);
+      await res.body?.cancel();
+    }
+  } finally {
+    await store.close();
+  }
+});
