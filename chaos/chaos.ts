@@ -6,12 +6,13 @@
  *   deno task chaos                  full run (bounded by --timeout, 8 minutes)
  *   deno task chaos --quick          small run, well under a minute
  *   deno task chaos --seed 42        replay a run's random choices
- *   deno task chaos --only crash,fuzz
+ *   deno task chaos --only crash,fuzz,forms
  */
 import { parseArgs } from "node:util";
 import { conflictScenario } from "./lib/conflicts.ts";
 import { crashScenario } from "./lib/crash.ts";
 import { diskScenario } from "./lib/disk.ts";
+import { formFuzzScenario } from "./lib/forms.ts";
 import { fuzzScenario } from "./lib/fuzz.ts";
 import { crashed, formatTable, type ScenarioResult } from "./lib/result.ts";
 import { retryScenario } from "./lib/retries.ts";
@@ -24,6 +25,8 @@ export interface ChaosSize {
   crashRuns: number;
   retries: number;
   fuzzCases: number;
+  /** Mutated requests built from the pages' forms and links. */
+  formCases: number;
   conflictPairs: number;
   diskCreates: number;
   sseDrops: number;
@@ -35,6 +38,7 @@ export const FULL: ChaosSize = {
   crashRuns: 20,
   retries: 1000,
   fuzzCases: 1000,
+  formCases: 2500,
   conflictPairs: 100,
   diskCreates: 100,
   sseDrops: 50,
@@ -44,6 +48,7 @@ export const QUICK: ChaosSize = {
   crashRuns: 3,
   retries: 100,
   fuzzCases: 200,
+  formCases: 400,
   conflictPairs: 20,
   diskCreates: 30,
   sseDrops: 10,
@@ -61,6 +66,7 @@ export const SCENARIOS: Record<string, Scenario> = {
   retries: (dir, rng, s) => retryScenario({ dir, rng, creates: s.retries }),
   fuzz: (dir, rng, s) =>
     fuzzScenario({ dir, rng, cases: s.fuzzCases, probes: s.fuzzProbes }),
+  forms: (dir, rng, s) => formFuzzScenario({ dir, rng, cases: s.formCases }),
   conflicts: (dir, rng, s) =>
     conflictScenario({ dir, rng, pairs: s.conflictPairs }),
   sse: (dir, rng, s) => sseScenario({ dir, rng, drops: s.sseDrops }),

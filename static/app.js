@@ -25,27 +25,29 @@
     return [...document.querySelectorAll(".ticket-card")];
   }
 
-  // The card last focused: a swap replaces the focused card and focus comes back
-  // a moment later; a key pressed in between still acts where the admin was.
-  let lastCardId = null;
+  // The card the admin is on. Key handlers move it at once; focus follows, but a
+  // swap (a status change, the live stream) can take focus away for a moment and
+  // keys typed meanwhile still mean this card.
+  let currentId = null;
   document.addEventListener("focusin", (e) => {
     const card = e.target instanceof Element &&
       e.target.closest(".ticket-card");
-    if (card) lastCardId = card.id;
+    if (card) currentId = card.id;
   });
 
   function currentCard() {
     const active = document.activeElement;
     const card = active?.closest?.(".ticket-card");
     if (card) return card;
-    if ((!active || active === document.body) && lastCardId) {
-      return document.getElementById(lastCardId);
+    if ((!active || active === document.body) && currentId) {
+      return document.getElementById(currentId);
     }
     return null;
   }
 
   function focusCard(card) {
     if (!card) return;
+    currentId = card.id;
     card.focus({ preventScroll: true });
     card.scrollIntoView({ block: "nearest" });
   }
@@ -61,6 +63,51 @@
   /** The card or status panel a status key acts on. */
   function statusScope() {
     return currentCard() ?? document.getElementById("ticket-status");
+  }
+
+  // Status keys wait in line, each bound to the card it was typed on. A status
+  // form's button is only clicked once htmx has taken that form (htmx starts on
+  // a timer after this script, and a swapped-in card is wired only after it
+  // settles): clicked earlier, the browser submits the form itself and reloads
+  // the page, and the keys typed after it land on a page that forgot the card.
+  // One status request at a time, so a second key on a card posts the version
+  // the first one produced instead of a stale one.
+  const statusQueue = [];
+  let statusInFlight = null; // the htmx request context of the key's change
+
+  function ready(form) {
+    return !globalThis.htmx || form.hasAttribute("data-htmx-powered");
+  }
+
+  function drainStatusQueue() {
+    while (statusQueue.length > 0 && !statusInFlight) {
+      const { scopeId, key } = statusQueue[0];
+      const button = document.getElementById(scopeId)?.querySelector(
+        `[data-status-key="${key}"]`,
+      );
+      if (button?.form && !ready(button.form)) return; // retried when htmx has wired it
+      statusQueue.shift();
+      if (!button) continue; // the card has left the page
+      const form = button.form;
+      let started = null;
+      const start = (e) => (started = e.detail?.ctx ?? null);
+      form?.addEventListener("htmx:before:request", start, { once: true });
+      button.click(); // htmx starts the request synchronously
+      form?.removeEventListener("htmx:before:request", start);
+      statusInFlight = started;
+    }
+  }
+  document.addEventListener("htmx:after:process", drainStatusQueue);
+  // htmx fires this on the document when the swap has taken the form away.
+  document.addEventListener("htmx:finally:request", (e) => {
+    if (!statusInFlight || e.detail?.ctx !== statusInFlight) return;
+    statusInFlight = null;
+    drainStatusQueue();
+  });
+
+  function queueStatus(scope, key) {
+    statusQueue.push({ scopeId: scope.id, key });
+    drainStatusQueue();
   }
 
   function openHelp() {
@@ -83,12 +130,10 @@
       e.preventDefault();
       e.target.querySelector("a[data-open]")?.click();
     } else if (key in STATUS_KEYS) {
-      const button = statusScope()?.querySelector(
-        `[data-status-key="${STATUS_KEYS[key]}"]`,
-      );
-      if (button) {
+      const scope = statusScope();
+      if (scope?.querySelector(`[data-status-key="${STATUS_KEYS[key]}"]`)) {
         e.preventDefault();
-        button.click();
+        queueStatus(scope, STATUS_KEYS[key]);
       }
     } else if (key === "/") {
       const search = document.getElementById("q");
@@ -124,11 +169,33 @@
   });
 
   // Focus is never lost to <body> by a swap: htmx restores it by id when it can;
-  // otherwise it moves to the new content's [data-swap-focus], or its first card.
+  // otherwise it moves to the card the admin is on, or to the new content's
+  // [data-swap-focus], or its first card.
   let focusedBeforeSwap = null;
   document.addEventListener("htmx:before:swap", () => {
     focusedBeforeSwap = document.activeElement;
   });
+
+  function restoreFocus(before, fresh) {
+    const active = document.activeElement;
+    if (active && active !== document.body) return; // htmx put it back, or the admin moved on
+    if (!before || before === document.body || before.isConnected) return;
+    const card = before.closest(".ticket-card") && currentId &&
+      document.getElementById(currentId);
+    const target = card ||
+      fresh.map((n) =>
+        n.matches("[data-swap-focus]")
+          ? n
+          : n.querySelector("[data-swap-focus]")
+      ).find(Boolean) ||
+      fresh.find((n) => n.matches(".ticket-card")) || fresh[0];
+    if (!target) return;
+    if (target.tabIndex < 0 && !target.hasAttribute("tabindex")) {
+      target.setAttribute("tabindex", "-1");
+    }
+    target.focus({ preventScroll: true });
+  }
+
   document.addEventListener("htmx:after:settle", (e) => {
     // Live updates are announced by their toasts (static/live.js), not here.
     if (e.target instanceof Element && e.target.id === "live") return;
@@ -145,27 +212,10 @@
         }`,
       );
     }
-    // Let htmx's own autofocus run first.
-    setTimeout(() => {
-      const lost = focusedBeforeSwap && !focusedBeforeSwap.isConnected &&
-        (document.activeElement === document.body || !document.activeElement);
-      if (!lost) return;
-      focusedBeforeSwap = null;
-      const target = fresh.map((n) =>
-        n.matches("[data-swap-focus]")
-          ? n
-          : n.querySelector("[data-swap-focus]")
-      )
-        .find(Boolean) ??
-        fresh.find((n) =>
-          n.matches(".ticket-card")
-        ) ?? fresh[0];
-      if (!target) return;
-      if (target.tabIndex < 0 && !target.hasAttribute("tabindex")) {
-        target.setAttribute("tabindex", "-1");
-      }
-      target.focus({ preventScroll: true });
-    }, 0);
+    // After htmx's own autofocus, which runs right after this event, and before
+    // any key typed meanwhile is handled (a timer would let one in between).
+    const before = focusedBeforeSwap;
+    queueMicrotask(() => restoreFocus(before, fresh));
   });
 
   // Relative times ("3 minutes ago") are rendered by the server; keep them fresh.

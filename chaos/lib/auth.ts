@@ -31,13 +31,15 @@ export function provisionApiKey(dbPath: string): string | null {
 
 /**
  * Settings the harness needs from a server with auth: anonymous creates allowed
- * (the mobile contract) and no rate limits, since the load is the point. A server
- * without these settings ignores them.
+ * (the mobile contract) and no rate limits, since the load is the point (logins
+ * at the highest limit there is: the form fuzz logs in once per `next` it tries).
+ * A server without these settings ignores them.
  */
 export const CHAOS_ENV = {
   ALLOW_ANONYMOUS_CREATE: "1",
   ANON_RATE_LIMIT: "0",
   API_RATE_LIMIT: "0",
+  LOGIN_RATE_LIMIT: "1000",
   ADMIN_PASSWORD: "chaos-admin-password-not-secret",
 };
 

@@ -608,3 +608,90 @@ export function probeCases(apiKey: string | null): FuzzCase[] {
     }, true),
   ];
 }
+
+/** Control characters, one each: %00–%1F and %7F, the ones a browser never puts in a form. */
+export const CONTROL_CHARS: readonly string[] = [
+  ...Array.from({ length: 32 }, (_, c) => String.fromCharCode(c)),
+  "\x7f",
+];
+
+/**
+ * Redirect targets that leave the site, or that a lenient browser reads as
+ * leaving it: scheme-relative, backslashes, a tab or newline that browsers strip
+ * from URLs, a scheme, a header smuggled in with CR LF.
+ */
+export const OFF_SITE: readonly string[] = [
+  "//evil.example",
+  "/\\evil.example",
+  "https://evil.example",
+  "/\t/evil.example",
+  "/%09/evil.example",
+  "javascript:alert(1)",
+  "///evil.example",
+  "/\\/evil.example",
+  "\\\\evil.example",
+  "\\/evil.example",
+  " //evil.example",
+  "\t//evil.example",
+  "/\n/evil.example",
+  "/\r/evil.example",
+  "http:evil.example",
+  "/%2F%2Fevil.example",
+  "/%5Cevil.example",
+  "/dashboard\r\nLocation: //evil.example",
+];
+
+/**
+ * The values one field gets, the likeliest to break something first, so a short
+ * run still tries them on every field: a control character or a backslash inside
+ * the field's own value (it still passes a check that only looks at how the
+ * value starts), alternating with off-site targets; then the rest of each, and
+ * for a path each control character in the path part too.
+ */
+export function fieldMutations(original: string): string[] {
+  const base = original || "/x";
+  const path = base.startsWith("/");
+  // In a path's query, where a check for "/dashboard?..." still lets it through.
+  const inside = (c: string) =>
+    path && !base.includes("?") ? `${base}?${c}y` : `${base}${c}y`;
+  const inPath = (c: string) =>
+    `${base.replace(/\?.*/, "")}${c}y${base.replace(/^[^?]*/, "")}`;
+  const first = [
+    inside("\x01"),
+    "/\t/evil.example",
+    "//evil.example",
+    "/\\evil.example",
+    inside("\t"),
+    "https://evil.example",
+    inside("\n"),
+    "javascript:alert(1)",
+    inside("\r"),
+    "/%09/evil.example",
+    inside("\x00"),
+    inside("\x7f"),
+    inside("\\"),
+  ];
+  const out = [
+    ...first,
+    ...OFF_SITE,
+    ...CONTROL_CHARS.map(inside),
+    ...(path ? CONTROL_CHARS.map(inPath) : []),
+    "\\",
+  ];
+  return [...new Set(out)].filter((v) => v !== original);
+}
+
+/**
+ * Why a Location header is not a same-origin path, or null when it is one: it
+ * must start with exactly one "/" (not "//" or "/\"), with no control
+ * characters or whitespace anywhere.
+ */
+export function offSiteLocation(location: string): string | null {
+  if (!location.startsWith("/")) return "does not start with /";
+  if (/^\/[/\\]/.test(location)) return "starts with // or /\\";
+  // deno-lint-ignore no-control-regex
+  if (/[\x00-\x20\x7f]/.test(location)) {
+    return "has a control character or whitespace";
+  }
+  return null;
+}

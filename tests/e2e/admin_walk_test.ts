@@ -103,7 +103,7 @@ browserTest(
       await page.click("#description-edit");
       await page.fill("#description-text", "Camera drops Wi-Fi at night.");
       await page.click("#description button[type=submit]");
-      await page.locator("#description", {
+      await page.locator("section#description .text", {
         hasText: "Camera drops Wi-Fi at night.",
       }).waitFor();
       await page.fill("#comment-body", "Called the customer.\nFollowing up.");
@@ -128,7 +128,8 @@ browserTest(
       await other.click("#description-edit");
       await other.fill("#description-text", "Theirs: reset the camera.");
       await other.click("#description button[type=submit]");
-      await other.locator("#description", { hasText: "Theirs:" }).waitFor();
+      await other.locator("section#description .text", { hasText: "Theirs:" })
+        .waitFor();
       await page.click("#description button[type=submit]");
       await page.locator("#description.conflict [role=alert]").waitFor();
       assert.match(
@@ -145,8 +146,10 @@ browserTest(
         "nothing overwritten silently",
       );
       await page.click("#description button[type=submit]"); // Save mine over it
-      await page.locator("#description", { hasText: "Mine: replace" })
-        .waitFor();
+      // The saved text, not the box that still holds it after the conflict.
+      await page.locator("section#description .text", {
+        hasText: "Mine: replace",
+      }).waitFor();
       assert.equal(
         (await store.getTicket(2))?.description,
         "Mine: replace the router.",
