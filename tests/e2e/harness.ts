@@ -14,6 +14,7 @@ import {
 } from "../../db/sqlite/sqlite_store.ts";
 import { createLogger } from "../../log.ts";
 import type { AppConfig } from "../../config.ts";
+import { makeSelfSignedCert } from "../self_signed.ts";
 
 const CANDIDATES = ["/usr/bin/chromium", "/usr/bin/chromium-browser"];
 
@@ -79,7 +80,10 @@ export function browserTest(
 }
 
 export interface TestServer {
+  /** http://127.0.0.1:port, or https:// with `tls: true`. */
   url: string;
+  /** With `tls: true`: the self-signed certificate's PEM, for `caCerts` (browsers: `ignoreHTTPSErrors`). */
+  cert?: string;
   dbPath: string;
   store: SqliteStore;
   bus: EventBus;
@@ -87,9 +91,17 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-/** Starts the real app on 127.0.0.1 and a free port, on a file database. */
+/**
+ * Starts the real app on 127.0.0.1 and a free port, on a file database; with
+ * `tls: true` over HTTPS (and so HTTP/2) with a fresh self-signed certificate.
+ */
 export async function startServer(
-  opts: { dbPath?: string; port?: number; config?: Partial<AppConfig> } = {},
+  opts: {
+    dbPath?: string;
+    port?: number;
+    config?: Partial<AppConfig>;
+    tls?: boolean;
+  } = {},
 ): Promise<TestServer> {
   const dbPath = opts.dbPath ??
     `${await Deno.makeTempDir({ prefix: "desk-e2e-" })}/tickets.db`;
@@ -104,13 +116,16 @@ export async function startServer(
     logger,
     signal: stopping.signal,
   });
+  const tls = opts.tls ? await makeSelfSignedCert() : null;
   const server = Deno.serve({
     hostname: "127.0.0.1",
     port: opts.port ?? 0,
+    ...tls,
     onListen: () => {},
   }, app.fetch);
   return {
-    url: `http://127.0.0.1:${server.addr.port}`,
+    url: `${tls ? "https" : "http"}://127.0.0.1:${server.addr.port}`,
+    ...(tls && { cert: tls.cert }),
     dbPath,
     store,
     bus,
