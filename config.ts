@@ -27,6 +27,10 @@ export interface AppConfig {
   /** The first admin, created on a first start with no users. */
   adminUser: string;
   adminPassword: string | null;
+  /** PEM certificate (chain) file: with tlsKey, the server speaks HTTPS and HTTP/2; null = plain HTTP. */
+  tlsCert: string | null;
+  /** PEM private key file of tlsCert; set exactly when tlsCert is. */
+  tlsKey: string | null;
 }
 
 /** The environment variables the app reads; the start task grants exactly these. */
@@ -46,6 +50,8 @@ export const ENV_NAMES = [
   "ADMIN_USER",
   "ADMIN_PASSWORD",
   "LIVE_REPLAY_DAYS",
+  "TLS_CERT",
+  "TLS_KEY",
 ] as const;
 export type EnvName = typeof ENV_NAMES[number];
 
@@ -66,6 +72,8 @@ export const DEFAULT_CONFIG: AppConfig = {
   liveReplayDays: 7,
   adminUser: "admin",
   adminPassword: null,
+  tlsCert: null,
+  tlsKey: null,
 };
 
 /** A setting that cannot be used as given. */
@@ -152,6 +160,15 @@ export function readConfig(
     );
   }
   const adminUser = env("ADMIN_USER") || "admin";
+  const tlsCert = env("TLS_CERT") || null;
+  const tlsKey = env("TLS_KEY") || null;
+  if ((tlsCert === null) !== (tlsKey === null)) {
+    throw new ConfigError(
+      `TLS_CERT and TLS_KEY must be set together (or neither, for plain HTTP): ${
+        tlsCert ? "TLS_KEY" : "TLS_CERT"
+      } is not set`,
+    );
+  }
   const { dbPath, databaseUrl } = readStoreLocation(env);
   return {
     host: env("HOST") || DEFAULT_CONFIG.host,
@@ -193,5 +210,7 @@ export function readConfig(
     ),
     adminUser,
     adminPassword: env("ADMIN_PASSWORD") || null,
+    tlsCert,
+    tlsKey,
   };
 }

@@ -8,6 +8,7 @@ import { openPostgresStore } from "./db/postgres/postgres_store.ts";
 import { createLogger } from "./log.ts";
 import { loadSecretKey } from "./lib/secret.ts";
 import { ensureFirstAdmin, firstAdminLines } from "./lib/first_admin.ts";
+import { readTlsFiles, type TlsFiles } from "./lib/tls.ts";
 
 function refuseToStart(err: ConfigError): never {
   console.error(`Configuration error: ${err.message}`);
@@ -16,8 +17,15 @@ function refuseToStart(err: ConfigError): never {
 }
 
 let config;
+let tls: TlsFiles | null = null;
 try {
   config = readConfig((name) => Deno.env.get(name));
+  if (config.tlsCert && config.tlsKey) {
+    tls = await readTlsFiles({
+      certPath: config.tlsCert,
+      keyPath: config.tlsKey,
+    });
+  }
 } catch (err) {
   if (!(err instanceof ConfigError)) throw err;
   refuseToStart(err);
@@ -71,12 +79,15 @@ const app = createApp({
   config: { ...config, secretKey: secret.key },
   logger,
 });
+// With cert and key Deno.serve speaks HTTPS and offers HTTP/2 by ALPN: one
+// connection carries every tab's live stream, past HTTP/1.1's six per origin.
 const server = Deno.serve({
   hostname: config.host,
   port: config.port,
+  ...tls,
   onListen: ({ hostname, port }) => {
     const host = hostname.includes(":") ? `[${hostname}]` : hostname;
-    const url = `http://${host}:${port}/`;
+    const url = `${tls ? "https" : "http"}://${host}:${port}/`;
     logger.info("listening", { url });
     logger.flush();
     if (firstAdmin) {

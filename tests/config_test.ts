@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import {
   ConfigError,
   DEFAULT_CONFIG,
+  ENV_NAMES,
   readConfig,
   readStoreLocation,
 } from "../config.ts";
@@ -108,4 +109,50 @@ Deno.test("readStoreLocation reads DB_PATH and DATABASE_URL only, as readConfig 
         "DATABASE_URL must be a postgres://user:password@host:port/database URL",
     },
   );
+});
+
+Deno.test("readConfig takes TLS_CERT and TLS_KEY as file paths, and treats empty ones as unset", () => {
+  const config = readConfig(
+    env({ TLS_CERT: "/etc/tls/cert.pem", TLS_KEY: "/etc/tls/key.pem" }),
+  );
+  assert.equal(config.tlsCert, "/etc/tls/cert.pem");
+  assert.equal(config.tlsKey, "/etc/tls/key.pem");
+  assert.deepEqual(
+    readConfig(env({ TLS_CERT: "", TLS_KEY: "" })),
+    DEFAULT_CONFIG,
+  );
+  assert.equal(DEFAULT_CONFIG.tlsCert, null);
+});
+
+for (
+  const [when, values, missing] of [
+    ["only TLS_CERT is set", { TLS_CERT: "/etc/tls/cert.pem" }, "TLS_KEY"],
+    ["only TLS_KEY is set", { TLS_KEY: "/etc/tls/key.pem" }, "TLS_CERT"],
+    ["TLS_KEY is empty", { TLS_CERT: "/c.pem", TLS_KEY: "" }, "TLS_KEY"],
+  ] as const
+) {
+  Deno.test(`readConfig throws a ConfigError naming TLS_CERT and TLS_KEY when ${when}`, () => {
+    assert.throws(() => readConfig(env(values)), {
+      name: "ConfigError",
+      message:
+        `TLS_CERT and TLS_KEY must be set together (or neither, for plain HTTP): ${missing} is not set`,
+    });
+  });
+}
+
+Deno.test("The start and dev tasks grant exactly the settings readConfig reads, plus PostgreSQL's PG*", () => {
+  const tasks = JSON.parse(
+    Deno.readTextFileSync(new URL("../deno.json", import.meta.url)),
+  ).tasks;
+  for (const task of ["start", "dev"]) {
+    const allowEnv = (tasks[task] as string).split(" ").find((w) =>
+      w.startsWith("--allow-env=")
+    );
+    assert.ok(allowEnv, `${task} should name the variables it may read`);
+    assert.deepEqual(
+      allowEnv.slice("--allow-env=".length).split(",").sort(),
+      [...ENV_NAMES, "PG*"].sort(),
+      task,
+    );
+  }
 });

@@ -1,9 +1,10 @@
-/** main.ts as the operator starts it: ready when it listens, and a first admin that obeys the password policy. */
+/** main.ts as the operator starts it: ready when it listens, a first admin that obeys the password policy, HTTPS with TLS_CERT/TLS_KEY. */
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { openSqliteStore } from "../db/sqlite/sqlite_store.ts";
-import { withTempDir } from "./fixtures.ts";
+import { sessionCookieOf, withTempDir } from "./fixtures.ts";
+import { makeSelfSignedCert } from "./self_signed.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 
@@ -178,3 +179,161 @@ Deno.test("A short ADMIN_PASSWORD is ignored once users exist: the server starts
     assert.equal(await userCount(dbPath), 1);
   });
 });
+
+interface TlsPaths {
+  certPath: string;
+  keyPath: string;
+}
+
+/** A fresh self-signed pair for localhost and 127.0.0.1 written into dir. */
+async function writeTlsFiles(dir: string) {
+  const { cert, key } = await makeSelfSignedCert();
+  const certPath = join(dir, "cert.pem");
+  const keyPath = join(dir, "key.pem");
+  await Deno.writeTextFile(certPath, cert);
+  await Deno.writeTextFile(keyPath, key);
+  return { cert, certPath, keyPath };
+}
+
+function hasCurl(): boolean {
+  try {
+    return new Deno.Command("curl", { args: ["--version"], stdout: "null" })
+      .outputSync().success;
+  } catch {
+    return false;
+  }
+}
+
+Deno.test("With TLS_CERT and TLS_KEY main.ts serves HTTPS with HTTP/2, and a login sets __Host-desk_session (Secure) and HSTS", async (t) => {
+  await withTempDir(async (dir) => {
+    const { cert, certPath, keyPath } = await writeTlsFiles(dir);
+    const s = start({
+      DB_PATH: join(dir, "tickets.db"),
+      ADMIN_USER: "boss",
+      ADMIN_PASSWORD: "a long enough password",
+      TLS_CERT: certPath,
+      TLS_KEY: keyPath,
+    });
+    // Trusts only the test's certificate: the handshake itself is checked.
+    const client = Deno.createHttpClient({ caCerts: [cert] });
+    try {
+      const url = await listeningUrl(s);
+      assert.match(url, /^https:\/\/127\.0\.0\.1:\d+\/$/);
+      const res = await fetch(new URL("/login", url), {
+        client,
+        method: "POST",
+        headers: {
+          "Content-Type": "application/x-www-form-urlencoded",
+          Origin: new URL(url).origin,
+        },
+        body: new URLSearchParams({
+          username: "boss",
+          password: "a long enough password",
+        }),
+        redirect: "manual",
+      });
+      await res.body?.cancel();
+      assert.equal(res.status, 303);
+      assert.equal(
+        res.headers.get("strict-transport-security"),
+        "max-age=31536000; includeSubDomains",
+      );
+      const [setCookie, ...more] = res.headers.getSetCookie();
+      assert.equal(more.length, 0);
+      assert.match(setCookie!, /^__Host-desk_session=[^;]+;/);
+      assert.match(setCookie!, /;\s*Secure(;|$)/i);
+      assert.match(setCookie!, /;\s*Path=\/(;|$)/i);
+
+      // The __Host- cookie is the one the server reads back over HTTPS.
+      const page = await fetch(new URL("/dashboard", url), {
+        client,
+        headers: { Cookie: sessionCookieOf(res)! },
+        redirect: "manual",
+      });
+      assert.equal(page.status, 200);
+      assert.match(page.headers.get("content-type")!, /^text\/html/);
+      assert.ok(page.headers.has("strict-transport-security"));
+      await page.body?.cancel();
+
+      // Browsers get HTTP/2 by ALPN, as a client offering both h2 and http/1.1.
+      const conn = await Deno.connectTls({
+        hostname: "127.0.0.1",
+        port: Number(new URL(url).port),
+        caCerts: [cert],
+        alpnProtocols: ["h2", "http/1.1"],
+      });
+      try {
+        assert.equal((await conn.handshake()).alpnProtocol, "h2");
+      } finally {
+        conn.close();
+      }
+
+      await t.step({
+        name: "curl --http2, verifying the certificate, reports HTTP/2",
+        ignore: !hasCurl(),
+        fn: async () => {
+          const out = await new Deno.Command("curl", {
+            args: [
+              "--silent",
+              "--show-error",
+              "--http2",
+              "--cacert",
+              certPath,
+              "--output",
+              "/dev/null",
+              "--write-out",
+              "%{http_version} %{response_code}",
+              new URL("/login", url).href,
+            ],
+          }).output();
+          const stderr = new TextDecoder().decode(out.stderr);
+          assert.ok(out.success, stderr);
+          assert.equal(new TextDecoder().decode(out.stdout), "2 200");
+        },
+      });
+    } finally {
+      client.close();
+      await s.stop();
+    }
+  });
+});
+
+for (
+  const [when, settings, message] of [
+    [
+      "only TLS_CERT is set",
+      (p: TlsPaths) => ({ TLS_CERT: p.certPath }),
+      /^Configuration error: TLS_CERT and TLS_KEY must be set together .*: TLS_KEY is not set$/m,
+    ],
+    [
+      "TLS_CERT cannot be read",
+      (p: TlsPaths) => ({ TLS_CERT: `${p.certPath}.gone`, TLS_KEY: p.keyPath }),
+      /^Configuration error: TLS_CERT cannot be read from ".*cert\.pem\.gone": no such file$/m,
+    ],
+    [
+      "TLS_KEY is not a PEM key",
+      (p: TlsPaths) => ({ TLS_CERT: p.certPath, TLS_KEY: p.certPath }),
+      /^Configuration error: TLS_KEY must be a PEM private key/m,
+    ],
+  ] as const
+) {
+  Deno.test(`main.ts exits 2 with a configuration error, before creating the database, when ${when}`, async () => {
+    await withTempDir(async (dir) => {
+      const dbPath = join(dir, "tickets.db");
+      const s = start({
+        DB_PATH: dbPath,
+        ...settings(await writeTlsFiles(dir)),
+      });
+      let listened = false;
+      try {
+        await listeningUrl(s);
+        listened = true;
+      } catch { /* exited before listening, as it should */ }
+      const stderr = await s.stop();
+      assert.ok(!listened, `it listened anyway:\n${stderr}`);
+      assert.equal((await s.child.status).code, 2, stderr);
+      assert.match(stderr, message);
+      await assert.rejects(Deno.stat(dbPath), Deno.errors.NotFound);
+    });
+  });
+}

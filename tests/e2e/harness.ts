@@ -14,6 +14,7 @@ import {
 } from "../../db/sqlite/sqlite_store.ts";
 import { createLogger } from "../../log.ts";
 import type { AppConfig } from "../../config.ts";
+import { makeSelfSignedCert } from "../self_signed.ts";
 
 const CANDIDATES = ["/usr/bin/chromium", "/usr/bin/chromium-browser"];
 
@@ -79,7 +80,10 @@ export function browserTest(
 }
 
 export interface TestServer {
+  /** http://127.0.0.1:port, or https:// with `tls: true`. */
   url: string;
+  /** With `tls: true`: the self-signed certificate's PEM, for `caCerts` (browsers: `ignoreHTTPSErrors`). */
+  cert?: string;
   dbPath: string;
   store: SqliteStore;
   bus: EventBus;
@@ -87,7 +91,10 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-/** Starts the real app on 127.0.0.1 and a free port, on a file database. */
+/**
+ * Starts the real app on 127.0.0.1 and a free port, on a file database; with
+ * `tls: true` over HTTPS (and so HTTP/2) with a fresh self-signed certificate.
+ */
 export async function startServer(
   opts: {
     dbPath?: string;
@@ -95,6 +102,7 @@ export async function startServer(
     config?: Partial<AppConfig>;
     /** Answers a request in place of the app when it returns a response (faults no browser can fake). */
     intercept?: (req: Request) => Response | null;
+    tls?: boolean;
   } = {},
 ): Promise<TestServer> {
   const dbPath = opts.dbPath ??
@@ -110,13 +118,16 @@ export async function startServer(
     logger,
     signal: stopping.signal,
   });
+  const tls = opts.tls ? await makeSelfSignedCert() : null;
   const server = Deno.serve({
     hostname: "127.0.0.1",
     port: opts.port ?? 0,
+    ...tls,
     onListen: () => {},
   }, (req, info) => opts.intercept?.(req) ?? app.fetch(req, info));
   return {
-    url: `http://127.0.0.1:${server.addr.port}`,
+    url: `${tls ? "https" : "http"}://127.0.0.1:${server.addr.port}`,
+    ...(tls && { cert: tls.cert }),
     dbPath,
     store,
     bus,
