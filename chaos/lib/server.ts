@@ -21,6 +21,8 @@ export interface StartOptions {
   readyTimeoutMs?: number;
   /** A port to listen on (a restart on the same address); a free one when absent. */
   port?: number;
+  /** Serve HTTPS (and HTTP/2) with this certificate: PEM files, and the certificate to trust. */
+  tls?: { certFile: string; keyFile: string; cert: string };
 }
 
 /** Picks a free loopback port (the OS assigns it; a tiny race remains, handled by retrying). */
@@ -45,9 +47,17 @@ export class ServerProcess {
   #status: Promise<Deno.CommandStatus>;
   #drains: Promise<void>[];
 
-  constructor(readonly child: Deno.ChildProcess, readonly port: number) {
-    this.base = `http://127.0.0.1:${port}`;
-    this.client = Deno.createHttpClient({ poolMaxIdlePerHost: 64 });
+  constructor(
+    readonly child: Deno.ChildProcess,
+    readonly port: number,
+    /** The certificate to trust when the server speaks HTTPS. */
+    cert?: string,
+  ) {
+    this.base = `${cert ? "https" : "http"}://127.0.0.1:${port}`;
+    this.client = Deno.createHttpClient({
+      poolMaxIdlePerHost: 64,
+      ...(cert ? { caCerts: [cert] } : {}),
+    });
     this.#status = child.status.then((s) => {
       this.#exited = true;
       return s;
@@ -147,12 +157,15 @@ export async function startServer(opts: StartOptions): Promise<ServerProcess> {
         HOST: "127.0.0.1",
         LOG_LEVEL: "warn",
         NO_COLOR: "1",
+        ...(opts.tls
+          ? { TLS_CERT: opts.tls.certFile, TLS_KEY: opts.tls.keyFile }
+          : {}),
       },
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
     }).spawn();
-    const server = new ServerProcess(child, port);
+    const server = new ServerProcess(child, port, opts.tls?.cert);
     try {
       await waitReady(server, opts.readyTimeoutMs ?? 30_000);
       server.apiKey = opts.apiKey ?? provisionApiKey(opts.dbPath);

@@ -64,6 +64,10 @@ export function browserTest(
           "--headless",
           "--no-sandbox",
           "--disable-gpu",
+          // The HTTPS tests serve a self-signed certificate. A context's
+          // ignoreHTTPSErrors covers its pages, not the shared worker that
+          // holds the live stream, which opens its own connections.
+          "--ignore-certificate-errors",
           "--disable-background-networking",
           "--disable-component-update",
           "--disable-sync",

@@ -10,6 +10,7 @@ import { hashPassword } from "../../lib/passwords.ts";
 import { newApiKey } from "../../lib/tokens.ts";
 import { openSqliteStore } from "../../db/sqlite/sqlite_store.ts";
 import { browserTest, startServer, type TestServer } from "./harness.ts";
+import { makeSelfSignedCert } from "../self_signed.ts";
 import {
   freePort,
   ServerProcess,
@@ -93,12 +94,16 @@ function copies(page: Page, id: number): Promise<number> {
   );
 }
 
+/** The HTTP client of the tests' own requests (trusting the test certificate over HTTPS). */
+let client: Deno.HttpClient | undefined;
+
 async function post(
   base: string,
   key: string,
   user = "maria",
 ): Promise<number> {
   const res = await fetch(`${base}/api/v1/tickets`, {
+    client,
     method: "POST",
     headers: {
       Authorization: `Bearer ${key}`,
@@ -123,15 +128,20 @@ async function withDesk(
     streams: () => number;
   }) => Promise<void>,
   prepare?: (context: BrowserContext, base: string) => Promise<void>,
+  tls = false,
 ) {
   let streams = 0;
   const server = await startServer({
+    tls,
     intercept: (req) => {
       if (new URL(req.url).pathname === "/events") streams++;
       return null;
     },
   });
-  const context = await browser.newContext();
+  client = server.cert
+    ? Deno.createHttpClient({ caCerts: [server.cert] })
+    : undefined;
+  const context = await browser.newContext({ ignoreHTTPSErrors: tls });
   try {
     await addAgent(server.store, "alice");
     const { key, prefix, hash } = newApiKey();
@@ -141,34 +151,45 @@ async function withDesk(
   } finally {
     await context.close();
     await server.stop();
+    client?.close();
+    client = undefined;
   }
 }
 
-browserTest(
-  "12 tabs of the desk in one browser all load, go live and show a ticket created through the API",
-  async (browser) => {
-    await withDesk(browser, async ({ server, key, context, streams }) => {
-      const first = await signIn(context, server.url, "alice");
-      await waitLive(first);
-      const seed = await post(server.url, key, "seed");
-      const tabs = [first];
-      for (let i = 1; i < 12; i++) {
-        // A mix of dashboards and a ticket page, as an agent keeps them.
-        const path = i % 4 === 0 ? `/tickets/${seed}` : "/dashboard";
-        tabs.push(await openTab(context, server.url + path));
-      }
-      const id = await post(server.url, key, "twelve");
-      for (const [i, tab] of tabs.entries()) {
-        if (i % 4 === 0 && i > 0) continue; // ticket pages show their own ticket
-        await tab.waitForSelector(`#cards > #ticket-${id}`);
-        assert.equal(await copies(tab, id), 1, `tab ${i}`);
-      }
-      // One browser, one stream at a time: a new filter reopens it, so the
-      // requests are few, never one per tab.
-      assert.ok(streams() <= 4, `${streams()} stream requests for 12 tabs`);
-    });
-  },
-);
+for (const tls of [false, true]) {
+  browserTest(
+    `12 tabs of the desk in one browser all load, go live and show a ticket created through the API, over ${
+      tls ? "HTTPS and HTTP/2" : "plain HTTP/1.1"
+    }`,
+    async (browser) => {
+      await withDesk(
+        browser,
+        async ({ server, key, context, streams }) => {
+          const first = await signIn(context, server.url, "alice");
+          await waitLive(first);
+          const seed = await post(server.url, key, "seed");
+          const tabs = [first];
+          for (let i = 1; i < 12; i++) {
+            // A mix of dashboards and a ticket page, as an agent keeps them.
+            const path = i % 4 === 0 ? `/tickets/${seed}` : "/dashboard";
+            tabs.push(await openTab(context, server.url + path));
+          }
+          const id = await post(server.url, key, "twelve");
+          for (const [i, tab] of tabs.entries()) {
+            if (i % 4 === 0 && i > 0) continue; // ticket pages show their own ticket
+            await tab.waitForSelector(`#cards > #ticket-${id}`);
+            assert.equal(await copies(tab, id), 1, `tab ${i}`);
+          }
+          // One browser, one stream at a time: a new filter reopens it, so the
+          // requests are few, never one per tab.
+          assert.ok(streams() <= 4, `${streams()} stream requests for 12 tabs`);
+        },
+        undefined,
+        tls,
+      );
+    },
+  );
+}
 
 browserTest(
   "closing the tab that opened the shared connection leaves the other tabs live",
@@ -249,6 +270,7 @@ browserTest(
         const page = await openTab(context, `${server.url}/tickets/${id}`);
         await board.bringToFront();
         const res = await fetch(`${server.url}/api/v1/tickets/${id}`, {
+          client,
           method: "PATCH",
           headers: {
             Authorization: `Bearer ${key}`,
@@ -277,72 +299,102 @@ browserTest(
   },
 );
 
-browserTest(
-  "kill -9 and restart the server while 6 tabs are open: every tab catches up exactly once, in order",
-  async (browser) => {
-    const dir = await Deno.makeTempDir({ prefix: "desk-tabs-" });
-    const dbPath = `${dir}/tickets.db`;
-    const port = freePort();
-    let server: ServerProcess | null = null;
-    const context = await browser.newContext();
-    try {
-      server = await startProcess({ dbPath, port });
-      const base = server.base;
-      {
-        const store = await openSqliteStore({ path: dbPath, writer: "inline" });
-        await addAgent(store, "alice");
-        await store.close();
+for (const tls of [false, true]) {
+  browserTest(
+    `kill -9 and restart the server while 6 tabs are open: every tab catches up exactly once, in order, over ${
+      tls ? "HTTPS and HTTP/2" : "plain HTTP/1.1"
+    }`,
+    async (browser) => {
+      const dir = await Deno.makeTempDir({ prefix: "desk-tabs-" });
+      const dbPath = `${dir}/tickets.db`;
+      const port = freePort();
+      let server: ServerProcess | null = null;
+      const context = await browser.newContext({ ignoreHTTPSErrors: tls });
+      const pem = tls ? await makeSelfSignedCert() : null;
+      const certs = pem
+        ? {
+          certFile: `${dir}/cert.pem`,
+          keyFile: `${dir}/key.pem`,
+          cert: pem.cert,
+        }
+        : undefined;
+      if (pem && certs) {
+        await Deno.writeTextFile(certs.certFile, pem.cert);
+        await Deno.writeTextFile(certs.keyFile, pem.key);
       }
-      const tabs = [await signIn(context, base, "alice")];
-      await waitLive(tabs[0]!);
-      for (let i = 1; i < 6; i++) {
-        const path = i % 2 ? "/dashboard" : "/dashboard?status=Open";
-        tabs.push(await openTab(context, base + path));
-      }
-      const before = await post(base, server.apiKey!, "before");
-      for (const tab of tabs) await tab.waitForSelector(`#ticket-${before}`);
+      try {
+        server = await startProcess({ dbPath, port, tls: certs });
+        client = server.client;
+        const base = server.base;
+        {
+          const store = await openSqliteStore({
+            path: dbPath,
+            writer: "inline",
+          });
+          await addAgent(store, "alice");
+          await store.close();
+        }
+        const tabs = [await signIn(context, base, "alice")];
+        await waitLive(tabs[0]!);
+        for (let i = 1; i < 6; i++) {
+          const path = i % 2 ? "/dashboard" : "/dashboard?status=Open";
+          tabs.push(await openTab(context, base + path));
+        }
+        const before = await post(base, server.apiKey!, "before");
+        for (const tab of tabs) await tab.waitForSelector(`#ticket-${before}`);
 
-      await server.kill(); // SIGKILL: no goodbye to anyone
-      // Tickets filed while the server is down (as another instance would).
-      const missed: number[] = [];
-      {
-        const store = await openSqliteStore({ path: dbPath, writer: "inline" });
-        for (let i = 0; i < 3; i++) {
-          const { ticket } = await store.createTicket({
-            user_id: `missed_${i}`,
-            pdf_link: "https://example.com/a.pdf",
-            product_id: null,
-            other_ids: null,
-          }, { actor: "api:other" });
-          missed.push(ticket.id);
+        await server.kill(); // SIGKILL: no goodbye to anyone
+        // Tickets filed while the server is down (as another instance would).
+        const missed: number[] = [];
+        {
+          const store = await openSqliteStore({
+            path: dbPath,
+            writer: "inline",
+          });
+          for (let i = 0; i < 3; i++) {
+            const { ticket } = await store.createTicket({
+              user_id: `missed_${i}`,
+              pdf_link: "https://example.com/a.pdf",
+              product_id: null,
+              other_ids: null,
+            }, { actor: "api:other" });
+            missed.push(ticket.id);
+          }
+          await store.close();
         }
-        await store.close();
-      }
-      server = await startProcess({ dbPath, port, apiKey: server.apiKey });
-      const after = await post(base, server.apiKey!, "after");
-      for (const [i, tab] of tabs.entries()) {
-        await tab.waitForSelector(`#cards > #ticket-${after}`, {
-          timeout: 60_000,
+        server = await startProcess({
+          dbPath,
+          port,
+          apiKey: server.apiKey,
+          tls: certs,
         });
-        for (const id of [before, ...missed, after]) {
-          assert.equal(await copies(tab, id), 1, `tab ${i}, ticket ${id}`);
+        client = server.client;
+        const after = await post(base, server.apiKey!, "after");
+        for (const [i, tab] of tabs.entries()) {
+          await tab.waitForSelector(`#cards > #ticket-${after}`, {
+            timeout: 60_000,
+          });
+          for (const id of [before, ...missed, after]) {
+            assert.equal(await copies(tab, id), 1, `tab ${i}, ticket ${id}`);
+          }
+          const order = await tab.evaluate<number[]>(
+            "[...document.querySelectorAll('#cards > .ticket-card')].map((e) => Number(e.dataset.ticketId))",
+          );
+          assert.deepEqual(
+            order.slice(0, 5),
+            [after, ...missed.toReversed(), before],
+            `tab ${i}`,
+          );
         }
-        const order = await tab.evaluate<number[]>(
-          "[...document.querySelectorAll('#cards > .ticket-card')].map((e) => Number(e.dataset.ticketId))",
-        );
-        assert.deepEqual(
-          order.slice(0, 5),
-          [after, ...missed.toReversed(), before],
-          `tab ${i}`,
-        );
+      } finally {
+        client = undefined;
+        await context.close();
+        await server?.kill();
+        await Deno.remove(dir, { recursive: true });
       }
-    } finally {
-      await context.close();
-      await server?.kill();
-      await Deno.remove(dir, { recursive: true });
-    }
-  },
-);
+    },
+  );
+}
 
 browserTest(
   "where SharedWorker is missing, each tab keeps a stream of its own and stays live",
