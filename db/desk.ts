@@ -4,16 +4,18 @@
  * without overwriting anything the person has not seen.
  */
 import {
+  type AccountStore,
   type ListFilter,
   NotFoundError,
+  type OwnerCounts,
   StaleVersionError,
-  type StatusCounts,
   type TicketEvent,
   type TicketPage,
   type TicketPatch,
   type TicketStore,
   type TicketSummary,
   type TicketWithComments,
+  type User,
 } from "./store.ts";
 
 /** A ticket page's data; `after` is the event id the page is current to (its live stream resumes there). */
@@ -21,43 +23,58 @@ export interface TicketView {
   after: number;
   ticket: TicketWithComments;
   events: TicketEvent[];
+  /** Active users, to assign the ticket to. */
+  users: string[];
 }
 
-/** The ticket with its comments and activity; NotFoundError when it does not exist. */
+/** The ticket with its comments, activity and the people to assign it to; NotFoundError when it does not exist. */
 export async function ticketView(
-  store: TicketStore,
+  store: TicketStore & AccountStore,
   id: number,
 ): Promise<TicketView> {
   // The resume point is read first: whatever happens after it is replayed.
   const after = await store.latestEventId();
-  const [ticket, events] = await Promise.all([
+  const [ticket, events, people] = await Promise.all([
     store.getTicket(id),
     store.ticketActivity(id),
+    store.listUsers(),
   ]);
   if (!ticket) throw new NotFoundError(id);
-  return { after, ticket, events };
+  return { after, ticket, events, users: splitUsers(people).users };
 }
 
-/** One page of the board with the tab counts; `after` as in TicketView. */
+/** One page of the board with the counters of its tabs and the people; `after` as in TicketView. */
 export interface Board {
   after: number;
   page: TicketPage;
-  counts: StatusCounts;
+  counts: OwnerCounts;
+  /** Active users (to assign to), and the disabled ones (whose tickets say so). */
+  users: string[];
+  disabled: Set<string>;
 }
 
-/** Reads one page of the board (newest first, before `before_id`) and the counts. */
+/** Reads one page of the board in its sort, the per-(status, owner) counters and the users. */
 export async function loadBoard(
-  store: TicketStore,
+  store: TicketStore & AccountStore,
   filter: ListFilter,
 ): Promise<Board> {
   // Read before the list: events after it are replayed by the stream (cards
   // already shown are replaced by id, never duplicated).
   const after = await store.latestEventId();
-  const [page, counts] = await Promise.all([
+  const [page, counts, people] = await Promise.all([
     store.listTickets(filter),
-    store.countByStatus(),
+    store.countByOwner(),
+    store.listUsers(),
   ]);
-  return { after, page, counts };
+  return { after, page, counts, ...splitUsers(people) };
+}
+
+/** Active users' names, and the set of disabled ones. */
+export function splitUsers(people: User[]) {
+  return {
+    users: people.filter((u) => !u.disabled).map((u) => u.username),
+    disabled: new Set(people.filter((u) => u.disabled).map((u) => u.username)),
+  };
 }
 
 /** The ticket a search names by number (`#42` or `42`), when it exists. */
@@ -87,7 +104,8 @@ export async function saveField(
   patch: TicketPatch,
   opts: { version: number; seen: string; actor: string },
 ): Promise<SaveOutcome> {
-  const key = patch.status !== undefined ? "status" : "description";
+  const key = (Object.keys(patch) as (keyof TicketPatch)[])
+    .find((k) => patch[k] !== undefined) ?? "status";
   let expectedVersion = opts.version;
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
@@ -100,7 +118,7 @@ export async function saveField(
       if (!(err instanceof StaleVersionError)) throw err;
       const current = await store.getTicket(id);
       if (!current) throw new NotFoundError(id);
-      if (current[key] !== opts.seen || attempt === 1) {
+      if (String(current[key] ?? "") !== opts.seen || attempt === 1) {
         return { ok: false, current };
       }
       expectedVersion = current.version;

@@ -5,8 +5,10 @@ import {
   type ApiScope,
   type Comment,
   MATCH_START,
+  PRIORITIES,
   type Role,
   type Status,
+  STATUSES,
   type Ticket,
   type TicketEvent,
   type TicketListItem,
@@ -33,6 +35,8 @@ export function rowToTicket(r: Row): Ticket {
     status: String(r.status) as Status,
     description: String(r.description ?? ""),
     comments: String(r.comments ?? ""),
+    assignee: r.assignee == null ? null : String(r.assignee),
+    priority: PRIORITIES[Number(r.priority ?? 1)] ?? "Normal",
     created_at: iso(r.created_at),
     updated_at: iso(r.updated_at),
     version: Number(r.version),
@@ -130,6 +134,22 @@ export function apiScopesColumn(scopes?: readonly ApiScope[]): string {
   return known.join(",");
 }
 
+/** One per-(status, owner) counter row (`Open\u001fmaria`), or none for an unknown status. */
+export function ownerCount(
+  value: string,
+  n: number,
+): { status: Status; assignee: string | null; n: number }[] {
+  const [status, owner = ""] = value.split("\u001f");
+  const known = STATUSES.find((s) => s === status);
+  return known ? [{ status: known, assignee: owner || null, n }] : [];
+}
+
+/** A priority's stored number (0 Low … 3 Urgent). */
+export function priorityRank(p: string | undefined): number {
+  const i = PRIORITIES.findIndex((x) => x === p);
+  return i < 0 ? 1 : i;
+}
+
 /**
  * Turns the `limit + 1` rows of a keyset query into a page: the extra row only
  * says there is a next page. `match` is the search excerpt, kept only when it
@@ -143,8 +163,11 @@ export function toTicketPage(rows: Row[], limit: number): TicketPage {
       match: m !== null && m.includes(MATCH_START) ? m : null,
     };
   });
+  const last = items[items.length - 1];
   return {
     items,
-    next_before_id: rows.length > limit ? items[items.length - 1]!.id : null,
+    next: rows.length > limit && last
+      ? { id: last.id, priority: last.priority }
+      : null,
   };
 }

@@ -4,6 +4,7 @@
  * records. Only the SQL around them differs per backend.
  */
 import {
+  AlreadyAssignedError,
   type Comment,
   IdempotencyMismatchError,
   type IdempotencyOptions,
@@ -49,15 +50,23 @@ export type Changes = Record<string, { from: unknown; to: unknown }>;
 /**
  * The changes `patch` makes to `cur`, or null when it changes nothing (then
  * there is no new version and no event). Throws StaleVersionError when an
- * expected version is given and is not the current one.
+ * expected version is given and is not the current one, and
+ * AlreadyAssignedError when `noSteal` would take the ticket from its owner.
  */
 export function patchChanges(
   cur: Ticket,
   patch: TicketPatch,
-  expectedVersion?: number,
+  opts: { expectedVersion?: number; noSteal?: boolean } = {},
 ): Changes | null {
+  const { expectedVersion } = opts;
   if (expectedVersion !== undefined && expectedVersion !== cur.version) {
     throw new StaleVersionError(cur.id, expectedVersion, cur.version);
+  }
+  if (
+    opts.noSteal && patch.assignee !== undefined && cur.assignee !== null &&
+    cur.assignee !== patch.assignee
+  ) {
+    throw new AlreadyAssignedError(cur.id, cur.assignee);
   }
   const changes: Changes = {};
   for (const key of Object.keys(patch) as (keyof TicketPatch)[]) {

@@ -8,6 +8,10 @@
 export const STATUSES = ["Open", "Pending", "Closed"] as const;
 export type Status = typeof STATUSES[number];
 
+/** Lowest first: stored as 0–3, so "Urgent first" is an index order. */
+export const PRIORITIES = ["Low", "Normal", "High", "Urgent"] as const;
+export type Priority = typeof PRIORITIES[number];
+
 export interface Ticket {
   id: number;
   user_id: string;
@@ -18,6 +22,9 @@ export interface Ticket {
   description: string;
   /** The seed's single free-text comments column, kept for legacy data. */
   comments: string;
+  /** The user who owns the ticket, or null when nobody does. */
+  assignee: string | null;
+  priority: Priority;
   created_at: string;
   updated_at: string;
   version: number;
@@ -40,11 +47,25 @@ export interface NewTicket {
   pdf_link: string;
   product_id: string | null;
   other_ids: string | null;
+  /** Normal when not given. */
+  priority?: Priority;
 }
 
 export interface TicketPatch {
   status?: Status;
   description?: string;
+  /** A user's name (any letter case; stored as the user spells it), or null to unassign. */
+  assignee?: string | null;
+  priority?: Priority;
+}
+
+/** How a write may change a ticket's owner. */
+export interface OwnerGuard {
+  /**
+   * No silent steal: change the owner only while the ticket has none or
+   * already has the one asked for (what the API does without If-Match).
+   */
+  noSteal?: boolean;
 }
 
 export interface TicketEvent {
@@ -82,21 +103,40 @@ export interface CreateResult {
   event: TicketEvent | null;
 }
 
+/** What a bulk change did to one ticket. */
+export type BulkOutcome =
+  | { id: number; ok: true; ticket: TicketSummary }
+  | { id: number; ok: false; error: StoreError };
+
 export interface WriteResult<T> {
   value: T;
   /** The event the change recorded; null when the write changed nothing. */
   event: TicketEvent | null;
 }
 
+/** Newest first (the default), oldest first, or Urgent first and then oldest. */
+export const SORTS = ["newest", "oldest", "priority"] as const;
+export type Sort = typeof SORTS[number];
+
 export interface ListFilter {
   status?: Status;
   user_id?: string;
   product_id?: string;
+  /** A user's name, or null for tickets nobody owns. */
+  assignee?: string | null;
+  priority?: Priority;
+  sort?: Sort;
   /** Full-text search: every word of `q` must start a word of the ticket (see searchTerms). */
   q?: string;
-  /** Only tickets with an id below this one (keyset pagination, newest first). */
-  before_id?: number;
+  /** Where the previous page ended (keyset pagination, in the sort's order). */
+  after?: PageKey;
   limit: number;
+}
+
+/** A position in a sorted list: the last ticket of a page, with its priority for the priority sort. */
+export interface PageKey {
+  id: number;
+  priority?: Priority;
 }
 
 /** Marks around a search hit inside `TicketListItem.match` (Unicode private use, never typed). */
@@ -116,12 +156,17 @@ export interface TicketListItem extends TicketSummary {
 
 export interface TicketPage {
   items: TicketListItem[];
-  /** The id to pass as `before_id` for the next page, or null on the last page. */
-  next_before_id: number | null;
+  /** Where to continue (`after`) for the next page, or null on the last page. */
+  next: PageKey | null;
 }
 
 /** Tickets per status and in all, from counters the store maintains (never a table scan). */
 export type StatusCounts = Record<Status | "All", number>;
+
+/** Tickets per status and owner (`""` for none), from counters the store maintains. */
+export interface OwnerCounts {
+  byOwner: { status: Status; assignee: string | null; n: number }[];
+}
 
 export interface ProductCount {
   product_id: string;
@@ -146,16 +191,35 @@ export interface TicketStore {
   listTickets(filter: ListFilter): Promise<TicketPage>;
   /** Counts tickets per status. */
   countByStatus(): Promise<StatusCounts>;
+  /** Counts tickets per status and owner. */
+  countByOwner(): Promise<OwnerCounts>;
   /** Lists the products with the most tickets, most first. */
   listProducts(limit: number): Promise<ProductCount[]>;
   /** Lists a ticket's events (created, changes, comments), oldest first. */
   ticketActivity(id: number): Promise<TicketEvent[]>;
-  /** Applies a patch; throws StaleVersionError when `expectedVersion` is not current. */
+  /**
+   * Applies a patch; throws StaleVersionError when `expectedVersion` is not
+   * current, AlreadyAssignedError when `noSteal` finds another owner, and
+   * UnknownAssigneeError for an owner who is not an active user.
+   */
   updateTicket(
     id: number,
     patch: TicketPatch,
-    ctx: WriteContext & { expectedVersion?: number },
+    ctx: WriteContext & OwnerGuard & { expectedVersion?: number },
   ): Promise<WriteResult<TicketSummary>>;
+  /**
+   * Applies one patch to many tickets in one transaction, each with its own
+   * version check (or, without one, `noSteal`); a ticket that cannot take it
+   * is reported and skipped, the others change (one event each). An unknown
+   * owner refuses the whole change (UnknownAssigneeError).
+   */
+  bulkUpdate(
+    items: { id: number; expectedVersion?: number }[],
+    patch: TicketPatch,
+    ctx: WriteContext & OwnerGuard,
+  ): Promise<BulkOutcome[]>;
+  /** Unassigns every Open or Pending ticket a user owns; returns how many. */
+  releaseTickets(assignee: string, ctx: WriteContext): Promise<number>;
   /** Appends a comment to a ticket's thread. */
   addComment(
     ticketId: number,
@@ -215,6 +279,24 @@ export class StaleVersionError extends StoreError {
     super(
       `Cannot update ticket ${ticketId}: version ${expected} is stale (current is ${current})`,
     );
+  }
+}
+
+/** The ticket already has another owner, and the write may not take it away silently. */
+export class AlreadyAssignedError extends StoreError {
+  override name = "AlreadyAssignedError";
+  constructor(readonly ticketId: number, readonly owner: string) {
+    super(
+      `Cannot assign ticket ${ticketId}: ${JSON.stringify(owner)} owns it`,
+    );
+  }
+}
+
+/** An owner who is not an active user. */
+export class UnknownAssigneeError extends StoreError {
+  override name = "UnknownAssigneeError";
+  constructor(readonly assignee: string) {
+    super(`${JSON.stringify(assignee)} is not an active user`);
   }
 }
 

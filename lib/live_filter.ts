@@ -1,40 +1,52 @@
 /**
- * The /events URL contract, in one place: the page that opens a stream
- * builds its URL with liveUrl, and the stream reads it back with
- * readStreamFilter. A filter is what one page watches: a dashboard's status,
- * product and search, or one ticket.
+ * The /events URL contract, in one place: a page says what it watches with
+ * watchOf (its filter's channel and resume point), and the stream reads each
+ * channel back with readStreamFilter. A filter is what one page watches: a
+ * dashboard's view (status, owner, priority, product, search, sort), or one
+ * ticket.
  */
-import { type Status, STATUSES } from "../db/store.ts";
+import {
+  PRIORITIES,
+  type Priority,
+  type Sort,
+  SORTS,
+  type Status,
+  STATUSES,
+} from "../db/store.ts";
 
 /** What a page watches. */
 export interface StreamFilter {
   status?: Status;
   product_id?: string;
   q?: string;
+  /** A user's name, or null for tickets nobody owns. */
+  assignee?: string | null;
+  priority?: Priority;
+  sort?: Sort;
   ticket?: number;
 }
 
-/** Builds the stream URL for a page: its filter, and the newest event it already shows. */
-export function liveUrl(
-  f: { status?: string; q?: string; product?: string; ticket?: number },
-  after: number,
-): string {
-  const p = new URLSearchParams();
-  if (f.status) p.set("status", f.status);
-  if (f.q) p.set("q", f.q);
-  if (f.product) p.set("product", f.product);
-  if (f.ticket) p.set("ticket", String(f.ticket));
-  p.set("after", String(after));
-  return `/events?${p}`;
+/** A dashboard's view as its URL gives it (`@me` already resolved by the caller), or a ticket. */
+export interface WatchedView {
+  status?: string;
+  q?: string;
+  product?: string;
+  assignee?: string | null;
+  priority?: string;
+  sort?: string;
+  ticket?: number;
 }
 
 /**
- * Reads a stream's filter from its URL, or null when it names something that
- * does not exist (an unknown status, a ticket that is not a number); text
- * values are returned as given, for the caller to check.
+ * Reads a stream's filter from a channel's parameters, or null when it names
+ * something that does not exist (an unknown status, a ticket that is not a
+ * number); text values are returned as given, for the caller to check. An
+ * owner of `@me` is the stream's own user: resolved per stream, so streams
+ * are grouped by the owner it means.
  */
 export function readStreamFilter(
   q: (name: string) => string | undefined,
+  viewer = "",
 ): StreamFilter | null {
   const f: StreamFilter = {};
   const status = q("status");
@@ -42,6 +54,26 @@ export function readStreamFilter(
     const known = STATUSES.find((s) => s === status);
     if (!known) return null;
     f.status = known;
+  }
+  const priority = q("priority");
+  if (priority) {
+    const known = PRIORITIES.find((p) => p === priority);
+    if (!known) return null;
+    f.priority = known;
+  }
+  const sort = q("sort");
+  if (sort && sort !== "newest") {
+    const known = SORTS.find((s) => s === sort);
+    if (!known) return null;
+    f.sort = known;
+  }
+  const owner = q("assignee");
+  if (owner) {
+    f.assignee = owner === "@none"
+      ? null
+      : owner === "@me"
+      ? viewer
+      : owner.slice(0, 64);
   }
   const product = q("product");
   if (product) f.product_id = product.slice(0, 128);
@@ -55,29 +87,31 @@ export function readStreamFilter(
   return f;
 }
 
+function channelOf(v: WatchedView): string {
+  const p = new URLSearchParams();
+  if (v.status) p.set("status", v.status);
+  if (v.assignee !== undefined) p.set("assignee", v.assignee ?? "@none");
+  if (v.priority) p.set("priority", v.priority);
+  if (v.sort && v.sort !== "newest") p.set("sort", v.sort);
+  if (v.product) p.set("product", v.product);
+  if (v.q) p.set("q", v.q);
+  if (v.ticket) p.set("ticket", String(v.ticket));
+  return p.toString();
+}
+
 /**
- * The filter as a canonical query string (`status=Open&q=wifi`, `ticket=3`,
- * "" for everything). It names the filter's channel on a shared stream, and
- * streams with the same one share their rendering.
+ * The filter as a canonical query string (`status=Open&assignee=maria`,
+ * `ticket=3`, "" for everything). It names the filter's channel on a shared
+ * stream, and streams with the same one share their rendering.
  */
 export function filterKey(f: StreamFilter): string {
-  const p = new URLSearchParams();
-  if (f.status) p.set("status", f.status);
-  if (f.product_id) p.set("product", f.product_id);
-  if (f.q) p.set("q", f.q);
-  if (f.ticket) p.set("ticket", String(f.ticket));
-  return p.toString();
+  return channelOf({ ...f, product: f.product_id });
 }
 
 /** What a page watches on the shared stream: its filter's channel and the newest event it shows. */
 export function watchOf(
-  f: { status?: string; q?: string; product?: string; ticket?: number },
+  v: WatchedView,
   after: number,
 ): { channel: string; after: number } {
-  const p = new URLSearchParams();
-  if (f.status) p.set("status", f.status);
-  if (f.product) p.set("product", f.product);
-  if (f.q) p.set("q", f.q);
-  if (f.ticket) p.set("ticket", String(f.ticket));
-  return { channel: p.toString(), after };
+  return { channel: channelOf(v), after };
 }

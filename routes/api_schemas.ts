@@ -1,10 +1,12 @@
 /** Input and output schemas of the JSON API, with the OpenAPI routes built from them. */
 import { createRoute, z } from "@hono/zod-openapi";
-import { type ApiScope, STATUSES } from "../db/store.ts";
+import { type ApiScope, PRIORITIES, SORTS, STATUSES } from "../db/store.ts";
 import { plainText, textProblem } from "./validation.ts";
 import {
+  assigneeField,
   commentBodyField,
   descriptionField,
+  priorityField,
   statusField,
   typeError,
 } from "./fields.ts";
@@ -81,16 +83,58 @@ export const TicketInput = z.object({
       description: "Free text, or an array of strings stored comma-separated",
       example: "ORDER-991, DEVICE-7",
     }),
+  priority: priorityField.optional().openapi({
+    description: "Low, Normal (when not given), High or Urgent",
+  }),
 }).openapi("TicketInput");
 export type TicketInput = z.infer<typeof TicketInput>;
+
+/** The original mobile contract takes exactly the old fields (a new one could break nothing, but stays out). */
+export const LegacyTicketInput = TicketInput.omit({ priority: true }).openapi(
+  "LegacyTicketInput",
+);
+
+const PATCH_FIELDS = ["status", "description", "assignee", "priority"] as const;
 
 export const TicketPatchInput = z.object({
   status: statusField.optional(),
   description: descriptionField.optional(),
-}).refine((p) => p.status !== undefined || p.description !== undefined, {
-  message: "give status, description or both",
+  assignee: assigneeField.optional().openapi({
+    description:
+      "The owner's user name, or null to unassign. Without If-Match it is set only while the ticket is unassigned or already theirs (else 409 naming the owner).",
+  }),
+  priority: priorityField.optional(),
+}).refine((p) => PATCH_FIELDS.some((f) => p[f] !== undefined), {
+  message: "give at least one of status, description, assignee, priority",
   path: ["status"],
 }).openapi("TicketPatch");
+
+/** What a bulk change may set: the fields of triage, not the description. */
+export const BulkInput = z.object({
+  ids: z.array(z.number().int().positive("must be positive ticket ids"), {
+    error: typeError("an array of ticket ids"),
+  }).min(1, "must name at least one ticket")
+    .max(100, "must name at most 100 tickets")
+    .refine((ids) => new Set(ids).size === ids.length, "must not repeat an id"),
+  patch: z.object({
+    status: statusField.optional(),
+    assignee: assigneeField.optional(),
+    priority: priorityField.optional(),
+  }, { error: typeError("an object") }).refine(
+    (p) =>
+      p.status !== undefined || p.assignee !== undefined ||
+      p.priority !== undefined,
+    "give at least one of status, assignee, priority",
+  ),
+  versions: z.record(
+    z.string().regex(/^[1-9][0-9]{0,15}$/, "keys must be ticket ids"),
+    z.number().int().positive(),
+    { error: typeError("an object of ticket id to version") },
+  ).optional().openapi({
+    description:
+      'The version each ticket was shown at, e.g. {"42": 3}: a ticket changed since is skipped with 412',
+  }),
+}).openapi("BulkInput");
 
 export const CommentInput = z.object({
   body: commentBodyField,
@@ -111,6 +155,18 @@ export const ListQuery = z.object({
     .superRefine(plainText()).optional(),
   product_id: z.string().max(128, "must be at most 128 characters")
     .superRefine(plainText()).optional(),
+  assignee: z.string().regex(
+    /^(@none|[\w.@-]{1,64})$/,
+    "must be @none or a user name",
+  ).optional().openapi({
+    description: "`@none` for unassigned tickets, or a user name",
+  }),
+  priority: priorityField.optional(),
+  sort: z.enum(SORTS, { error: `must be one of ${SORTS.join(", ")}` })
+    .default("newest").openapi({
+      description:
+        "newest (default), oldest, or priority (Urgent first, then oldest)",
+    }),
 });
 
 export const IdParam = z.object({
@@ -129,6 +185,8 @@ const Ticket = z.object({
   other_ids: z.string().nullable(),
   status: z.enum(STATUSES),
   description: z.string(),
+  assignee: z.string().nullable(),
+  priority: z.enum(PRIORITIES),
   created_at: z.string().openapi({ format: "date-time" }),
   updated_at: z.string().openapi({ format: "date-time" }),
   version: z.number().int(),
@@ -175,7 +233,8 @@ const PROBLEM_TEXT: Record<number, string> = {
   403:
     "The API key lacks the scope this operation needs (type /problems/insufficient-scope, with `required_scope`)",
   404: "No such ticket",
-  409: "A request with this Idempotency-Key is still in flight",
+  409:
+    "A request with this Idempotency-Key is still in flight, or the ticket already has another owner (type /problems/already-assigned)",
   412: "If-Match names a stale version",
   413: "The body is over 16 KiB",
   415: "The body is not application/json",
@@ -211,7 +270,7 @@ export const createTicketLegacyRoute = createRoute({
   path: "/create_ticket",
   security: needs("create"),
   summary: "Create a ticket (the original mobile contract)",
-  request: { ...body(TicketInput), headers: idempotencyHeader },
+  request: { ...body(LegacyTicketInput), headers: idempotencyHeader },
   responses: {
     201: json(
       z.object({
@@ -241,7 +300,7 @@ export const listTicketsRoute = createRoute({
   method: "get",
   path: "/api/v1/tickets",
   security: needs("read"),
-  summary: "List tickets, newest first",
+  summary: "List tickets, newest first unless sorted",
   request: { query: ListQuery },
   responses: {
     200: json(
@@ -271,7 +330,7 @@ export const patchTicketRoute = createRoute({
   method: "patch",
   path: "/api/v1/tickets/{id}",
   security: needs("write"),
-  summary: "Change a ticket's status or description",
+  summary: "Change a ticket's status, description, owner or priority",
   request: {
     params: IdParam,
     ...body(TicketPatchInput),
@@ -283,7 +342,35 @@ export const patchTicketRoute = createRoute({
   },
   responses: {
     200: json(Ticket, "The updated ticket"),
-    ...problems(400, 401, 403, 404, 412, 413, 415, 422, 503),
+    ...problems(400, 401, 403, 404, 409, 412, 413, 415, 422, 503),
+  },
+});
+
+export const bulkTicketsRoute = createRoute({
+  method: "post",
+  path: "/api/v1/tickets/bulk",
+  security: needs("write"),
+  summary:
+    "Set status, owner or priority of up to 100 tickets in one transaction",
+  request: body(BulkInput),
+  responses: {
+    200: json(
+      z.object({
+        results: z.array(z.object({
+          id: z.number().int(),
+          status: z.union([
+            z.literal(200),
+            z.literal(404),
+            z.literal(409),
+            z.literal(412),
+          ]),
+          ticket: Ticket.optional(),
+          problem: Problem.optional(),
+        })),
+      }),
+      "What happened to each ticket, in the order given: 200 changed (or already so), 404 no such ticket, 409 another owner, 412 changed since the given version",
+    ),
+    ...problems(400, 401, 403, 413, 415, 422, 503),
   },
 });
 

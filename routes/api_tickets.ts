@@ -1,11 +1,22 @@
 /** The JSON API for the mobile app: the seed's /create_ticket and the versioned /api/v1. */
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import type { Ticket, TicketStore, TicketWithComments } from "../db/store.ts";
+import type {
+  BulkOutcome,
+  PageKey,
+  Sort,
+  Ticket,
+  TicketStore,
+  TicketWithComments,
+} from "../db/store.ts";
+import { readPageKey, writePageKey } from "../lib/page_key.ts";
+import { toProblem } from "./errors.ts";
+import { problemBody } from "./problems.ts";
 import {
   addCommentRoute,
   API_KEY_SCHEME,
   API_KEY_SCHEME_NAME,
+  bulkTicketsRoute,
   createTicketLegacyRoute,
   createTicketRoute,
   getTicketRoute,
@@ -33,6 +44,9 @@ function ticketJson(t: Ticket) {
     other_ids: t.other_ids,
     status: t.status,
     description: t.description,
+    // Answers stored for idempotent replay before owners existed lack these.
+    assignee: t.assignee ?? null,
+    priority: t.priority ?? "Normal",
     created_at: t.created_at,
     updated_at: t.updated_at,
     version: t.version,
@@ -66,25 +80,40 @@ function idempotencyScope(c: Context, route: string): string {
 const location = (id: number) => `/api/v1/tickets/${id}`;
 const etag = (version: number) => `"${version}"`;
 
+/** Each sort's cursor prefix; `b:` (newest) is what cursors have always been. */
+const CURSOR_KIND: Record<Sort, string> = {
+  newest: "b",
+  oldest: "a",
+  priority: "p",
+};
+
 /** Opaque cursors: clients pass back what we gave, so the key can change later. */
-function encodeCursor(beforeId: number | null): string | null {
-  return beforeId === null ? null : btoa(`b:${beforeId}`).replaceAll("=", "");
+function encodeCursor(next: PageKey | null, sort: Sort): string | null {
+  if (next === null) return null;
+  return btoa(`${CURSOR_KIND[sort]}:${writePageKey(next, sort)}`)
+    .replaceAll("=", "");
 }
 
-function decodeCursor(cursor: string | undefined): number | undefined {
+function decodeCursor(
+  cursor: string | undefined,
+  sort: Sort,
+): PageKey | undefined {
   if (cursor === undefined || cursor === "") return undefined;
   let text = "";
   try {
     text = atob(cursor);
   } catch { /* reported below */ }
-  const m = /^b:([1-9][0-9]{0,15})$/.exec(text);
-  if (!m) {
+  const [kind, key] = [text.slice(0, 2), text.slice(2)];
+  const found = kind === `${CURSOR_KIND[sort]}:`
+    ? readPageKey(key, sort)
+    : undefined;
+  if (!found) {
     throw validationProblem([{
       field: "cursor",
       detail: "is not a cursor this API returned",
     }]);
   }
-  return Number(m[1]);
+  return found;
 }
 
 /** Reads If-Match: `"3"`, `W/"3"` or a bare 3; `*` or absent means "any version". */
@@ -167,12 +196,15 @@ export function apiTickets({ store }: ApiDeps) {
       status: q.status,
       user_id: q.user_id,
       product_id: q.product_id,
-      before_id: decodeCursor(q.cursor),
+      assignee: q.assignee === "@none" ? null : q.assignee,
+      priority: q.priority,
+      sort: q.sort,
+      after: decodeCursor(q.cursor, q.sort),
       limit: q.limit,
     });
     return c.json({
       items: page.items.map(ticketJson),
-      next_cursor: encodeCursor(page.next_before_id),
+      next_cursor: encodeCursor(page.next, q.sort),
     }, 200);
   });
 
@@ -193,12 +225,28 @@ export function apiTickets({ store }: ApiDeps) {
   }, async (c) => {
     const { id } = c.req.valid("param");
     const patch = c.req.valid("json");
+    const version = expectedVersion(c);
     const { value } = await store.updateTicket(id, patch, {
       actor: actorOf(c),
-      expectedVersion: expectedVersion(c),
+      expectedVersion: version,
+      // Without If-Match an owner is set only where nobody else has it.
+      noSteal: version === undefined,
     });
     c.header("ETag", etag(value.version));
     return c.json(ticketJson(value), 200);
+  });
+
+  app.openapi({
+    ...bulkTicketsRoute,
+    middleware: [requireScope("write"), ...jsonBody],
+  }, async (c) => {
+    const { ids, patch, versions } = c.req.valid("json");
+    const outcomes = await store.bulkUpdate(
+      ids.map((id) => ({ id, expectedVersion: versions?.[String(id)] })),
+      patch,
+      { actor: actorOf(c), noSteal: true },
+    );
+    return c.json({ results: outcomes.map((o) => bulkResult(c, o)) }, 200);
   });
 
   app.openapi({
@@ -224,6 +272,7 @@ export function apiTickets({ store }: ApiDeps) {
   const allowed: [string, string][] = [
     ["/create_ticket", "POST"],
     ["/api/v1/tickets", "GET, POST"],
+    ["/api/v1/tickets/bulk", "POST"],
     ["/api/v1/tickets/:id", "GET, PATCH"],
     ["/api/v1/tickets/:id/comments", "POST"],
   ];
@@ -254,6 +303,24 @@ export function apiTickets({ store }: ApiDeps) {
     },
   });
   return app;
+}
+
+/** One ticket's line of a bulk answer: the ticket, or the problem a single PATCH would have had. */
+function bulkResult(c: Context, o: BulkOutcome): {
+  id: number;
+  status: 200 | 404 | 409 | 412;
+  ticket?: ReturnType<typeof ticketJson>;
+  // The RFC 9457 body, exactly as a single PATCH would have answered.
+  problem?: never;
+} {
+  if (o.ok) return { id: o.id, status: 200, ticket: ticketJson(o.ticket) };
+  const p = toProblem(o.error, "api")!;
+  const requestId = (c as Context<AppEnv>).get("requestId") ?? "";
+  return {
+    id: o.id,
+    status: p.status as 404 | 409 | 412,
+    problem: problemBody(p, c.req.path, requestId) as never,
+  };
 }
 
 function notFound(id: number) {

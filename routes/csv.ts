@@ -1,9 +1,11 @@
 /** CSV export of tickets: streamed page by page, safe to open in a spreadsheet. */
-import type { ListFilter, TicketStore } from "../db/store.ts";
+import type { ListFilter, PageKey, TicketStore } from "../db/store.ts";
 
 const COLUMNS = [
   "id",
   "status",
+  "priority",
+  "assignee",
   "user_id",
   "product_id",
   "other_ids",
@@ -38,10 +40,10 @@ export function csvRow(cells: (string | number | null)[]): string {
 /** Streams every ticket matching the filter, newest first, with a header row. */
 export function ticketsCsv(
   store: TicketStore,
-  filter: Omit<ListFilter, "limit" | "before_id">,
+  filter: Omit<ListFilter, "limit" | "after">,
 ): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();
-  let before: number | undefined;
+  let after: PageKey | undefined;
   let started = false;
   return new ReadableStream({
     async pull(controller) {
@@ -51,14 +53,14 @@ export function ticketsCsv(
       }
       const page = await store.listTickets({
         ...filter,
-        before_id: before,
+        after,
         limit: CHUNK,
       });
       const text = page.items.map((t) => csvRow(COLUMNS.map((col) => t[col])))
         .join("");
       if (text) controller.enqueue(encoder.encode(text));
-      if (page.next_before_id === null) controller.close();
-      else before = page.next_before_id;
+      if (page.next === null) controller.close();
+      else after = page.next;
     },
   });
 }

@@ -9,11 +9,20 @@
 import { Hono } from "hono";
 import type { Context } from "hono";
 import { z } from "@hono/zod-openapi";
-import { searchTerms, type Status, type TicketStore } from "../db/store.ts";
+import {
+  type AccountStore,
+  searchTerms,
+  type Status,
+  type TicketStore,
+} from "../db/store.ts";
+import { writePageKey } from "../lib/page_key.ts";
+import { tabCounts } from "../views/triage.tsx";
 import {
   loadBoard,
   namedTicket,
   saveField,
+  type SaveOutcome,
+  splitUsers,
   type TicketView,
   ticketView,
 } from "../db/desk.ts";
@@ -26,11 +35,14 @@ import {
   descriptionField,
   formText,
   positiveIntField,
+  priorityField,
+  readFields,
   readForm,
   statusField,
 } from "./fields.ts";
 import {
   backOf,
+  filterOf,
   isHtmx,
   listFilter,
   pageUrl,
@@ -45,6 +57,7 @@ import { HttpProblem } from "./problems.ts";
 import {
   CardsPage,
   CountsUpdate,
+  type DashboardFilter,
   dashboardHref,
   listItemOf,
   TicketCard,
@@ -55,17 +68,20 @@ import {
   DescriptionForm,
   DescriptionView,
   lastChangedBy,
-  StatusPanel,
   Thread,
   TicketPage,
   type TicketPageProps,
+  TriagePanel,
 } from "../views/ticket_page.tsx";
 
 export interface DashboardDeps {
-  store: TicketStore;
+  store: TicketStore & AccountStore;
 }
 
 const PAGE_SIZE = 50;
+
+/** What a bulk change did (the board shows it above the cards). */
+type BulkNotice = { changed: number; total: number; skipped: number[] };
 
 /** Stylesheets and the script (htmx, the live hub's fallback, app.js, live.js in one file) of every page. */
 export const PAGE_ASSETS = {
@@ -79,10 +95,26 @@ const versioned = {
   seen: z.string().default(""),
   back: z.string().optional(),
 };
-const StatusForm = z.object({
+const view = z.enum(["card", "page"]).default("page");
+const StatusForm = z.object({ ...versioned, status: statusField, view });
+const PriorityForm = z.object({ ...versioned, priority: priorityField, view });
+const AssigneeForm = z.object({
   ...versioned,
-  status: statusField,
-  view: z.enum(["card", "page"]).default("page"),
+  // "@me" (Take), "" (Unassign) or a user's name (the picker).
+  assignee: z.string().regex(/^(@me|[\w.@-]{0,64})$/, "must be a user name"),
+  view,
+  confirm: z.string().optional().transform((v) => v === "1"),
+});
+/** The bulk form: the cards' boxes (ids) and versions (v<id>), and what to set. */
+const BulkForm = z.object({
+  back: z.string().optional(),
+  status: z.union([z.literal(""), statusField]).default(""),
+  priority: z.union([z.literal(""), priorityField]).default(""),
+  assignee: z.string().regex(
+    /^(@me|@none|[\w.@-]{0,64})$/,
+    "must be a user name",
+  )
+    .default(""),
 });
 const DescriptionFormInput = z.object({
   ...versioned,
@@ -103,6 +135,69 @@ function refused(errors: Record<string, string>): HttpProblem {
       (errors.version ? ": reload the page and try again" : ""),
     errors: fields.map(([field, detail]) => ({ field, detail })),
   });
+}
+
+function ownerConflict(id: number, owner: string | null): string {
+  return owner
+    ? `Not changed: ${owner} took ticket ${id} meanwhile.`
+    : `Not changed: ticket ${id} was unassigned meanwhile.`;
+}
+
+/** Reads the bulk form: which tickets at which versions, and the one change for all. */
+async function readBulkForm(c: Context, me: string) {
+  const body = await c.req.parseBody({ all: true });
+  const ids = [body.ids].flat().map((v) => positiveInt(v)).filter((
+    v,
+  ): v is number => v !== undefined);
+  const form = await readFields(BulkForm, body);
+  if (!form.ok) throw refused(form.errors);
+  const { status, priority, assignee, back } = form.value;
+  const patch = {
+    ...(status ? { status } : {}),
+    ...(priority ? { priority } : {}),
+    ...(assignee
+      ? {
+        assignee: assignee === "@me"
+          ? me
+          : assignee === "@none"
+          ? null
+          : assignee,
+      }
+      : {}),
+  };
+  if (ids.length === 0) throw refused({ ids: "select at least one ticket" });
+  if (ids.length > 500) {
+    throw refused({ ids: "select at most 500 tickets at a time" });
+  }
+  if (Object.keys(patch).length === 0) {
+    throw refused({ status: "choose a status, an owner or a priority to set" });
+  }
+  const items = [...new Set(ids)].map((id) => ({
+    id,
+    expectedVersion: positiveInt(body[`v${id}`]),
+  }));
+  return { items, patch, back };
+}
+
+/** The no-JavaScript bulk answer goes back through the URL: numbers only, never text. */
+function bulkQuery(n: BulkNotice): string {
+  return new URLSearchParams({
+    bulk: `${n.changed}.${n.total}`,
+    ...(n.skipped.length ? { skipped: n.skipped.join(".") } : {}),
+  }).toString();
+}
+
+function readBulkNotice(c: Context): BulkNotice | undefined {
+  const m = /^(\d{1,4})\.(\d{1,4})$/.exec(c.req.query("bulk") ?? "");
+  if (!m) return undefined;
+  const skipped = (c.req.query("skipped") ?? "").split(".").map((v) =>
+    positiveInt(v)
+  ).filter((v): v is number => v !== undefined);
+  return {
+    changed: Number(m[1]),
+    total: Number(m[2]),
+    skipped: skipped.slice(0, 500),
+  };
 }
 
 function statusConflict(
@@ -140,6 +235,45 @@ export function dashboard({ store }: DashboardDeps) {
 
   app.get("/", (c) => c.redirect("/dashboard", 302));
 
+  /** What a board shows for `filter`, from one loadBoard (plus what the request adds). */
+  const boardProps = async (
+    c: Context,
+    filter: DashboardFilter,
+    extra: { after?: string; jump?: number; bulkNotice?: BulkNotice } = {},
+  ) => {
+    const me = viewer(c).username;
+    const list = listFilter(filter, me, extra.after);
+    const board = await loadBoard(store, { ...list, limit: PAGE_SIZE });
+    const next = board.page.next && writePageKey(board.page.next, list.sort!);
+    return {
+      filter,
+      counts: tabCounts(board.counts, {
+        status: list.status,
+        assignee: list.assignee,
+      }, me),
+      items: board.page.items,
+      next,
+      continued: list.after !== undefined,
+      cards: {
+        now: new Date(),
+        terms: searchTerms(filter.q),
+        disabledOwners: board.disabled,
+        viewer: me,
+      },
+      users: board.users,
+      origin: new URL(c.req.url).origin,
+      ...extra,
+      // A later page (?after=) is history: it does not take live inserts.
+      live: list.after === undefined
+        ? {
+          watch: watchOf({ ...filter, assignee: list.assignee }, board.after),
+          user: me,
+          worker: ASSETS.liveHub.url,
+        }
+        : undefined,
+    };
+  };
+
   app.get("/dashboard", async (c) => {
     const filter = readFilter(c);
     const live = c.req.query("live") === "1"; // search as you type: never jump away
@@ -150,31 +284,11 @@ export function dashboard({ store }: DashboardDeps) {
         pageUrl(jump, dashboardHref({ ...filter, q: undefined })),
       );
     }
-    const before = positiveInt(c.req.query("before"));
-    const board = await loadBoard(store, {
-      ...listFilter(filter),
-      before_id: before,
-      limit: PAGE_SIZE,
-    });
-    const props = {
-      filter,
-      counts: board.counts,
-      items: board.page.items,
-      nextBefore: board.page.next_before_id,
-      before,
-      terms: searchTerms(filter.q),
+    const props = await boardProps(c, filter, {
+      after: c.req.query("after"),
       jump,
-      origin: new URL(c.req.url).origin,
-      now: new Date(),
-      // A later page (?before=) is history: it does not take live inserts.
-      live: before === undefined
-        ? {
-          watch: watchOf(filter, board.after),
-          user: viewer(c).username,
-          worker: ASSETS.liveHub.url,
-        }
-        : undefined,
-    };
+      bulkNotice: readBulkNotice(c),
+    });
     if (!wantsFragment(c)) {
       const products = await store.listProducts(100);
       return c.html(
@@ -193,25 +307,21 @@ export function dashboard({ store }: DashboardDeps) {
 
   app.get("/dashboard/cards", async (c) => {
     const filter = readFilter(c);
-    const page = await store.listTickets({
-      ...listFilter(filter),
-      before_id: positiveInt(c.req.query("before")),
-      limit: PAGE_SIZE,
-    });
+    const props = await boardProps(c, filter, { after: c.req.query("after") });
     return c.html(
       <CardsPage
-        items={page.items}
+        items={props.items}
         filter={filter}
-        before={page.next_before_id}
-        terms={searchTerms(filter.q)}
-        now={new Date()}
+        next={props.next}
+        cards={props.cards}
       />,
     );
   });
 
   app.get("/tickets.csv", (c) => {
     const stamp = new Date().toISOString().slice(0, 10);
-    return c.body(ticketsCsv(store, listFilter(readFilter(c))), 200, {
+    const filter = listFilter(readFilter(c), viewer(c).username);
+    return c.body(ticketsCsv(store, filter), 200, {
       "Content-Type": "text/csv; charset=utf-8",
       "Content-Disposition": `attachment; filename="tickets-${stamp}.csv"`,
       "Cache-Control": "no-store",
@@ -245,36 +355,50 @@ export function dashboard({ store }: DashboardDeps) {
     return c.html(<DescriptionForm ticket={ticket} back={back} />);
   });
 
-  app.post("/tickets/:id/status", async (c) => {
-    const id = ticketId(c);
-    const form = await readForm(c, StatusForm);
-    if (!form.ok) throw refused(form.errors);
-    const { status, version, seen, view } = form.value;
-    const result = await saveField(store, id, { status }, {
-      version,
-      seen,
-      actor: actorOf(c),
-    });
-    const notice = result.ok
-      ? undefined
-      : statusConflict(result.current, status);
+  /**
+   * Answers a quick change (status, owner, priority): the card with the counts
+   * of the board it is on, or the ticket page's triage panel with the activity;
+   * without htmx, back to the page (or the ticket page with the notice).
+   */
+  const triageAnswer = async (
+    c: Context,
+    id: number,
+    answer: {
+      result: SaveOutcome;
+      view: "card" | "page";
+      back?: string;
+      notice?: string;
+      confirmOwner?: { assignee: string; label: string };
+    },
+  ) => {
+    const { result, view, notice } = answer;
     const ticket = result.ok ? result.ticket : listItemOf(result.current);
+    const back = backOf(c, answer.back);
     if (!isHtmx(c)) {
-      if (notice) {
-        return c.html(
-          ticketPage(c, await ticketView(store, id), { statusNotice: notice }),
-          409,
-        );
+      if (!notice) {
+        return c.redirect(view === "card" ? back : pageUrl(id, back), 303);
       }
-      const back = backOf(c, form.value.back);
-      return c.redirect(view === "card" ? back : pageUrl(id, back), 303);
+      return c.html(
+        ticketPage(c, await ticketView(store, id), { statusNotice: notice }),
+        409,
+      );
     }
-    const code = result.ok ? 200 : 409;
+    const code = result.ok && !answer.confirmOwner ? 200 : 409;
+    const me = viewer(c).username;
+    const { users, disabled } = splitUsers(await store.listUsers());
     if (view === "card") {
-      const counts = await store.countByStatus();
+      const board = listFilter(filterOf(back), me);
+      const counts = tabCounts(await store.countByOwner(), board, me);
       return c.html(
         <>
-          <TicketCard ticket={ticket} now={new Date()} notice={notice} />
+          <TicketCard
+            ticket={ticket}
+            now={new Date()}
+            notice={notice}
+            confirmOwner={answer.confirmOwner}
+            disabledOwners={disabled}
+            viewer={me}
+          />
           <CountsUpdate counts={counts} />
         </>,
         code,
@@ -283,11 +407,108 @@ export function dashboard({ store }: DashboardDeps) {
     const events = await store.ticketActivity(id);
     return c.html(
       <>
-        <StatusPanel ticket={ticket} notice={notice} />
+        <TriagePanel
+          ticket={ticket}
+          users={users}
+          notice={notice}
+          confirmOwner={answer.confirmOwner}
+        />
         <Activity events={events} now={new Date()} oob />
       </>,
       code,
     );
+  };
+
+  app.post("/tickets/:id/status", async (c) => {
+    const id = ticketId(c);
+    const form = await readForm(c, StatusForm);
+    if (!form.ok) throw refused(form.errors);
+    const { status, version, seen, view, back } = form.value;
+    const result = await saveField(store, id, { status }, {
+      version,
+      seen,
+      actor: actorOf(c),
+    });
+    const notice = result.ok
+      ? undefined
+      : statusConflict(result.current, status);
+    return triageAnswer(c, id, { result, view, back, notice });
+  });
+
+  app.post("/tickets/:id/priority", async (c) => {
+    const id = ticketId(c);
+    const form = await readForm(c, PriorityForm);
+    if (!form.ok) throw refused(form.errors);
+    const { priority, version, seen, view, back } = form.value;
+    const result = await saveField(store, id, { priority }, {
+      version,
+      seen,
+      actor: actorOf(c),
+    });
+    const notice = result.ok
+      ? undefined
+      : `Not changed: ticket ${id} was changed meanwhile and is now ${result.current.priority} priority.`;
+    return triageAnswer(c, id, { result, view, back, notice });
+  });
+
+  app.post("/tickets/:id/assignee", async (c) => {
+    const id = ticketId(c);
+    const form = await readForm(c, AssigneeForm);
+    if (!form.ok) throw refused(form.errors);
+    const { version, seen, view, back, confirm } = form.value;
+    const me = actorOf(c);
+    const assignee = form.value.assignee === "@me"
+      ? me
+      : form.value.assignee || null;
+    // Taking a ticket from someone (or unassigning them) asks first.
+    if (seen && seen !== me && seen !== assignee && !confirm) {
+      const current = { ...(await ticketView(store, id)).ticket };
+      const label = assignee === null
+        ? `Unassign ${seen}`
+        : assignee === me
+        ? `Take it from ${seen}`
+        : `Give it to ${assignee}`;
+      return triageAnswer(c, id, {
+        result: { ok: false, current },
+        view,
+        back,
+        notice: `${seen} owns ticket ${id}.`,
+        confirmOwner: { assignee: assignee ?? "", label },
+      });
+    }
+    const result = await saveField(store, id, { assignee }, {
+      version,
+      seen,
+      actor: me,
+    });
+    const notice = result.ok
+      ? undefined
+      : ownerConflict(result.current.id, result.current.assignee);
+    return triageAnswer(c, id, { result, view, back, notice });
+  });
+
+  app.post("/tickets/bulk", async (c) => {
+    const form = await readBulkForm(c, viewer(c).username);
+    const outcomes = await store.bulkUpdate(form.items, form.patch, {
+      actor: actorOf(c),
+      noSteal: true,
+    });
+    const skipped = outcomes.filter((o) => !o.ok).map((o) => o.id);
+    const notice = {
+      changed: outcomes.length - skipped.length,
+      total: outcomes.length,
+      skipped,
+    };
+    const back = backOf(c, form.back);
+    if (!isHtmx(c)) {
+      return c.redirect(
+        `${back}${back.includes("?") ? "&" : "?"}${bulkQuery(notice)}`,
+        303,
+      );
+    }
+    const props = await boardProps(c, filterOf(back), { bulkNotice: notice });
+    c.header("HX-Push-Url", back);
+    return c.html(<BoardFragment {...props} />);
   });
 
   app.post("/tickets/:id/description", async (c) => {

@@ -7,11 +7,13 @@ import type { Context, ErrorHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import {
   AccountNotFoundError,
+  AlreadyAssignedError,
   DuplicateNameError,
   IdempotencyMismatchError,
   NotFoundError,
   StaleVersionError,
   StorageUnavailableError,
+  UnknownAssigneeError,
 } from "../db/store.ts";
 import type { Logger } from "../log.ts";
 import { ErrorNotice, ErrorPage } from "../views/error_page.tsx";
@@ -48,6 +50,25 @@ export function toProblem(err: unknown, surface: Surface): ProblemInit | null {
         field: "Idempotency-Key",
         detail: "was used with another body",
       }],
+    };
+  }
+  if (err instanceof AlreadyAssignedError) {
+    return {
+      status: 409,
+      type: "/problems/already-assigned",
+      title: "Already assigned",
+      detail:
+        `${err.message}; send If-Match with the version you saw to reassign it anyway`,
+      extra: { assignee: err.owner },
+    };
+  }
+  if (err instanceof UnknownAssigneeError) {
+    return {
+      status: 422,
+      type: "/problems/validation",
+      title: "The request has invalid fields",
+      detail: `assignee: ${err.message}`,
+      errors: [{ field: "assignee", detail: "is not an active user" }],
     };
   }
   if (err instanceof DuplicateNameError) {

@@ -340,11 +340,12 @@ function readWatches(
       header(n: string): string | undefined;
     };
   },
+  viewer: string,
 ): { filter: StreamFilter; after: number | null }[] | null {
   const channels = c.req.queries("watch");
   if (!channels) {
     // One filter in the URL itself: a tab's own stream (no shared connection).
-    const filter = readStreamFilter((n) => c.req.query(n));
+    const filter = readStreamFilter((n) => c.req.query(n), viewer);
     const after = readLastId(
       c.req.header("last-event-id"),
       c.req.query("after"),
@@ -358,7 +359,10 @@ function readWatches(
   const out: { filter: StreamFilter; after: number | null }[] = [];
   for (const [i, channel] of channels.entries()) {
     const params = new URLSearchParams(channel);
-    const filter = readStreamFilter((n) => params.get(n) ?? undefined);
+    const filter = readStreamFilter(
+      (n) => params.get(n) ?? undefined,
+      viewer,
+    );
     if (!filter) return null;
     out.push({ filter, after: readLastId(undefined, afters[i]) });
   }
@@ -458,11 +462,11 @@ export function events(deps: EventsDeps) {
   const app = new Hono<AppEnv>();
   app.get("/events", (c) => {
     if (deps.signal?.aborted) return c.text("Shutting down", 503);
-    const watches = readWatches(c);
+    const watches = readWatches(c, c.get("user")?.username ?? "");
     if (
       !watches ||
       watches.some(({ filter }) =>
-        [filter.q, filter.product_id].some((v) =>
+        [filter.q, filter.product_id, filter.assignee ?? undefined].some((v) =>
           v !== undefined && textProblem(v, false)
         )
       )

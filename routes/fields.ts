@@ -4,8 +4,13 @@
  */
 import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { type Status, STATUSES } from "../db/store.ts";
-import { MAX_TEXT } from "../lib/fields.ts";
+import {
+  PRIORITIES,
+  type Priority,
+  type Status,
+  STATUSES,
+} from "../db/store.ts";
+import { MAX_TEXT, NAME, NAME_RULE } from "../lib/fields.ts";
 import { plainText } from "./validation.ts";
 
 /** "is required" for a missing field, "must be a <kind>" for a wrong type. */
@@ -28,6 +33,29 @@ export const statusField = z.string({ error: typeError("a string") })
     return found as Status;
   })
   .openapi({ type: "string", enum: [...STATUSES], example: "Pending" });
+
+/** A priority, in any letter case. */
+export const priorityField = z.string({ error: typeError("a string") })
+  .transform((v, ctx) => {
+    const found = PRIORITIES.find((p) => p.toLowerCase() === v.toLowerCase());
+    if (!found) {
+      ctx.addIssue({
+        code: "custom",
+        message: `must be one of ${PRIORITIES.join(", ")}`,
+      });
+      return z.NEVER;
+    }
+    return found as Priority;
+  })
+  .openapi({ type: "string", enum: [...PRIORITIES], example: "High" });
+
+/** An owner: a user's name, or null for nobody. */
+export const assigneeField = z.string({
+  error: typeError("a user name or null"),
+})
+  .regex(NAME, `must be a user name (${NAME_RULE})`)
+  .nullable()
+  .openapi({ type: ["string", "null"], example: "maria" });
 
 /** A ticket's description: free text with line breaks, at most MAX_TEXT characters. */
 export const descriptionField = z.string({ error: typeError("a string") })
@@ -57,11 +85,18 @@ export type FormResult<T> =
   | { ok: false; errors: Record<string, string> };
 
 /** Reads a form body and checks it against `schema`; errors come back per field, first message each. */
-export async function readForm<T>(
+export function readForm<T>(
   c: Context,
   schema: z.ZodType<T>,
 ): Promise<FormResult<T>> {
-  const body = await c.req.parseBody();
+  return c.req.parseBody().then((body) => readFields(schema, body));
+}
+
+/** Checks a parsed form body's text fields against `schema` (files and repeated fields are left out). */
+export function readFields<T>(
+  schema: z.ZodType<T>,
+  body: Record<string, unknown>,
+): FormResult<T> {
   const fields: Record<string, string> = {};
   for (const [k, v] of Object.entries(body)) {
     if (typeof v === "string") fields[k] = v;

@@ -5,14 +5,17 @@
  * shares (the counts) and, per filter, which tickets its search finds.
  */
 import type {
+  OwnerCounts,
   Status,
-  StatusCounts,
   TicketEvent,
   TicketStore,
   TicketSummary,
 } from "../db/store.ts";
+import type { AccountStore } from "../db/store.ts";
 import { CountsUpdate, TicketCard } from "../views/ticket_card.tsx";
 import { LiveNote, LivePartial } from "../views/live.tsx";
+import { tabCounts } from "../views/triage.tsx";
+import { splitUsers } from "../db/desk.ts";
 import type { LiveComposer, SseMessage, StreamFilter } from "./events.ts";
 
 /** A one-line summary for toasts and desktop notifications. */
@@ -23,9 +26,21 @@ export function describeEvent(e: TicketEvent, t: TicketSummary): string {
     }`;
   }
   if (e.type === "comment.added") return `${e.actor} commented on #${t.id}`;
-  const changes = (e.data.changes ?? {}) as Record<string, { to: string }>;
+  const changes = (e.data.changes ?? {}) as Record<
+    string,
+    { from: unknown; to: unknown }
+  >;
   if (changes.status) {
     return `${e.actor} set #${t.id} to ${changes.status.to}`;
+  }
+  if (changes.assignee) {
+    const to = changes.assignee.to;
+    if (to === null) return `${e.actor} unassigned #${t.id}`;
+    if (to === e.actor) return `${e.actor} took #${t.id}`;
+    return `${e.actor} assigned #${t.id} to ${to}`;
+  }
+  if (changes.priority) {
+    return `${e.actor} set #${t.id} to ${changes.priority.to} priority`;
   }
   return `${e.actor} edited #${t.id}`;
 }
@@ -33,9 +48,9 @@ export function describeEvent(e: TicketEvent, t: TicketSummary): string {
 /** Markup rendered (and escaped) by our own components, safe to nest as it is. */
 type Html = Awaited<ReturnType<typeof TicketCard>>;
 
-/** What every page of a batch shares: each event's card, toast note and notification, and the counts. */
+/** What every page of a batch shares: each event's card, toast note and notification, and the counters. */
 interface Shared {
-  counts: string;
+  counts: OwnerCounts;
   cards: Map<number, { card: Html; note: Html; notify?: string }>;
 }
 
@@ -57,7 +72,9 @@ function notification(e: TicketEvent, t: TicketSummary): string | undefined {
 /** Whether a ticket belongs on a dashboard showing `f` (its search is checked separately). */
 function fits(t: TicketSummary, f: StreamFilter): boolean {
   return (!f.status || t.status === f.status) &&
-    (!f.product_id || t.product_id === f.product_id);
+    (!f.product_id || t.product_id === f.product_id) &&
+    (f.assignee === undefined || t.assignee === f.assignee) &&
+    (!f.priority || t.priority === f.priority);
 }
 
 /** A ticket page hears of its own ticket only, and refetches what changed itself. */
@@ -83,10 +100,17 @@ function ticketPageMessages(
 }
 
 /** Builds the stream's composer over the store. */
-export function liveComposer(store: TicketStore): LiveComposer<Shared> {
+export function liveComposer(
+  store: TicketStore & AccountStore,
+): LiveComposer<Shared> {
   return {
     async prepare(events) {
       const now = new Date();
+      const [counts, people] = await Promise.all([
+        store.countByOwner(),
+        store.listUsers(),
+      ]);
+      const { disabled } = splitUsers(people);
       const cards = new Map<
         number,
         { card: Html; note: Html; notify?: string }
@@ -95,7 +119,11 @@ export function liveComposer(store: TicketStore): LiveComposer<Shared> {
         const t = e.ticket;
         if (!t) continue;
         cards.set(e.id, {
-          card: await TicketCard({ ticket: { ...t, match: null }, now }),
+          card: await TicketCard({
+            ticket: { ...t, match: null },
+            now,
+            disabledOwners: disabled,
+          }),
           note: await LiveNote({
             event: e,
             text: describeEvent(e, t),
@@ -104,14 +132,22 @@ export function liveComposer(store: TicketStore): LiveComposer<Shared> {
           notify: notification(e, t),
         });
       }
-      const counts: StatusCounts = await store.countByStatus();
-      return { cards, counts: String(await CountsUpdate({ counts })) };
+      return { cards, counts };
     },
 
     async compose(shared, f, events) {
       if (f.ticket !== undefined) return ticketPageMessages(shared, f, events);
-      const created = events.filter((e) =>
-        e.type === "ticket.created" && e.ticket && fits(e.ticket, f)
+      // The tab counts of this view: the Mine count is the viewer's, found by
+      // the page script in the per-owner numbers (the bytes are everyone's).
+      const counts = String(
+        await CountsUpdate({
+          counts: tabCounts(shared.counts, f, ""),
+        }),
+      );
+      // A new ticket goes on top of a newest-first list; in another order its
+      // place is elsewhere, and the counts and the toast say it came.
+      const created = (f.sort ?? "newest") !== "newest" ? [] : events.filter(
+        (e) => e.type === "ticket.created" && e.ticket && fits(e.ticket, f),
       ).map((e) => e.ticket_id);
       const found = f.q && created.length
         ? await store.searchMatches(f.q, created)
@@ -140,7 +176,7 @@ export function liveComposer(store: TicketStore): LiveComposer<Shared> {
           children: rendered.note,
         });
         return {
-          data: shared.counts + String(card) + String(note),
+          data: counts + String(card) + String(note),
           note: rendered.notify,
         };
       });

@@ -2,10 +2,13 @@
 import type { Context } from "hono";
 import {
   type ListFilter,
+  PRIORITIES,
+  SORTS,
   type Status,
   STATUSES,
   type User,
 } from "../db/store.ts";
+import { readPageKey } from "../lib/page_key.ts";
 import type { DashboardFilter } from "../views/ticket_card.tsx";
 import type { AppEnv } from "./context.ts";
 import { localPath } from "./headers.ts";
@@ -34,8 +37,20 @@ export function positiveInt(value: unknown): number | undefined {
 
 /** The dashboard filter of the query; text with control characters is a 400. */
 export function readFilter(c: Context): DashboardFilter {
+  return readFilterFrom((name) => c.req.query(name));
+}
+
+/** The dashboard filter of a dashboard URL (a form's way back), read as readFilter reads a query. */
+export function filterOf(url: string): DashboardFilter {
+  const params = new URL(url, "http://desk.invalid").searchParams;
+  return readFilterFrom((name) => params.get(name) ?? undefined);
+}
+
+function readFilterFrom(
+  query: (name: string) => string | undefined,
+): DashboardFilter {
   const text = (name: string, max: number) => {
-    const value = c.req.query(name)?.trim().slice(0, max) || undefined;
+    const value = query(name)?.trim().slice(0, max) || undefined;
     const problem = value && textProblem(value, false);
     if (problem) {
       throw new HttpProblem({
@@ -49,17 +64,48 @@ export function readFilter(c: Context): DashboardFilter {
     }
     return value;
   };
-  const status = c.req.query("status");
+  const status = query("status");
+  const priority = query("priority");
+  const sort = query("sort");
   return {
     status: STATUSES.find((s): s is Status => s === status),
     q: text("q", 200),
     product: text("product", 128),
+    assignee: text("assignee", 64),
+    priority: PRIORITIES.find((p) => p === priority),
+    sort: SORTS.find((s) => s === sort),
   };
 }
 
-/** The store's list filter for a dashboard filter. */
-export function listFilter(f: DashboardFilter): Omit<ListFilter, "limit"> {
-  return { status: f.status, q: f.q, product_id: f.product };
+/**
+ * The store's list filter for a dashboard filter seen by `viewer`: `@me` is
+ * the viewer, `@none` nobody; `after` continues a page (`?after=`).
+ */
+export function listFilter(
+  f: DashboardFilter,
+  viewer: string,
+  after?: string,
+): Omit<ListFilter, "limit"> {
+  const sort = f.sort ?? "newest";
+  return {
+    status: f.status,
+    q: f.q,
+    product_id: f.product,
+    assignee: ownerOf(f.assignee, viewer),
+    priority: f.priority,
+    sort,
+    after: readPageKey(after, sort),
+  };
+}
+
+/** The owner a filter names: `@me` the viewer, `@none` nobody (null), else the name; undefined for any. */
+export function ownerOf(
+  assignee: string | undefined,
+  viewer: string,
+): string | null | undefined {
+  if (assignee === "@me") return viewer;
+  if (assignee === "@none") return null;
+  return assignee;
 }
 
 /** The :id of the path; anything but a positive integer is a 404. */

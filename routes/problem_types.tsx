@@ -32,6 +32,14 @@ export const PROBLEM_TYPES: Record<string, ProblemType> = {
     fix:
       "Use a new key (a UUID) for every new ticket, and reuse a key only to retry exactly the same request.",
   },
+  "already-assigned": {
+    title: "Already assigned",
+    status: 409,
+    meaning:
+      "The change would take the ticket from the person who owns it, and it did not say which version of the ticket it was based on. Nothing was written. `assignee` names the current owner.",
+    fix:
+      "GET the ticket, decide whether to reassign it, and send the change again with If-Match set to its ETag (or ask the owner).",
+  },
   "stale-version": {
     title: "Version is stale",
     status: 412,

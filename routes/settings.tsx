@@ -8,12 +8,13 @@ import {
   DuplicateNameError,
   type Role,
   ROLES,
+  type TicketStore,
 } from "../db/store.ts";
 import { hashPassword, passwordProblem } from "../lib/passwords.ts";
 import { newApiKey } from "../lib/tokens.ts";
 import { SettingsPage, type SettingsProps } from "../views/settings_page.tsx";
 import { ASSETS } from "./assets.ts";
-import type { AppEnv } from "./context.ts";
+import { actorOf, type AppEnv } from "./context.ts";
 import { requireAdmin } from "./auth.tsx";
 import { NAME, NAME_RULE } from "../lib/fields.ts";
 
@@ -24,6 +25,8 @@ const NOTICES: Record<string, string> = {
   "user-enabled": "User enabled.",
   "password-reset": "Password reset; their sessions were ended.",
   "key-revoked": "API key revoked: requests with it are refused from now on.",
+  "tickets-released":
+    "Their open tickets are unassigned: they are back in the Unassigned view.",
 };
 
 /** Reads the create-key form: the name and the checked scopes, with field errors. */
@@ -40,7 +43,9 @@ function readKeyForm(form: Record<string, string | File | (string | File)[]>) {
 }
 
 /** Builds the settings sub-app (admins only). */
-export function settings({ store }: { store: AccountStore }) {
+export function settings(
+  { store }: { store: AccountStore & TicketStore },
+) {
   const app = new Hono<AppEnv>();
   app.use("/settings", requireAdmin);
   app.use("/settings/*", requireAdmin);
@@ -50,10 +55,17 @@ export function settings({ store }: { store: AccountStore }) {
     extra: Partial<SettingsProps> = {},
     status: 200 | 409 | 422 = 200,
   ) => {
-    const [users, keys] = await Promise.all([
+    const [users, keys, counts] = await Promise.all([
       store.listUsers(),
       store.listApiKeys(),
+      store.countByOwner(),
     ]);
+    const openTickets: Record<string, number> = {};
+    for (const n of counts.byOwner) {
+      if (n.assignee && n.status !== "Closed") {
+        openTickets[n.assignee] = (openTickets[n.assignee] ?? 0) + n.n;
+      }
+    }
     c.header("Cache-Control", "no-store");
     return c.html(
       SettingsPage({
@@ -61,6 +73,7 @@ export function settings({ store }: { store: AccountStore }) {
         me: c.get("user")!,
         users,
         keys,
+        openTickets,
         ...extra,
       }),
       status,
@@ -112,6 +125,11 @@ export function settings({ store }: { store: AccountStore }) {
     const action = c.req.param("action");
     await store.setUserDisabled(name, action === "disable");
     return c.redirect(`/settings?done=user-${action}d`, 303);
+  });
+
+  app.post("/settings/users/:name/release", async (c) => {
+    await store.releaseTickets(c.req.param("name"), { actor: actorOf(c) });
+    return c.redirect("/settings?done=tickets-released", 303);
   });
 
   app.post("/settings/users/:name/password", async (c) => {

@@ -6,7 +6,11 @@
 (() => {
   const TYPING =
     "input, textarea, select, [contenteditable=''], [contenteditable='true']";
-  const STATUS_KEYS = { o: "o", p: "p", c: "c" };
+  // Keys that press a card's (or the ticket page's) button: status o/p/c,
+  // take t, priority 1–4 (on a card, its priority select).
+  const ACTION_KEYS = new Set(["o", "p", "c", "t", "1", "2", "3", "4"]);
+  const PRIORITIES = ["Low", "Normal", "High", "Urgent"];
+  document.documentElement.classList.add("js");
 
   /** A polite live region for outcomes that have no visible message of their own. */
   const announcer = document.createElement("div");
@@ -60,9 +64,35 @@
     focusCard(all[Math.max(0, Math.min(all.length - 1, next))]);
   }
 
-  /** The card or status panel a status key acts on. */
+  /** The card or triage panel a key acts on. */
   function statusScope() {
     return currentCard() ?? document.getElementById("ticket-status");
+  }
+
+  /** What a key does in a scope: the control to press, or null when it has none. */
+  function actionFor(scope, key) {
+    const button = scope?.querySelector(
+      "ocp".includes(key)
+        ? `[data-status-key="${key}"]`
+        : `button[data-key="${key}"]`,
+    );
+    if (button) {
+      // A card's Take sits beside Unassign; on your own card it is hidden and means nothing.
+      if (key === "t" && button.closest(".ticket-card.mine")) return null;
+      return { form: button.form, run: () => button.click() };
+    }
+    const select = /^[1-4]$/.test(key) &&
+      scope?.querySelector("[data-priority-select]");
+    if (!select) return null;
+    return {
+      form: select.form,
+      run: () => {
+        const wanted = PRIORITIES[Number(key) - 1];
+        if (select.value === wanted) return false;
+        select.value = wanted;
+        select.dispatchEvent(new Event("change", { bubbles: true }));
+      },
+    };
   }
 
   // Status keys wait in line, each bound to the card it was typed on. A status
@@ -82,17 +112,15 @@
   function drainStatusQueue() {
     while (statusQueue.length > 0 && !statusInFlight) {
       const { scopeId, key } = statusQueue[0];
-      const button = document.getElementById(scopeId)?.querySelector(
-        `[data-status-key="${key}"]`,
-      );
-      if (button?.form && !ready(button.form)) return; // retried when htmx has wired it
+      const action = actionFor(document.getElementById(scopeId), key);
+      if (action?.form && !ready(action.form)) return; // retried when htmx has wired it
       statusQueue.shift();
-      if (!button) continue; // the card has left the page
-      const form = button.form;
+      if (!action) continue; // the card has left the page
+      const form = action.form;
       let started = null;
       const start = (e) => (started = e.detail?.ctx ?? null);
       form?.addEventListener("htmx:before:request", start, { once: true });
-      button.click(); // htmx starts the request synchronously
+      action.run(); // htmx starts the request synchronously
       form?.removeEventListener("htmx:before:request", start);
       statusInFlight = started;
     }
@@ -109,6 +137,100 @@
     statusQueue.push({ scopeId: scope.id, key });
     drainStatusQueue();
   }
+
+  // ---- Owners: the picker (key a), your own cards, selecting for a bulk change ----
+
+  /** Opens the owner picker for a card (the dialog), or focuses the ticket page's picker. */
+  function openPicker(scope) {
+    const inPage = scope.querySelector(".assignee-picker select");
+    if (inPage) return inPage.focus();
+    const dialog = document.getElementById("assign-dialog");
+    const id = scope.dataset.ticketId;
+    if (!dialog || !id) return;
+    const form = document.getElementById("assign-form");
+    const from = scope.querySelector(".owner-take form, form.owner-take");
+    form.setAttribute("hx-post", `/tickets/${id}/assignee`);
+    form.setAttribute("hx-target", `#${scope.id}`);
+    form.action = `/tickets/${id}/assignee`;
+    form.elements.version.value = from?.elements.version.value ?? "";
+    form.elements.seen.value = scope.dataset.owner ?? "";
+    form.elements.assignee.value = scope.dataset.owner ?? "";
+    htmx.process(form, true);
+    dialog.showModal();
+  }
+  document.addEventListener("submit", (e) => {
+    if (e.target?.id === "assign-form") {
+      e.target.closest("dialog")?.close();
+    }
+  }, true);
+  document.addEventListener("click", (e) => {
+    const close = e.target instanceof Element &&
+      e.target.closest("[data-close-dialog]");
+    if (close) close.closest("dialog")?.close();
+  });
+
+  const me = () => document.getElementById("live")?.dataset.user ?? "";
+
+  /** Marks the viewer's own cards (cards from the stream are the same for everyone). */
+  function markMine(root = document) {
+    const user = me();
+    if (!user) return;
+    for (const card of root.querySelectorAll(".ticket-card")) {
+      card.classList.toggle("mine", card.dataset.owner === user);
+    }
+    // The Mine count is the viewer's share of the per-owner numbers.
+    const all = document.getElementById("owner-count-all");
+    const mine = document.getElementById("owner-count-mine");
+    if (all?.dataset.byOwner && mine) {
+      try {
+        mine.textContent = String(JSON.parse(all.dataset.byOwner)[user] ?? 0);
+      } catch { /* leave the count the page came with */ }
+    }
+  }
+  markMine();
+  document.addEventListener("htmx:after:settle", () => markMine());
+
+  // Selecting cards for a bulk change: Shift-click selects a range, the
+  // header box selects every card on the page, and the count says how many.
+  let lastBox = null;
+  function selectedBoxes() {
+    return [...document.querySelectorAll("[data-select]:checked")];
+  }
+  function updateBulkCount() {
+    const count = document.getElementById("bulk-count");
+    if (!count) return;
+    const n = selectedBoxes().length;
+    count.textContent = n === 0 ? "" : n === 1 ? "1 selected" : `${n} selected`;
+    const all = document.getElementById("select-all");
+    const boxes = document.querySelectorAll("[data-select]");
+    if (all) {
+      all.checked = n > 0 && n === boxes.length;
+      all.indeterminate = n > 0 && n < boxes.length;
+    }
+  }
+  document.addEventListener("click", (e) => {
+    const box = e.target instanceof Element &&
+      e.target.closest("[data-select]");
+    if (!box) return;
+    if (e.shiftKey && lastBox?.isConnected && lastBox !== box) {
+      const boxes = [...document.querySelectorAll("[data-select]")];
+      const [a, b] = [boxes.indexOf(lastBox), boxes.indexOf(box)].sort((x, y) =>
+        x - y
+      );
+      for (const other of boxes.slice(a, b + 1)) other.checked = box.checked;
+    }
+    lastBox = box;
+    queueMicrotask(updateBulkCount);
+  });
+  document.addEventListener("change", (e) => {
+    if (!(e.target instanceof Element)) return;
+    if (e.target.matches("[data-select-all]")) {
+      for (const box of document.querySelectorAll("[data-select]")) {
+        box.checked = e.target.checked;
+      }
+    }
+    if (e.target.matches("[data-select], [data-select-all]")) updateBulkCount();
+  });
 
   function openHelp() {
     const dialog = document.getElementById("keys-help");
@@ -129,11 +251,23 @@
     ) {
       e.preventDefault();
       e.target.querySelector("a[data-open]")?.click();
-    } else if (key in STATUS_KEYS) {
+    } else if (ACTION_KEYS.has(key)) {
       const scope = statusScope();
-      if (scope?.querySelector(`[data-status-key="${STATUS_KEYS[key]}"]`)) {
+      if (actionFor(scope, key)) {
         e.preventDefault();
-        queueStatus(scope, STATUS_KEYS[key]);
+        queueStatus(scope, key);
+      }
+    } else if (key === "x") {
+      const box = currentCard()?.querySelector("[data-select]");
+      if (box) {
+        e.preventDefault();
+        box.click();
+      }
+    } else if (key === "a") {
+      const scope = statusScope();
+      if (scope) {
+        e.preventDefault();
+        openPicker(scope);
       }
     } else if (key === "/") {
       const search = document.getElementById("q");

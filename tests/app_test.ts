@@ -216,6 +216,7 @@ Deno.test("GET /api/openapi.json describes the API as OpenAPI 3.1", async () => 
     assert.equal(doc.openapi, "3.1.0");
     assert.deepEqual(Object.keys(doc.paths).sort(), [
       "/api/v1/tickets",
+      "/api/v1/tickets/bulk",
       "/api/v1/tickets/{id}",
       "/api/v1/tickets/{id}/comments",
       "/create_ticket",

@@ -3,7 +3,15 @@ import type { ProductCount, User } from "../db/store.ts";
 import { Layout } from "./layout.tsx";
 import { LiveDock, LiveIndicator } from "./live.tsx";
 import { UserMenu } from "./user_menu.tsx";
-import { Board, type BoardProps, StatusField } from "./ticket_card.tsx";
+import { Board, type BoardProps, ViewFields } from "./ticket_card.tsx";
+import { Choice } from "./triage.tsx";
+import { PRIORITIES, type Sort } from "../db/store.ts";
+
+const SORT_LABELS: [Sort, string][] = [
+  ["newest", "Newest first"],
+  ["oldest", "Oldest first"],
+  ["priority", "Urgent first"],
+];
 
 export interface PageAssets {
   styles: string[];
@@ -29,10 +37,10 @@ function Filters(
       hx-target="#board"
       hx-swap="outerHTML"
       hx-push-url="true"
-      hx-trigger="submit, change from:#product"
+      hx-trigger="submit, change from:#product, change from:#priority, change from:#sort"
       class="filters"
     >
-      <StatusField status={filter.status} />
+      <ViewFields filter={filter} />
       <div class="filter-search">
         <label for="q">Search</label>
         <input
@@ -75,6 +83,31 @@ function Filters(
           ))}
         </datalist>
       </div>
+      <div class="filter-priority">
+        <label for="priority">Priority</label>
+        <select id="priority" name="priority">
+          <option value="" selected={!filter.priority}>Any</option>
+          {PRIORITIES.map((p) => (
+            <Choice key={p} value={p} selected={filter.priority === p}>
+              {p}
+            </Choice>
+          ))}
+        </select>
+      </div>
+      <div class="filter-sort">
+        <label for="sort">Order</label>
+        <select id="sort" name="sort">
+          {SORT_LABELS.map(([value, label]) => (
+            <Choice
+              key={value}
+              value={value}
+              selected={(filter.sort ?? "newest") === value}
+            >
+              {label}
+            </Choice>
+          ))}
+        </select>
+      </div>
       <div class="filter-submit">
         <button type="submit">Filter</button>
       </div>
@@ -103,18 +136,52 @@ export function DashboardPage(p: DashboardPageProps) {
           <Filters filter={p.filter} products={p.products} />
         </search>
         <Board {...p} />
+        <AssignDialog users={p.users} />
         <LiveDock />
       </Layout>
     )
   );
 }
 
-/** The board alone, for htmx, with the search form's status kept in step. */
+/** The board alone, for htmx, with the search form's view fields kept in step. */
 export function BoardFragment(p: BoardProps) {
   return (
     <>
       <Board {...p} />
-      <StatusField status={p.filter.status} oob />
+      <ViewFields filter={p.filter} oob />
     </>
+  );
+}
+
+/**
+ * The owner picker the `a` key opens for the focused card (static/app.js
+ * points its form at that ticket). Without JavaScript each ticket page has
+ * the same picker.
+ */
+function AssignDialog({ users }: { users: string[] }) {
+  return (
+    <dialog id="assign-dialog" aria-labelledby="assign-title">
+      <article>
+        <header>
+          <h2 id="assign-title">Assign ticket</h2>
+        </header>
+        <form method="post" id="assign-form" hx-swap="outerHTML">
+          <input type="hidden" name="version" value="" />
+          <input type="hidden" name="seen" value="" />
+          <input type="hidden" name="view" value="card" />
+          <label for="assign-to">Owner</label>
+          <select id="assign-to" name="assignee" autofocus>
+            <option value="">Unassigned</option>
+            {users.map((u) => <Choice key={u} value={u}>{u}</Choice>)}
+          </select>
+          <footer>
+            <button type="submit">Assign</button>{" "}
+            <button type="button" class="secondary" data-close-dialog>
+              Cancel
+            </button>
+          </footer>
+        </form>
+      </article>
+    </dialog>
   );
 }

@@ -20,7 +20,12 @@ const KEYS: [string, string][] = [
   ["j / k", "Next / previous ticket"],
   ["Enter", "Open the focused ticket"],
   ["o / p / c", "Set the focused ticket Open / Pending / Closed"],
+  ["t", "Take the focused ticket (you become its owner)"],
+  ["a", "Assign the focused ticket to someone"],
+  ["1 / 2 / 3 / 4", "Priority Low / Normal / High / Urgent"],
+  ["x", "Select the focused ticket for a bulk change"],
   ["/", "Search"],
+  [".", "Show new tickets that are waiting"],
   ["?", "This help"],
   ["Esc", "Close this help"],
 ];

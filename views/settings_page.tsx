@@ -8,6 +8,8 @@ export interface SettingsProps {
   me: Pick<User, "username" | "role">;
   users: User[];
   keys: ApiKey[];
+  /** Open and Pending tickets per owner (a disabled user's can be handed back at once). */
+  openTickets?: Record<string, number>;
   /** A one-line outcome of the last action, announced politely. */
   notice?: string;
   /** Field errors of the add-user form, by field. */
@@ -61,6 +63,20 @@ function UsersSection(p: SettingsProps) {
                 <td>{u.disabled ? "Disabled" : "Active"}</td>
                 <td>{when(u.created_at)}</td>
                 <td class="actions">
+                  {(p.openTickets?.[u.username] ?? 0) > 0 && (
+                    <form
+                      method="post"
+                      action={`/settings/users/${
+                        encodeURIComponent(u.username)
+                      }/release`}
+                    >
+                      <button type="submit" class="secondary outline">
+                        {`Unassign all of ${u.username}'s open tickets (${
+                          p.openTickets![u.username]
+                        })`}
+                      </button>
+                    </form>
+                  )}
                   {u.username !== p.me.username && (
                     <form
                       method="post"

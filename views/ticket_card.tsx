@@ -6,21 +6,38 @@
 import type { Child } from "hono/jsx";
 import { LiveStream, type LiveStreamProps } from "./live.tsx";
 import {
+  Choice,
+  Owner,
+  OWNER_TABS,
+  OwnerButtons,
+  ownerCountId,
+  PriorityBadge,
+  SelectBox,
+  type TabCounts,
+} from "./triage.tsx";
+import {
   MATCH_END,
   MATCH_START,
+  PRIORITIES,
+  type Priority,
+  type Sort,
   type Status,
-  type StatusCounts,
   STATUSES,
   type TicketListItem,
   type TicketSummary,
   type TicketWithComments,
 } from "../db/store.ts";
 
-/** What the dashboard shows; it lives in the URL (?status=&q=&product=). */
+/** What the dashboard shows; it lives in the URL (?status=&q=&product=&assignee=&priority=&sort=). */
 export interface DashboardFilter {
   status?: Status;
   q?: string;
   product?: string;
+  /** `@me`, `@none` or a user's name (`@`, because `me` is a valid user name). */
+  assignee?: string;
+  priority?: Priority;
+  /** Newest first when absent. */
+  sort?: Sort;
 }
 
 /** The dashboard URL of a filter, with only the parameters that are set. */
@@ -31,6 +48,9 @@ export function dashboardHref(
 ): string {
   const params = new URLSearchParams();
   if (f.status) params.set("status", f.status);
+  if (f.assignee) params.set("assignee", f.assignee);
+  if (f.priority) params.set("priority", f.priority);
+  if (f.sort && f.sort !== "newest") params.set("sort", f.sort);
   if (f.q) params.set("q", f.q);
   if (f.product) params.set("product", f.product);
   for (const [k, v] of Object.entries(extra)) params.set(k, v);
@@ -221,34 +241,92 @@ export interface TicketCardProps {
   terms?: string[];
   /** A message about this card, e.g. after a conflicting quick change. */
   notice?: string;
+  /** Asks before taking a ticket from its owner: the confirming button's owner value. */
+  confirmOwner?: { assignee: string; label: string };
+  /** Owners who are disabled (their tickets say so until someone takes them). */
+  disabledOwners?: ReadonlySet<string>;
+  /** The viewer, when the card is rendered for one (a page, not the stream): marks their own cards. */
+  viewer?: string;
 }
 
-/** One ticket on the dashboard. Same markup for page, quick action and stream. */
+/**
+ * One ticket on the dashboard. Same markup for page, quick action and
+ * stream; the only per-viewer touch is the `mine` class, which the page
+ * script also sets on cards that arrive over the stream.
+ */
 export function TicketCard(
-  { ticket: t, now, terms = [], notice }: TicketCardProps,
+  {
+    ticket: t,
+    now,
+    terms = [],
+    notice,
+    confirmOwner,
+    disabledOwners,
+    viewer,
+  }: TicketCardProps,
 ) {
   const id = cardId(t.id);
   const comments = t.comment_count === 1
     ? "1 comment"
     : `${t.comment_count} comments`;
+  const mine = viewer !== undefined && t.assignee === viewer;
   return (
     <article
       id={id}
-      class={`ticket-card status-${t.status.toLowerCase()}`}
+      class={`ticket-card status-${t.status.toLowerCase()} priority-${t.priority.toLowerCase()}${
+        mine ? " mine" : ""
+      }`}
       tabindex={-1}
       aria-labelledby={`${id}-title`}
       data-ticket-id={String(t.id)}
+      data-owner={t.assignee ?? ""}
     >
       <header>
+        <SelectBox ticket={t} />
         <h3 id={`${id}-title`}>
           <a href={`/tickets/${t.id}`} class="ticket-link" data-open>
             <span class="visually-hidden">Ticket</span> #{t.id}
           </a>
         </h3>
+        <PriorityBadge priority={t.priority} />
         <StatusBadge status={t.status} />
       </header>
-      {notice && <p class="notice" role="alert">{notice}</p>}
+      {notice && !confirmOwner && <p class="notice" role="alert">{notice}</p>}
+      {notice && confirmOwner && (
+        <div class="notice" role="alert">
+          <p>{notice}</p>
+          {
+            <form
+              method="post"
+              action={`/tickets/${t.id}/assignee`}
+              hx-post={`/tickets/${t.id}/assignee`}
+              hx-target={`#${id}`}
+              hx-swap="outerHTML"
+            >
+              <input type="hidden" name="version" value={String(t.version)} />
+              <input type="hidden" name="seen" value={t.assignee ?? ""} />
+              <input type="hidden" name="view" value="card" />
+              <input type="hidden" name="confirm" value="1" />
+              <input
+                type="hidden"
+                name="assignee"
+                value={confirmOwner.assignee}
+              />
+              <button type="submit" data-swap-focus>
+                {confirmOwner.label}
+              </button>
+            </form>
+          }
+        </div>
+      )}
       <dl class="ticket-ids">
+        <dt>Owner</dt>
+        <dd>
+          <Owner
+            assignee={t.assignee}
+            disabled={Boolean(t.assignee && disabledOwners?.has(t.assignee))}
+          />
+        </dd>
         <dt>User</dt>
         <dd>
           <Highlight text={t.user_id} terms={terms} />
@@ -286,84 +364,210 @@ export function TicketCard(
       </p>
       <footer>
         <StatusButtons ticket={t} view="card" idPrefix={id} />
+        <div class="card-triage">
+          <OwnerButtons ticket={t} view="card" target={`#${id}`} />
+          <PrioritySelect ticket={t} idPrefix={id} />
+        </div>
       </footer>
     </article>
   );
 }
 
+/** A card's priority: a select that saves on change (with htmx) or with its button. */
+function PrioritySelect(
+  { ticket, idPrefix }: {
+    ticket: Pick<TicketSummary, "id" | "version" | "priority">;
+    idPrefix: string;
+  },
+) {
+  const action = `/tickets/${ticket.id}/priority`;
+  const id = `${idPrefix}-priority`;
+  return (
+    <form
+      method="post"
+      action={action}
+      hx-post={action}
+      hx-trigger="change"
+      hx-target={`#${cardId(ticket.id)}`}
+      hx-swap="outerHTML"
+      class="priority-select"
+    >
+      <input type="hidden" name="version" value={String(ticket.version)} />
+      <input type="hidden" name="seen" value={ticket.priority} />
+      <input type="hidden" name="view" value="card" />
+      <label for={id} class="visually-hidden">
+        Priority of ticket {ticket.id}
+      </label>
+      <select id={id} name="priority" data-priority-select>
+        {PRIORITIES.map((p) => (
+          <Choice key={p} value={p} selected={p === ticket.priority}>
+            {p}
+          </Choice>
+        ))}
+      </select>
+      <button type="submit" class="secondary outline no-js">Set</button>
+    </form>
+  );
+}
+
 function TabCount(
-  { label, n, oob = false }: { label: string; n: number; oob?: boolean },
+  { id, label, n, oob = false, data }: {
+    id: string;
+    label: string;
+    n: number;
+    oob?: boolean;
+    data?: Record<string, number>;
+  },
 ) {
   return (
     <span
       class="count"
-      id={`count-${label.toLowerCase()}`}
+      id={id}
       data-count={label}
       hx-swap-oob={oob ? "true" : undefined}
+      data-by-owner={data ? JSON.stringify(data) : undefined}
     >
       {n}
     </span>
   );
 }
 
-/** The tab counts alone, swapped in by id next to a card whose status changed. */
-export function CountsUpdate({ counts }: { counts: StatusCounts }) {
+const statusCountId = (label: string) => `count-${label.toLowerCase()}`;
+
+/**
+ * The tab counts alone, swapped in by id next to a card whose status or owner
+ * changed. The Mine count is the viewer's own: the page script reads it from
+ * the per-owner numbers the All count carries (the stream's bytes are the
+ * same for every viewer).
+ */
+export function CountsUpdate({ counts }: { counts: TabCounts }) {
   return (
     <>
       {(["All", ...STATUSES] as const).map((label) => (
-        <TabCount key={label} label={label} n={counts[label]} oob />
+        <TabCount
+          key={label}
+          id={statusCountId(label)}
+          label={label}
+          n={counts.status[label]}
+          oob
+        />
       ))}
+      <TabCount
+        id={ownerCountId("All")}
+        label="Owner: All"
+        n={counts.owner.all}
+        oob
+        data={counts.byOwner}
+      />
+      <TabCount
+        id={ownerCountId("Unassigned")}
+        label="Owner: Unassigned"
+        n={counts.owner.none}
+        oob
+      />
     </>
   );
 }
 
-/** The status tabs, each a link holding the rest of the filter, with live counts. */
+function TabLink(
+  { href, id, current, children }: {
+    href: string;
+    id: string;
+    current: boolean;
+    children?: Child;
+  },
+) {
+  return (
+    <li>
+      <a
+        href={href}
+        hx-get={href}
+        hx-target="#board"
+        hx-swap="outerHTML"
+        hx-push-url="true"
+        id={id}
+        aria-current={current ? "page" : undefined}
+      >
+        {children}
+      </a>
+    </li>
+  );
+}
+
+/** The status tabs and the owner tabs, each a link holding the rest of the filter, with live counts. */
 export function StatusTabs(
-  { filter, counts }: { filter: DashboardFilter; counts: StatusCounts },
+  { filter, counts }: { filter: DashboardFilter; counts: TabCounts },
 ) {
   const tabs: [Status | undefined, string, number][] = [
-    [undefined, "All", counts.All],
-    ...STATUSES.map((s): [Status, string, number] => [s, s, counts[s]]),
+    [undefined, "All", counts.status.All],
+    ...STATUSES.map((s): [Status, string, number] => [s, s, counts.status[s]]),
   ];
+  const owners: Record<string, number> = {
+    All: counts.owner.all,
+    Mine: counts.owner.mine,
+    Unassigned: counts.owner.none,
+  };
   return (
-    <nav aria-label="Status" class="status-tabs">
-      <ul>
-        {tabs.map(([status, label, n]) => {
-          const href = dashboardHref({ ...filter, status });
-          return (
-            <li>
-              <a
-                href={href}
-                hx-get={href}
-                hx-target="#board"
-                hx-swap="outerHTML"
-                hx-push-url="true"
-                id={`tab-${label.toLowerCase()}`}
-                aria-current={filter.status === status ? "page" : undefined}
-              >
-                {label} <TabCount label={label} n={n} />
-              </a>
-            </li>
-          );
-        })}
-      </ul>
-    </nav>
+    <div class="board-tabs">
+      <nav aria-label="Status" class="status-tabs">
+        <ul>
+          {tabs.map(([status, label, n]) => (
+            <TabLink
+              href={dashboardHref({ ...filter, status })}
+              id={`tab-${label.toLowerCase()}`}
+              current={filter.status === status}
+            >
+              {label} <TabCount id={statusCountId(label)} label={label} n={n} />
+            </TabLink>
+          ))}
+        </ul>
+      </nav>
+      <nav aria-label="Owner" class="status-tabs owner-tabs">
+        <ul>
+          {OWNER_TABS.map(([label, assignee]) => (
+            <TabLink
+              href={dashboardHref({ ...filter, assignee })}
+              id={`owner-tab-${label.toLowerCase()}`}
+              current={filter.assignee === assignee}
+            >
+              {label}{" "}
+              <TabCount
+                id={ownerCountId(label)}
+                label={`Owner: ${label}`}
+                n={owners[label]!}
+                data={label === "All" ? counts.byOwner : undefined}
+              />
+            </TabLink>
+          ))}
+          <TabLink
+            href={dashboardHref({
+              ...filter,
+              assignee: "@none",
+              sort: "oldest",
+            })}
+            id="owner-tab-queue"
+            current={filter.assignee === "@none" && filter.sort === "oldest"}
+          >
+            Unassigned, oldest first
+          </TabLink>
+        </ul>
+      </nav>
+    </div>
   );
 }
 
 /** The "more" cell at the end of the grid: loads the next page when scrolled into view. */
 export function MoreCards(
-  { filter, before }: { filter: DashboardFilter; before: number | null },
+  { filter, next }: { filter: DashboardFilter; next: string | null },
 ) {
-  if (before === null) {
+  if (next === null) {
     return <p id="more" class="more muted">That is every ticket.</p>;
   }
-  const next = String(before);
   return (
     <div id="more" class="more">
       <a
-        href={dashboardHref(filter, "/dashboard", { before: next })}
-        hx-get={dashboardHref(filter, "/dashboard/cards", { before: next })}
+        href={dashboardHref(filter, "/dashboard", { after: next })}
+        hx-get={dashboardHref(filter, "/dashboard/cards", { after: next })}
         hx-trigger="revealed, click"
         hx-target="#more"
         hx-swap="outerHTML"
@@ -376,41 +580,45 @@ export function MoreCards(
   );
 }
 
+/** What every card of a board shares: the clock, search words, disabled owners and the viewer. */
+export interface CardContext {
+  now: Date;
+  terms: string[];
+  disabledOwners: ReadonlySet<string>;
+  viewer: string;
+}
+
 /** Cards of one page followed by the next "more" cell: what /dashboard/cards returns. */
 export function CardsPage(
-  { items, filter, before, terms, now }: {
+  { items, filter, next, cards }: {
     items: TicketListItem[];
     filter: DashboardFilter;
-    before: number | null;
-    terms: string[];
-    now: Date;
+    /** Where the next page starts (`?after=`), or null on the last page. */
+    next: string | null;
+    cards: CardContext;
   },
 ) {
   return (
     <>
-      {items.map((t) => (
-        <TicketCard key={t.id} ticket={t} now={now} terms={terms} />
-      ))}
-      <MoreCards filter={filter} before={before} />
+      {items.map((t) => <TicketCard key={t.id} ticket={t} {...cards} />)}
+      <MoreCards filter={filter} next={next} />
     </>
   );
 }
 
 /**
- * The search form's status field. A board fragment carries it out of band, so
- * a search after a tab click keeps the tab's status.
+ * The search form's hidden view fields (status, owner, sort). A board
+ * fragment carries them out of band, so a search after a tab click keeps the
+ * tab's view.
  */
-export function StatusField(
-  { status, oob = false }: { status?: Status; oob?: boolean },
+export function ViewFields(
+  { filter, oob = false }: { filter: DashboardFilter; oob?: boolean },
 ) {
   return (
-    <input
-      type="hidden"
-      id="filter-status"
-      name="status"
-      value={status ?? ""}
-      hx-swap-oob={oob ? "true" : undefined}
-    />
+    <span id="view-fields" hx-swap-oob={oob ? "true" : undefined}>
+      <input type="hidden" name="status" value={filter.status ?? ""} />
+      <input type="hidden" name="assignee" value={filter.assignee ?? ""} />
+    </span>
   );
 }
 
@@ -422,7 +630,7 @@ export function EmptyState(
     total: number;
   },
 ) {
-  if (total === 0) {
+  if (total === 0 && !filter.assignee) {
     const curl = `curl -X POST ${origin}/create_ticket \\
   -H "Authorization: Bearer $KEY" \\
   -H "Content-Type: application/json" \\
@@ -445,8 +653,15 @@ export function EmptyState(
       </article>
     );
   }
+  const owner = filter.assignee === "@me"
+    ? "of yours"
+    : filter.assignee === "@none"
+    ? "without an owner"
+    : filter.assignee && `owned by ${filter.assignee}`;
   const what = [
     filter.status && `with status ${filter.status}`,
+    owner,
+    filter.priority && `of ${filter.priority} priority`,
     filter.product && `for product ${filter.product}`,
     filter.q && `matching “${filter.q}”`,
   ].filter(Boolean).join(", ");
@@ -463,20 +678,104 @@ export function EmptyState(
   );
 }
 
+/** The bulk change: the cards' boxes belong to this form, so it works without JavaScript. */
+export function BulkBar(
+  { users, back }: { users: string[]; back: string },
+) {
+  return (
+    <form
+      id="bulk"
+      method="post"
+      action="/tickets/bulk"
+      hx-post="/tickets/bulk"
+      hx-target="#board"
+      hx-swap="outerHTML"
+      class="bulk-bar"
+      aria-labelledby="bulk-title"
+    >
+      <input type="hidden" name="back" value={back} />
+      <h3 id="bulk-title" class="visually-hidden">Change selected tickets</h3>
+      <label class="select-all">
+        <input type="checkbox" id="select-all" data-select-all />
+        Select all on this page
+      </label>
+      <span id="bulk-count" class="muted" aria-live="polite"></span>
+      <label>
+        <span class="visually-hidden">New status</span>
+        <select name="status" id="bulk-status">
+          <option value="">Status…</option>
+          {STATUSES.map((s) => <Choice key={s} value={s}>{s}</Choice>)}
+        </select>
+      </label>
+      <label>
+        <span class="visually-hidden">New owner</span>
+        <select name="assignee" id="bulk-assignee">
+          <option value="">Owner…</option>
+          <option value="@me">Me</option>
+          <option value="@none">Nobody (unassign)</option>
+          {users.map((u) => <Choice key={u} value={u}>{u}</Choice>)}
+        </select>
+      </label>
+      <label>
+        <span class="visually-hidden">New priority</span>
+        <select name="priority" id="bulk-priority">
+          <option value="">Priority…</option>
+          {PRIORITIES.map((p) => <Choice key={p} value={p}>{p}</Choice>)}
+        </select>
+      </label>
+      <button type="submit" class="secondary">Apply to selected</button>
+    </form>
+  );
+}
+
 export interface BoardProps {
   filter: DashboardFilter;
-  counts: StatusCounts;
+  counts: TabCounts;
   items: TicketListItem[];
-  nextBefore: number | null;
+  /** Where the next page starts (`?after=`), or null on the last page. */
+  next: string | null;
   /** Set when this page continues an earlier one (no-JS "Load more"). */
-  before?: number;
-  terms: string[];
+  continued?: boolean;
+  cards: CardContext;
+  /** Active users, for the bulk owner choice. */
+  users: string[];
+  /** What the last bulk change did, to show above the cards. */
+  bulkNotice?: { changed: number; total: number; skipped: number[] };
   /** A ticket the search names by number (#123), offered as a jump. */
   jump?: number;
   origin: string;
-  now: Date;
   /** What this board watches live (its filter's channel and resume point), the viewer, and the hub's script. */
   live?: LiveStreamProps;
+}
+
+/** What a bulk change did, with links to the tickets it skipped. */
+function BulkNotice(
+  { notice }: { notice: NonNullable<BoardProps["bulkNotice"]> },
+) {
+  const skipped = notice.skipped.length;
+  return (
+    <div
+      class="notice bulk-notice"
+      role="status"
+      data-announce={skipped ? "" : undefined}
+    >
+      {skipped === 0
+        ? <p>Changed {notice.changed} of {notice.total} tickets.</p>
+        : (
+          <p>
+            {skipped} of {notice.total} {skipped === 1 ? "was" : "were"}{" "}
+            changed meanwhile and left as they are — review{" "}
+            {skipped === 1 ? "it" : "them"}: {notice.skipped.map((id, i) => (
+              <>
+                {i > 0 && ", "}
+                <a href={`/tickets/${id}`}>#{id}</a>
+              </>
+            ))}
+            . The other {notice.changed} changed.
+          </p>
+        )}
+    </div>
+  );
 }
 
 /** Tabs, summary and grid: the part of the dashboard a filter change replaces. */
@@ -490,14 +789,14 @@ export function Board(p: BoardProps) {
         <p id="board-summary" class="muted" aria-live="polite">
           {shown === 0
             ? "No tickets to show."
-            : `Showing the ${p.before ? "next " : "newest "}${shown}${
-              p.nextBefore ? "+" : ""
+            : `Showing the ${p.continued ? "next " : "first "}${shown}${
+              p.next ? "+" : ""
             } ${shown === 1 ? "ticket" : "tickets"}.`}
         </p>
         <p>
-          {p.before && (
+          {p.continued && (
             <>
-              <a href={dashboardHref(p.filter)}>Back to the newest</a>
+              <a href={dashboardHref(p.filter)}>Back to the first page</a>
               {" · "}
             </>
           )}
@@ -506,11 +805,13 @@ export function Board(p: BoardProps) {
           </a>
         </p>
       </div>
+      {p.bulkNotice && <BulkNotice notice={p.bulkNotice} />}
       {p.jump !== undefined && (
         <p class="jump">
           <a href={`/tickets/${p.jump}`}>Go to ticket #{p.jump}</a>
         </p>
       )}
+      {shown > 0 && <BulkBar users={p.users} back={dashboardHref(p.filter)} />}
       {p.live && (
         <>
           <LiveStream {...p.live} />
@@ -530,7 +831,7 @@ export function Board(p: BoardProps) {
         <EmptyState
           filter={p.filter}
           origin={p.origin}
-          total={p.counts.All}
+          total={p.counts.status.All}
         />
       )}
       {/* Always present, so live cards have somewhere to go on an empty board. */}
@@ -539,9 +840,8 @@ export function Board(p: BoardProps) {
           <CardsPage
             items={p.items}
             filter={p.filter}
-            before={p.nextBefore}
-            terms={p.terms}
-            now={p.now}
+            next={p.next}
+            cards={p.cards}
           />
         )}
       </div>

@@ -9,6 +9,13 @@ import { LiveDock, LiveIndicator, LiveStream } from "./live.tsx";
 import { UserMenu } from "./user_menu.tsx";
 import type { PageAssets } from "./dashboard_page.tsx";
 import { Layout } from "./layout.tsx";
+import {
+  AssigneePicker,
+  Owner,
+  OwnerButtons,
+  PriorityBadge,
+  PriorityButtons,
+} from "./triage.tsx";
 import { MAX_TEXT } from "../lib/fields.ts";
 import {
   exactTime,
@@ -38,11 +45,17 @@ function BackField({ back }: { back: string }) {
   return <input type="hidden" name="back" value={back} />;
 }
 
-/** Status badge and buttons; a conflicting change shows what the status is now. */
-export function StatusPanel(
-  { ticket, notice }: {
+/**
+ * Status, owner and priority, with their buttons; a refused change shows
+ * what the ticket is now (and, before taking a ticket from someone, asks).
+ */
+export function TriagePanel(
+  { ticket, users, notice, confirmOwner }: {
     ticket: Ticket;
+    /** Active users, for the owner picker. */
+    users: string[];
     notice?: string;
+    confirmOwner?: { assignee: string; label: string };
   },
 ) {
   return (
@@ -50,12 +63,63 @@ export function StatusPanel(
       id="ticket-status"
       aria-labelledby="ticket-status-title"
       class="status-panel"
+      data-owner={ticket.assignee ?? ""}
     >
       <h2 id="ticket-status-title">
         Status <StatusBadge status={ticket.status} />
       </h2>
-      {notice && <p class="notice" role="alert">{notice}</p>}
+      {notice && (
+        <div class="notice" role="alert">
+          <p>{notice}</p>
+          {confirmOwner && (
+            <form method="post" action={`/tickets/${ticket.id}/assignee`}>
+              <input
+                type="hidden"
+                name="version"
+                value={String(ticket.version)}
+              />
+              <input type="hidden" name="seen" value={ticket.assignee ?? ""} />
+              <input type="hidden" name="view" value="page" />
+              <input type="hidden" name="confirm" value="1" />
+              <input
+                type="hidden"
+                name="assignee"
+                value={confirmOwner.assignee}
+              />
+              <button
+                type="submit"
+                hx-post={`/tickets/${ticket.id}/assignee`}
+                hx-target="#ticket-status"
+                hx-swap="outerHTML"
+                data-swap-focus
+              >
+                {confirmOwner.label}
+              </button>
+            </form>
+          )}
+        </div>
+      )}
       <StatusButtons ticket={ticket} view="page" idPrefix="ticket-status" />
+      <h3>
+        Owner <Owner assignee={ticket.assignee} disabled={false} />
+      </h3>
+      <OwnerButtons ticket={ticket} view="page" target="#ticket-status" />
+      <AssigneePicker
+        ticket={ticket}
+        users={users}
+        view="page"
+        target="#ticket-status"
+        idPrefix="ticket-status"
+      />
+      <h3>
+        Priority <PriorityBadge priority={ticket.priority} />
+      </h3>
+      <PriorityButtons
+        ticket={ticket}
+        view="page"
+        target="#ticket-status"
+        idPrefix="ticket-status"
+      />
     </section>
   );
 }
@@ -250,12 +314,27 @@ function describeEvent(e: TicketEvent): string {
   if (e.type === "comment.added") return "commented";
   const changes = (e.data.changes ?? {}) as Record<
     string,
-    { from: string; to: string }
+    { from: string | null; to: string | null }
   >;
   const parts: string[] = [];
   if (changes.status) {
     parts.push(
       `changed the status from ${changes.status.from} to ${changes.status.to}`,
+    );
+  }
+  if (changes.assignee) {
+    const { from, to } = changes.assignee;
+    parts.push(
+      to === null
+        ? `unassigned ${from}`
+        : to === e.actor
+        ? (from ? `took the ticket from ${from}` : "took the ticket")
+        : `assigned the ticket to ${to}`,
+    );
+  }
+  if (changes.priority) {
+    parts.push(
+      `changed the priority from ${changes.priority.from} to ${changes.priority.to}`,
     );
   }
   if (changes.description) parts.push("edited the description");
@@ -322,6 +401,8 @@ export interface TicketPageProps {
   commentDraft?: string;
   commentError?: string;
   user: Pick<User, "username" | "role">;
+  /** Active users, for the owner picker. */
+  users: string[];
   /** What this page watches live (the ticket's channel and resume point), and the hub's script. */
   live: { watch: { channel: string; after: number }; worker: string };
 }
@@ -378,7 +459,7 @@ export function TicketPage(p: TicketPageProps) {
             />
           </div>
           <aside class="ticket-side" aria-label="Details">
-            <StatusPanel ticket={t} notice={p.statusNotice} />
+            <TriagePanel ticket={t} users={p.users} notice={p.statusNotice} />
             <section aria-labelledby="fields-title">
               <h2 id="fields-title">Details</h2>
               <dl class="fields">

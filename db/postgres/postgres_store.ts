@@ -6,12 +6,15 @@ import type { EventBus } from "../bus.ts";
 import {
   type AccountStore,
   type ApiKey,
+  type BulkOutcome,
   type Comment,
   type CreateResult,
   type IdempotencyOptions,
   type ListFilter,
   type NewApiKey,
   type NewTicket,
+  type OwnerCounts,
+  type OwnerGuard,
   type ProductCount,
   type Role,
   type SessionRecord,
@@ -157,11 +160,12 @@ export class PostgresStore implements TicketStore, AccountStore {
 
   async #commit<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     const value = await this.#writes.submit(fn) as T;
-    const event = (value as { event?: TicketEvent | null })?.event;
-    if (event) {
+    const v = value as { event?: TicketEvent | null; events?: TicketEvent[] };
+    const events = [...(v?.event ? [v.event] : []), ...(v?.events ?? [])];
+    if (events.length > 0) {
       // One path to the bus: the listener publishes in id order (listener.ts).
-      if (this.listener) await this.listener.reached(event.id);
-      else this.bus?.publish(event);
+      if (this.listener) await this.listener.reached(events.at(-1)!.id);
+      else for (const e of events) this.bus?.publish(e);
     }
     return value;
   }
@@ -229,6 +233,10 @@ export class PostgresStore implements TicketStore, AccountStore {
     return this.#read((sql) => reads.countByStatus(sql));
   }
 
+  countByOwner(): Promise<OwnerCounts> {
+    return this.#read((sql) => reads.countByOwner(sql));
+  }
+
   listProducts(limit: number): Promise<ProductCount[]> {
     return this.#read((sql) => reads.listProducts(sql, limit));
   }
@@ -240,9 +248,27 @@ export class PostgresStore implements TicketStore, AccountStore {
   updateTicket(
     id: number,
     patch: TicketPatch,
-    ctx: WriteContext & { expectedVersion?: number },
+    ctx: WriteContext & OwnerGuard & { expectedVersion?: number },
   ): Promise<WriteResult<TicketSummary>> {
     return this.#write((tx) => writes.updateTicket(tx, id, patch, ctx));
+  }
+
+  async bulkUpdate(
+    items: { id: number; expectedVersion?: number }[],
+    patch: TicketPatch,
+    ctx: WriteContext & OwnerGuard,
+  ): Promise<BulkOutcome[]> {
+    const { outcomes } = await this.#write((tx) =>
+      writes.bulkUpdate(tx, items, patch, ctx)
+    );
+    return outcomes;
+  }
+
+  async releaseTickets(assignee: string, ctx: WriteContext): Promise<number> {
+    const { value } = await this.#write((tx) =>
+      writes.releaseTickets(tx, assignee, ctx.actor)
+    );
+    return value;
   }
 
   addComment(

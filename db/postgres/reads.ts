@@ -3,6 +3,7 @@ import {
   type ListFilter,
   MATCH_END,
   MATCH_START,
+  type OwnerCounts,
   type ProductCount,
   searchTerms,
   type StatusCounts,
@@ -17,7 +18,13 @@ import {
   rowToTicket,
   type Sql,
 } from "./connection.ts";
-import { rowToSummary, toTicketPage, withTickets } from "../rows.ts";
+import {
+  ownerCount,
+  priorityRank,
+  rowToSummary,
+  toTicketPage,
+  withTickets,
+} from "../rows.ts";
 
 /** Returns one ticket with its comments, oldest comment first, or null. */
 export async function getTicket(
@@ -35,7 +42,7 @@ export async function getTicket(
 const HEADLINE =
   `StartSel="${MATCH_START}", StopSel="${MATCH_END}", MaxWords=12, MinWords=4, ShortWord=0`;
 
-/** Lists tickets newest first; keyset on id, so page N costs what page 1 costs. */
+/** Lists tickets in the filter's sort (newest first unless told), keyset-paginated. */
 export async function listTickets(
   sql: Sql,
   f: ListFilter,
@@ -62,9 +69,38 @@ export async function listTickets(
     ${
     f.product_id !== undefined ? sql`AND t.product_id = ${f.product_id}` : none
   }
-    ${f.before_id !== undefined ? sql`AND t.id < ${f.before_id}` : none}
-    ORDER BY t.id DESC LIMIT ${f.limit + 1}`;
+    ${
+    f.assignee === null
+      ? sql`AND t.assignee IS NULL`
+      : f.assignee !== undefined
+      ? sql`AND t.assignee = ${f.assignee}`
+      : none
+  }
+    ${
+    f.priority !== undefined
+      ? sql`AND t.priority = ${priorityRank(f.priority)}`
+      : none
+  }
+    ${after(sql, f)}
+    ORDER BY ${order(sql, f)} LIMIT ${f.limit + 1}`;
   return toTicketPage(rows, f.limit);
+}
+
+/** Where the next page starts, in the filter's sort. */
+function after(sql: Sql, f: ListFilter) {
+  if (f.after === undefined) return sql``;
+  const sort = f.sort ?? "newest";
+  if (sort === "newest") return sql`AND t.id < ${f.after.id}`;
+  if (sort === "oldest") return sql`AND t.id > ${f.after.id}`;
+  const p = priorityRank(f.after.priority);
+  return sql`AND (t.priority < ${p} OR (t.priority = ${p} AND t.id > ${f.after.id}))`;
+}
+
+function order(sql: Sql, f: ListFilter) {
+  const sort = f.sort ?? "newest";
+  if (sort === "newest") return sql`t.id DESC`;
+  if (sort === "oldest") return sql`t.id ASC`;
+  return sql`t.priority DESC, t.id ASC`;
 }
 
 /** Reads the per-status counters the triggers of migration 002 maintain. */
@@ -78,6 +114,15 @@ export async function countByStatus(sql: Sql): Promise<StatusCounts> {
   }
   counts.All = counts.Open + counts.Pending + counts.Closed;
   return counts;
+}
+
+/** Reads the per-(status, owner) counters migration 006 maintains. */
+export async function countByOwner(sql: Sql): Promise<OwnerCounts> {
+  const rows = await sql`
+    SELECT value, n FROM ticket_counts WHERE dimension = 'owner' AND n > 0`;
+  return {
+    byOwner: rows.flatMap((r) => ownerCount(String(r.value), Number(r.n))),
+  };
 }
 
 /** Lists products by ticket count, most first, from the maintained counters. */

@@ -1,14 +1,17 @@
 /** Every ticket write the PostgreSQL store makes, each inside the caller's transaction. */
 import {
+  type BulkOutcome,
   type IdempotencyOptions,
   type NewTicket,
   NotFoundError,
   SESSION_IDLE_MS,
   SESSION_MAX_MS,
+  StoreError,
   type Ticket,
   type TicketEvent,
   type TicketPatch,
   type TicketSummary,
+  UnknownAssigneeError,
 } from "../store.ts";
 import {
   rowToComment,
@@ -17,7 +20,7 @@ import {
   type Sql,
   type TransactionSql,
 } from "./connection.ts";
-import { rowToSummary } from "../rows.ts";
+import { priorityRank, rowToSummary } from "../rows.ts";
 import {
   commentEvent,
   createdEvent,
@@ -105,9 +108,10 @@ export async function createTicket(
     }
   }
   const [row] = await tx`
-    INSERT INTO tickets (user_id, pdf_link, product_id, other_ids, created_at, updated_at)
+    INSERT INTO tickets (user_id, pdf_link, product_id, other_ids, priority,
+                         created_at, updated_at)
     VALUES (${input.user_id}, ${input.pdf_link}, ${input.product_id},
-            ${input.other_ids}, ${now}, ${now})
+            ${input.other_ids}, ${priorityRank(input.priority)}, ${now}, ${now})
     RETURNING *`;
   const ticket = rowToTicket(row!);
   const event = await insertEvent(tx, createdEvent(ticket, ctx.actor), {
@@ -133,29 +137,109 @@ async function currentTicket(
   return rowToSummary(row);
 }
 
-/** Applies a patch with an optional version check (rules.ts decides what changes). */
-export async function updateTicket(
+/** The owner as the user spells their name; UnknownAssigneeError unless an active user. */
+async function resolveAssignee(
+  tx: TransactionSql,
+  name: string | null | undefined,
+): Promise<string | null | undefined> {
+  if (name === undefined || name === null) return name;
+  const [row] = await tx`
+    SELECT username FROM users
+    WHERE lower(username) = lower(${name}) AND NOT disabled`;
+  if (!row) throw new UnknownAssigneeError(name);
+  return String(row.username);
+}
+
+/** Applies a patch to one ticket with its checks (rules.ts decides what changes). */
+async function applyPatch(
   tx: TransactionSql,
   id: number,
   patch: TicketPatch,
-  ctx: { actor: string; expectedVersion?: number },
+  opts: { actor: string; expectedVersion?: number; noSteal?: boolean },
 ): Promise<{ value: TicketSummary; event: TicketEvent | null }> {
-  await lockWrites(tx);
   const cur = await currentTicket(tx, id);
-  const changes = patchChanges(cur, patch, ctx.expectedVersion);
+  const assignee = await resolveAssignee(tx, patch.assignee);
+  const wanted = assignee === undefined ? patch : { ...patch, assignee };
+  const changes = patchChanges(cur, wanted, opts);
   if (!changes) return { value: cur, event: null };
-  const next = patched(cur, patch);
+  const next = patched(cur, wanted);
   const [row] = await tx`
     UPDATE tickets SET status = ${next.status}, description = ${next.description},
+      assignee = ${next.assignee}, priority = ${priorityRank(next.priority)},
       updated_at = ${new Date()}, version = version + 1
     WHERE id = ${id} RETURNING ${tx.unsafe(SUMMARY)}`;
   const summary = rowToSummary(row!);
   const event = await insertEvent(
     tx,
-    updatedEvent(summary, changes, ctx.actor),
+    updatedEvent(summary, changes, opts.actor),
     summary,
   );
   return { value: summary, event };
+}
+
+/** Applies a patch with its version and owner checks. */
+export async function updateTicket(
+  tx: TransactionSql,
+  id: number,
+  patch: TicketPatch,
+  ctx: { actor: string; expectedVersion?: number; noSteal?: boolean },
+): Promise<{ value: TicketSummary; event: TicketEvent | null }> {
+  await lockWrites(tx);
+  return await applyPatch(tx, id, patch, ctx);
+}
+
+/**
+ * One patch for many tickets: each is checked on its own and a refused one
+ * is skipped (refusals come before any write, so nothing is left to undo).
+ */
+export async function bulkUpdate(
+  tx: TransactionSql,
+  items: { id: number; expectedVersion?: number }[],
+  patch: TicketPatch,
+  ctx: { actor: string; noSteal?: boolean },
+): Promise<{ outcomes: BulkOutcome[]; events: TicketEvent[] }> {
+  await lockWrites(tx);
+  // An unknown owner refuses the whole change, before any ticket is touched.
+  const assignee = await resolveAssignee(tx, patch.assignee);
+  const wanted = assignee === undefined ? patch : { ...patch, assignee };
+  const events: TicketEvent[] = [];
+  const outcomes: BulkOutcome[] = [];
+  for (const item of items) {
+    try {
+      const { value, event } = await applyPatch(tx, item.id, wanted, {
+        actor: ctx.actor,
+        expectedVersion: item.expectedVersion,
+        // A ticket given with its version is checked by that version instead.
+        noSteal: ctx.noSteal && item.expectedVersion === undefined,
+      });
+      if (event) events.push(event);
+      outcomes.push({ id: item.id, ok: true, ticket: value });
+    } catch (err) {
+      if (!(err instanceof StoreError)) throw err;
+      outcomes.push({ id: item.id, ok: false, error: err });
+    }
+  }
+  return { outcomes, events };
+}
+
+/** Unassigns a user's Open and Pending tickets (a disabled user's work goes back to the queue). */
+export async function releaseTickets(
+  tx: TransactionSql,
+  assignee: string,
+  actor: string,
+): Promise<{ value: number; events: TicketEvent[] }> {
+  await lockWrites(tx);
+  const rows = await tx`
+    SELECT id FROM tickets
+    WHERE assignee = ${assignee} AND status IN ('Open', 'Pending') ORDER BY id`;
+  const events: TicketEvent[] = [];
+  for (const r of rows) {
+    const { event } = await applyPatch(tx, Number(r.id), { assignee: null }, {
+      actor,
+    });
+    if (event) events.push(event);
+  }
+  return { value: events.length, events };
 }
 
 /** Appends a comment; comments do not bump the ticket's version (they never conflict). */

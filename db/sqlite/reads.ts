@@ -4,6 +4,7 @@ import {
   type ListFilter,
   MATCH_END,
   MATCH_START,
+  type OwnerCounts,
   type ProductCount,
   searchTerms,
   type StatusCounts,
@@ -13,6 +14,8 @@ import {
   type TicketWithComments,
 } from "../store.ts";
 import {
+  ownerCount,
+  priorityRank,
   rowToComment,
   rowToEvent,
   rowToSummary,
@@ -50,12 +53,15 @@ export function ftsQuery(q: string | undefined): string | null {
 const COMMENT_COUNT =
   `(SELECT count(*) FROM comments c WHERE c.ticket_id = t.id) AS comment_count`;
 
-/** Lists tickets newest first; keyset on id, so page N costs what page 1 costs. */
+/**
+ * Lists tickets in the filter's sort (newest first unless told), keyset-
+ * paginated, so page N costs what page 1 costs. Only fixed fragments go into
+ * the SQL (never user text): a few dozen distinct statements get cached.
+ */
 export function listTickets(stmts: Statements, f: ListFilter): TicketPage {
   const where: string[] = [];
   const args: (string | number)[] = [];
   const match = ftsQuery(f.q);
-  // Fixed fragments only (never user text in SQL): at most 32 distinct statements get cached.
   if (match !== null) {
     where.push("tickets_fts MATCH ?"), args.push(match);
   }
@@ -68,11 +74,30 @@ export function listTickets(stmts: Statements, f: ListFilter): TicketPage {
   if (f.product_id !== undefined) {
     where.push("t.product_id = ?"), args.push(f.product_id);
   }
+  if (f.assignee === null) where.push("t.assignee IS NULL");
+  else if (f.assignee !== undefined) {
+    where.push("t.assignee = ?"), args.push(f.assignee);
+  }
+  if (f.priority !== undefined) {
+    where.push("t.priority = ?"), args.push(priorityRank(f.priority));
+  }
   // With a search, the FTS index drives the scan in rowid (= ticket id) order.
   const id = match === null ? "t.id" : "tickets_fts.rowid";
-  if (f.before_id !== undefined) {
-    where.push(`${id} < ?`), args.push(f.before_id);
+  const sort = f.sort ?? "newest";
+  if (f.after !== undefined) {
+    if (sort === "newest") where.push(`${id} < ?`), args.push(f.after.id);
+    else if (sort === "oldest") where.push(`${id} > ?`), args.push(f.after.id);
+    else {
+      const p = priorityRank(f.after.priority);
+      where.push(`(t.priority < ? OR (t.priority = ? AND ${id} > ?))`);
+      args.push(p, p, f.after.id);
+    }
   }
+  const order = sort === "newest"
+    ? `${id} DESC`
+    : sort === "oldest"
+    ? `${id} ASC`
+    : `t.priority DESC, ${id} ASC`;
   const from = match === null
     ? "tickets t"
     : "tickets_fts JOIN tickets t ON t.id = tickets_fts.rowid";
@@ -81,7 +106,7 @@ export function listTickets(stmts: Statements, f: ListFilter): TicketPage {
     : `, snippet(tickets_fts, 4, '${MATCH_START}', '${MATCH_END}', '…', 12) AS match`;
   const sql = `SELECT t.*, ${COMMENT_COUNT}${snippet} FROM ${from}${
     where.length ? " WHERE " + where.join(" AND ") : ""
-  } ORDER BY ${id} DESC LIMIT ?`;
+  } ORDER BY ${order} LIMIT ?`;
   const rows = stmts.get(sql).all(...args, f.limit + 1);
   return toTicketPage(rows, f.limit);
 }
@@ -98,6 +123,16 @@ export function countByStatus(stmts: Statements): StatusCounts {
   }
   counts.All = counts.Open + counts.Pending + counts.Closed;
   return counts;
+}
+
+/** Reads the per-(status, owner) counters migration 005 maintains. */
+export function countByOwner(stmts: Statements): OwnerCounts {
+  const rows = stmts.get(
+    "SELECT value, n FROM ticket_counts WHERE dimension = 'owner' AND n > 0",
+  ).all();
+  return {
+    byOwner: rows.flatMap((r) => ownerCount(String(r.value), Number(r.n))),
+  };
 }
 
 /** Lists products by ticket count, most first, from the maintained counters. */

@@ -11,6 +11,7 @@ import { migrate } from "./migrate.ts";
 import {
   commitBatch,
   deserializeError,
+  type SerializedError,
   STORAGE_CODES,
   type WriteOp,
   type WriteOutcome,
@@ -28,17 +29,21 @@ import type { EventBus } from "../bus.ts";
 import {
   type AccountStore,
   type ApiKey,
+  type BulkOutcome,
   type Comment,
   type CreateResult,
   type IdempotencyOptions,
   type ListFilter,
   type NewApiKey,
   type NewTicket,
+  type OwnerCounts,
+  type OwnerGuard,
   type ProductCount,
   type Role,
   type SessionRecord,
   type StatusCounts,
   StorageUnavailableError,
+  type StoreError,
   type StoreHealth,
   type TicketEvent,
   type TicketPage,
@@ -145,6 +150,11 @@ async function startWorkerWriter(path: string) {
   return { writer, pragmas, migrated };
 }
 
+/** A bulk outcome as it crosses from the writer: its error is plain data. */
+type SerializedBulk =
+  | { id: number; ok: true; ticket: TicketSummary }
+  | { id: number; ok: false; error: SerializedError };
+
 /** SQLite implementation of TicketStore. */
 export class SqliteStore implements TicketStore, AccountStore {
   readonly #reads: Statements;
@@ -208,8 +218,9 @@ export class SqliteStore implements TicketStore, AccountStore {
   async #write<T>(op: WriteOp): Promise<T> {
     if (this.#closed) throw new StorageUnavailableError("The store is closed");
     const value = await this.#writes.submit(op) as T;
-    const event = (value as { event?: TicketEvent | null })?.event;
-    if (event) this.bus?.publish(event);
+    const v = value as { event?: TicketEvent | null; events?: TicketEvent[] };
+    if (v?.event) this.bus?.publish(v.event);
+    for (const e of v?.events ?? []) this.bus?.publish(e);
     return value;
   }
 
@@ -237,6 +248,10 @@ export class SqliteStore implements TicketStore, AccountStore {
     return this.#read(() => reads.countByStatus(this.#reads));
   }
 
+  countByOwner(): Promise<OwnerCounts> {
+    return this.#read(() => reads.countByOwner(this.#reads));
+  }
+
   listProducts(limit: number): Promise<ProductCount[]> {
     return this.#read(() => reads.listProducts(this.#reads, limit));
   }
@@ -248,7 +263,7 @@ export class SqliteStore implements TicketStore, AccountStore {
   updateTicket(
     id: number,
     patch: TicketPatch,
-    ctx: WriteContext & { expectedVersion?: number },
+    ctx: WriteContext & OwnerGuard & { expectedVersion?: number },
   ): Promise<WriteResult<TicketSummary>> {
     return this.#write({
       kind: "updateTicket",
@@ -256,7 +271,33 @@ export class SqliteStore implements TicketStore, AccountStore {
       patch,
       actor: ctx.actor,
       expectedVersion: ctx.expectedVersion,
+      noSteal: ctx.noSteal,
     });
+  }
+
+  async bulkUpdate(
+    items: { id: number; expectedVersion?: number }[],
+    patch: TicketPatch,
+    ctx: WriteContext & OwnerGuard,
+  ): Promise<BulkOutcome[]> {
+    const { outcomes } = await this.#write<{ outcomes: SerializedBulk[] }>({
+      kind: "bulkUpdate",
+      items,
+      patch,
+      actor: ctx.actor,
+      noSteal: ctx.noSteal,
+    });
+    return outcomes.map((o) =>
+      o.ok ? o : { ...o, error: deserializeError(o.error) as StoreError }
+    );
+  }
+
+  releaseTickets(assignee: string, ctx: WriteContext): Promise<number> {
+    return this.#write<{ value: number }>({
+      kind: "releaseTickets",
+      assignee,
+      actor: ctx.actor,
+    }).then((r) => r.value);
   }
 
   addComment(

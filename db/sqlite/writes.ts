@@ -2,6 +2,7 @@
 import type { Statements } from "./connection.ts";
 import {
   AccountNotFoundError,
+  AlreadyAssignedError,
   DuplicateNameError,
   IdempotencyMismatchError,
   type IdempotencyOptions,
@@ -15,9 +16,11 @@ import {
   type TicketEvent,
   type TicketPatch,
   type TicketSummary,
+  UnknownAssigneeError,
 } from "../store.ts";
 import { type AccountWrite, applyAccountWrite } from "./accounts.ts";
 import {
+  priorityRank,
   rowToComment,
   rowToEvent,
   rowToSummary,
@@ -46,7 +49,16 @@ export type WriteOp =
     patch: TicketPatch;
     actor: string;
     expectedVersion?: number;
+    noSteal?: boolean;
   }
+  | {
+    kind: "bulkUpdate";
+    items: { id: number; expectedVersion?: number }[];
+    patch: TicketPatch;
+    actor: string;
+    noSteal?: boolean;
+  }
+  | { kind: "releaseTickets"; assignee: string; actor: string }
   | { kind: "addComment"; ticketId: number; body: string; actor: string }
   | { kind: "account"; write: AccountWrite }
   | { kind: "purgeExpired" }
@@ -61,6 +73,8 @@ export interface SerializedError {
   key?: string;
   kind?: "user" | "api key";
   value?: string;
+  owner?: string;
+  assignee?: string;
 }
 
 export type WriteOutcome =
@@ -101,6 +115,8 @@ export function serializeError(err: unknown): SerializedError {
       "key",
       "kind",
       "value",
+      "owner",
+      "assignee",
     ] as const
   ) {
     if (e?.[k] !== undefined) {
@@ -125,6 +141,10 @@ export function deserializeError(e: SerializedError): Error {
       return new DuplicateNameError(e.kind!, e.value!);
     case "AccountNotFoundError":
       return new AccountNotFoundError(e.kind!, e.value!);
+    case "AlreadyAssignedError":
+      return new AlreadyAssignedError(e.ticketId!, e.owner!);
+    case "UnknownAssigneeError":
+      return new UnknownAssigneeError(e.assignee!);
     default:
       return new StoreError(e.message);
   }
@@ -210,6 +230,10 @@ export function applyWrite(stmts: Statements, op: WriteOp): unknown {
       return createTicket(stmts, op);
     case "updateTicket":
       return updateTicket(stmts, op);
+    case "bulkUpdate":
+      return bulkUpdate(stmts, op);
+    case "releaseTickets":
+      return releaseTickets(stmts, op);
     case "addComment":
       return addComment(stmts, op);
     case "account":
@@ -272,13 +296,15 @@ function createTicket(
   const at = now.toISOString();
   const ticket = rowToTicket(
     stmts.get(
-      `INSERT INTO tickets (user_id, pdf_link, product_id, other_ids, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?) RETURNING *`,
+      `INSERT INTO tickets (user_id, pdf_link, product_id, other_ids, priority,
+         created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *`,
     ).get(
       op.input.user_id,
       op.input.pdf_link,
       op.input.product_id,
       op.input.other_ids,
+      priorityRank(op.input.priority),
       at,
       at,
     )!,
@@ -312,27 +338,103 @@ function currentTicket(stmts: Statements, id: number): TicketSummary {
   return rowToSummary(row);
 }
 
-/** Applies a patch with an optional version check (rules.ts decides what changes). */
+/** The owner as the user spells their name; UnknownAssigneeError unless an active user. */
+function resolveAssignee(stmts: Statements, name: string | null | undefined) {
+  if (name === undefined || name === null) return name;
+  // users.username is COLLATE NOCASE: any letter case finds the user.
+  const row = stmts.get(
+    "SELECT username FROM users WHERE username = ? AND disabled = 0",
+  ).get(name);
+  if (!row) throw new UnknownAssigneeError(name);
+  return String(row.username);
+}
+
+/** Applies a patch to one ticket with its checks (rules.ts decides what changes). */
+function applyPatch(
+  stmts: Statements,
+  id: number,
+  patch: TicketPatch,
+  opts: { actor: string; expectedVersion?: number; noSteal?: boolean },
+): { value: TicketSummary; event: TicketEvent | null } {
+  const cur = currentTicket(stmts, id);
+  const assignee = resolveAssignee(stmts, patch.assignee);
+  const wanted = assignee === undefined ? patch : { ...patch, assignee };
+  const changes = patchChanges(cur, wanted, opts);
+  if (!changes) return { value: cur, event: null };
+  const next = patched(cur, wanted);
+  const summary = rowToSummary(
+    stmts.get(
+      `UPDATE tickets SET status = ?, description = ?, assignee = ?, priority = ?,
+         updated_at = ?, version = version + 1
+       WHERE id = ? ${RETURNING_SUMMARY}`,
+    ).get(
+      next.status,
+      next.description,
+      next.assignee,
+      priorityRank(next.priority),
+      new Date().toISOString(),
+      id,
+    )!,
+  );
+  const event = insertEvent(
+    stmts,
+    updatedEvent(summary, changes, opts.actor),
+    summary,
+  );
+  return { value: summary, event };
+}
+
+/** Applies a patch with its version and owner checks. */
 function updateTicket(
   stmts: Statements,
   op: Extract<WriteOp, { kind: "updateTicket" }>,
 ) {
-  const cur = currentTicket(stmts, op.id);
-  const changes = patchChanges(cur, op.patch, op.expectedVersion);
-  if (!changes) return { value: cur, event: null };
-  const next = patched(cur, op.patch);
-  const summary = rowToSummary(
-    stmts.get(
-      `UPDATE tickets SET status = ?, description = ?, updated_at = ?, version = version + 1
-       WHERE id = ? ${RETURNING_SUMMARY}`,
-    ).get(next.status, next.description, new Date().toISOString(), op.id)!,
+  return applyPatch(stmts, op.id, op.patch, op);
+}
+
+/**
+ * One patch for many tickets: each is checked on its own and a refused one
+ * is skipped (refusals come before any write, so nothing is left to undo).
+ */
+function bulkUpdate(
+  stmts: Statements,
+  op: Extract<WriteOp, { kind: "bulkUpdate" }>,
+) {
+  const events: TicketEvent[] = [];
+  // An unknown owner refuses the whole change, before any ticket is touched.
+  const assignee = resolveAssignee(stmts, op.patch.assignee);
+  const patch = assignee === undefined ? op.patch : { ...op.patch, assignee };
+  const outcomes = op.items.map((item) => {
+    try {
+      const { value, event } = applyPatch(stmts, item.id, patch, {
+        actor: op.actor,
+        expectedVersion: item.expectedVersion,
+        // A ticket given with its version is checked by that version instead.
+        noSteal: op.noSteal && item.expectedVersion === undefined,
+      });
+      if (event) events.push(event);
+      return { id: item.id, ok: true as const, ticket: value };
+    } catch (err) {
+      if (!(err instanceof StoreError)) throw err;
+      return { id: item.id, ok: false as const, error: serializeError(err) };
+    }
+  });
+  return { outcomes, events };
+}
+
+/** Unassigns a user's Open and Pending tickets (a disabled user's work goes back to the queue). */
+function releaseTickets(
+  stmts: Statements,
+  op: Extract<WriteOp, { kind: "releaseTickets" }>,
+) {
+  const ids = stmts.get(
+    `SELECT id FROM tickets WHERE assignee = ? AND status IN ('Open', 'Pending')
+     ORDER BY id`,
+  ).all(op.assignee).map((r) => Number(r.id));
+  const events = ids.flatMap((id) =>
+    applyPatch(stmts, id, { assignee: null }, { actor: op.actor }).event ?? []
   );
-  const event = insertEvent(
-    stmts,
-    updatedEvent(summary, changes, op.actor),
-    summary,
-  );
-  return { value: summary, event };
+  return { value: events.length, events };
 }
 
 /** Appends a comment; comments do not bump the ticket's version (they never conflict). */

@@ -1,5 +1,6 @@
 /** The dashboard's store functions (search, keyset pages, counts, versions, activity) on every backend. */
 import assert from "node:assert/strict";
+import type { PageKey } from "../../db/store.ts";
 import { testEachBackend, withStore } from "./backends.ts";
 import { DatabaseSync } from "node:sqlite";
 import { migrate, MIGRATIONS } from "../../db/sqlite/migrate.ts";
@@ -162,16 +163,12 @@ testEachBackend(
         ]
       ) {
         const seen: number[] = [];
-        let before: number | undefined;
+        let after: PageKey | undefined;
         for (let pages = 0; pages < 20; pages++) {
-          const page = await store.listTickets({
-            ...filter,
-            before_id: before,
-            limit: 5,
-          });
+          const page = await store.listTickets({ ...filter, after, limit: 5 });
           seen.push(...page.items.map((t) => t.id));
-          if (page.next_before_id === null) break;
-          before = page.next_before_id;
+          if (page.next === null) break;
+          after = page.next;
         }
         const all = (await store.listTickets({ ...filter, limit: 100 })).items
           .map((t) => t.id);
@@ -320,16 +317,12 @@ Deno.test("bulk seeding (SQLite) keeps the search index and the counters consist
     "SELECT count(*) AS n FROM tickets WHERE description LIKE '%router%'",
   ).get()!;
   let found = 0;
-  let before: number | undefined;
+  let after: PageKey | undefined;
   do {
-    const page = listTickets(stmts, {
-      q: "router",
-      before_id: before,
-      limit: 100,
-    });
+    const page = listTickets(stmts, { q: "router", after, limit: 100 });
     found += page.items.length;
-    before = page.next_before_id ?? undefined;
-  } while (before !== undefined);
+    after = page.next ?? undefined;
+  } while (after !== undefined);
   assert.equal(found, Number(withRouter.n));
   db.close();
 });

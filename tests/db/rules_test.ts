@@ -21,6 +21,8 @@ const ticket: Ticket = {
   status: "Open",
   description: "old",
   comments: "",
+  assignee: null,
+  priority: "Normal",
   created_at: "2026-11-29T10:00:00.000Z",
   updated_at: "2026-11-29T10:00:00.000Z",
   version: 3,
@@ -40,11 +42,13 @@ Deno.test("A patch that changes nothing has no changes; one that does lists from
 
 Deno.test("A stale expected version is refused before anything is compared", () => {
   assert.throws(
-    () => patchChanges(ticket, { status: "Open" }, 2),
+    () => patchChanges(ticket, { status: "Open" }, { expectedVersion: 2 }),
     (e) =>
       e instanceof StaleVersionError && e.current === 3 && e.expected === 2,
   );
-  assert.ok(patchChanges(ticket, { status: "Pending" }, 3));
+  assert.ok(
+    patchChanges(ticket, { status: "Pending" }, { expectedVersion: 3 }),
+  );
 });
 
 Deno.test("patched applies only the fields a patch sets", () => {

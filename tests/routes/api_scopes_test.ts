@@ -66,6 +66,14 @@ const ROUTES: {
     body: { body: "Sent the reset steps." },
     ok: 201,
   },
+  {
+    method: "POST",
+    path: "/api/v1/tickets/bulk",
+    doc: ["/api/v1/tickets/bulk", "post"],
+    scope: "write",
+    body: { ids: [1], patch: { priority: "High" } },
+    ok: 200,
+  },
 ];
 
 /** Whether a key with exactly `scopes` may use a route needing `needed`: write includes read. */

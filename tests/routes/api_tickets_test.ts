@@ -64,6 +64,8 @@ Deno.test("POST /create_ticket numbers tickets 1, 2, 3 and stores every field", 
         other_ids: "ORDER-991",
         status: "Open",
         description: "",
+        assignee: null,
+        priority: "Normal",
         created_at: "",
         updated_at: "",
         version: 1,
@@ -110,11 +112,13 @@ Deno.test('POST /api/v1/tickets returns 201 with the ticket, its Location and ET
     assert.equal(res.headers.get("content-type"), "application/json");
     const body = await res.json();
     assert.deepEqual(Object.keys(body).sort(), [
+      "assignee",
       "created_at",
       "description",
       "id",
       "other_ids",
       "pdf_link",
+      "priority",
       "product_id",
       "status",
       "updated_at",
@@ -488,7 +492,7 @@ for (
     ["the patch is empty", {}, [{
       field: "status",
       pointer: "#/status",
-      detail: "give status, description or both",
+      detail: "give at least one of status, description, assignee, priority",
     }]],
     ["the status is unknown", { status: "Resolved" }, [{
       field: "status",
