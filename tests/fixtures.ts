@@ -129,6 +129,8 @@ export interface TicketJson {
   other_ids: string | null;
   status: string;
   description: string;
+  assignee: string | null;
+  priority: string;
   created_at: string;
   updated_at: string;
   version: number;
