@@ -89,7 +89,6 @@ const parse: MiddlewareHandler = async (c, next) => {
     method: raw.method,
     headers,
     body: text,
-    signal: raw.signal,
   });
   // (Hono types the cache entry as the value, but stores and awaits a promise.)
   (c.req.bodyCache as Record<string, unknown>).text = Promise.resolve(text);
