@@ -6,7 +6,6 @@ import {
   type ProductCount,
   searchTerms,
   type StatusCounts,
-  STATUSES,
   type TicketEvent,
   type TicketPage,
   type TicketWithComments,
@@ -18,6 +17,7 @@ import {
   type Sql,
 } from "./connection.ts";
 import { rowToSummary, toTicketPage, withTickets } from "../rows.ts";
+import { statusCounts } from "../counts.ts";
 
 /** Returns one ticket with its comments, oldest comment first, or null. */
 export async function getTicket(
@@ -69,15 +69,11 @@ export async function listTickets(
 
 /** Reads the per-status counters the triggers of migration 002 maintain. */
 export async function countByStatus(sql: Sql): Promise<StatusCounts> {
-  const counts: StatusCounts = { All: 0, Open: 0, Pending: 0, Closed: 0 };
-  const rows = await sql`
-    SELECT value, n FROM ticket_counts WHERE dimension = 'status'`;
-  for (const r of rows) {
-    const status = STATUSES.find((s) => s === r.value);
-    if (status) counts[status] = Number(r.n);
-  }
-  counts.All = counts.Open + counts.Pending + counts.Closed;
-  return counts;
+  return statusCounts(
+    await sql<
+      Record<string, unknown>[]
+    >`SELECT value, n FROM ticket_counts WHERE dimension = 'status'`,
+  );
 }
 
 /** Lists products by ticket count, most first, from the maintained counters. */
