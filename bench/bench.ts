@@ -4,7 +4,8 @@
  * the same run. Progress goes to stderr, the Markdown table to stdout, and
  * everything to bench/results/<YYYY-MM-DD>.json (`<date>-quick.json` for --quick).
  */
-import { BenchContext, type BenchOptions, SCENARIOS } from "./lib/scenarios.ts";
+import { BenchContext, type BenchOptions } from "./lib/context.ts";
+import { SCENARIOS } from "./lib/scenarios.ts";
 import { killAll } from "./lib/server.ts";
 import { ensureWrk } from "./lib/wrk.ts";
 import {

@@ -1,5 +1,6 @@
 /** Password hashing with scrypt (node:crypto): per-user salt, constant-time comparison. */
 import { randomBytes, scrypt, timingSafeEqual } from "node:crypto";
+import { PASSWORD_MAX, PASSWORD_MIN } from "./fields.ts";
 
 // N=2^15, r=8, p=1: about 30–60 ms and 32 MiB per hash here, OWASP's scrypt minimum or better.
 const N = 1 << 15;
@@ -76,7 +77,11 @@ export async function verifyPassword(
 
 /** Rules for a new password; returns the problem, or null when acceptable. */
 export function passwordProblem(password: string): string | null {
-  if (password.length < 10) return "must be at least 10 characters";
-  if (password.length > 1024) return "must be at most 1024 characters";
+  if (password.length < PASSWORD_MIN) {
+    return `must be at least ${PASSWORD_MIN} characters`;
+  }
+  if (password.length > PASSWORD_MAX) {
+    return `must be at most ${PASSWORD_MAX} characters`;
+  }
   return null;
 }

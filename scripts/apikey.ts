@@ -6,11 +6,9 @@
  *   deno task apikey list
  *   deno task apikey revoke NAME
  */
-import { parseArgs } from "node:util";
 import { API_SCOPES, type ApiScope } from "../db/store.ts";
 import { newApiKey } from "../lib/tokens.ts";
-import { fail, openCliStore } from "./cli.ts";
-import { NAME } from "../lib/fields.ts";
+import { fail, openCliStore, parseTaskArgs, requireName } from "./cli.ts";
 
 const USAGE = `Usage:
   deno task apikey create NAME [--scopes create,read,write]
@@ -30,28 +28,15 @@ function parseScopes(text: string): ApiScope[] | null {
 }
 
 async function main() {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: Deno.args,
-      allowPositionals: true,
-      options: {
-        scopes: { type: "string" },
-        help: { type: "boolean", short: "h", default: false },
-      },
-    });
-  } catch (err) {
-    fail(`${(err as Error).message}\n\n${USAGE}`, 2);
-  }
-  const { values, positionals } = parsed;
-  const [command, name, ...extra] = positionals;
-  if (values.help || !command) fail(USAGE, values.help ? 0 : 2);
+  const { values, positionals } = parseTaskArgs(USAGE, {
+    scopes: { type: "string" },
+  });
+  const [command, given, ...extra] = positionals;
+  if (!command) fail(USAGE, 2);
   if (!["create", "list", "revoke"].includes(command) || extra.length > 0) {
     fail(USAGE, 2);
   }
-  if (command !== "list" && (!name || !NAME.test(name))) {
-    fail(`${USAGE}\n\nNAME: 1-64 letters, digits, . _ @ or -`, 2);
-  }
+  const name = command === "list" ? "" : requireName(given, USAGE);
   if (values.scopes !== undefined && command !== "create") {
     fail(`--scopes goes only with create\n\n${USAGE}`, 2);
   }
@@ -70,7 +55,7 @@ async function main() {
       case "create": {
         const { key, prefix, hash } = newApiKey();
         const k = await store.createApiKey({
-          name: name!,
+          name,
           prefix,
           hash,
           scopes,
@@ -84,7 +69,7 @@ async function main() {
         break;
       }
       case "revoke": {
-        const k = await store.revokeApiKey(name!);
+        const k = await store.revokeApiKey(name);
         console.log(`Revoked API key "${k.name}" (${k.prefix}…).`);
         break;
       }
@@ -104,7 +89,7 @@ async function main() {
       }
     }
   } catch (err) {
-    fail(`Cannot ${command} ${name ?? ""}: ${(err as Error).message}`);
+    fail(`Cannot ${command} ${name}: ${(err as Error).message}`);
   } finally {
     await store.close();
   }

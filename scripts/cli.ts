@@ -1,4 +1,5 @@
-/** Shared bits of the command-line tasks: opening the store, reading passwords, failing clearly. */
+/** Shared bits of the command-line tasks: arguments, opening the store, reading passwords, failing clearly. */
+import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
 import {
   ConfigError,
   readStoreLocation,
@@ -7,6 +8,43 @@ import {
 import type { AccountStore, TicketStore } from "../db/store.ts";
 import { openSqliteStore } from "../db/sqlite/sqlite_store.ts";
 import { openPostgresStore } from "../db/postgres/postgres_store.ts";
+import { NAME, NAME_RULE } from "../lib/fields.ts";
+
+/**
+ * Reads a task's options and positionals (node:util's parseArgs) with
+ * `--help`/`-h` added: help prints `usage` and exits 0; an unknown or
+ * malformed option prints what is wrong, then `usage`, and exits 2.
+ */
+export function parseTaskArgs<const O extends ParseArgsOptionsConfig>(
+  usage: string,
+  options: O,
+  { positionals = true }: { positionals?: boolean } = {},
+) {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: Deno.args,
+      allowPositionals: positionals,
+      options: {
+        ...options,
+        help: { type: "boolean", short: "h", default: false },
+      },
+    });
+  } catch (err) {
+    fail(`${(err as Error).message}\n\n${usage}`, 2);
+  }
+  if ((parsed.values as { help?: boolean }).help) {
+    console.log(usage);
+    Deno.exit(0);
+  }
+  return parsed;
+}
+
+/** The NAME argument of a user or key command; a missing or malformed one prints `usage` and exits 2. */
+export function requireName(name: string | undefined, usage: string): string {
+  if (!name || !NAME.test(name)) fail(`${usage}\n\nNAME: ${NAME_RULE}.`, 2);
+  return name;
+}
 
 /** Reads DB_PATH and DATABASE_URL as the server does; a bad one prints "Configuration error: …" and exits 2. */
 export function readCliLocation(): StoreLocation {

@@ -7,15 +7,8 @@
  * allow anonymous creates (ALLOW_ANONYMOUS_CREATE=1).
  */
 import { parseArgs } from "node:util";
+import { SAMPLE_USERS as USERS } from "../lib/sample_data.ts";
 
-const USERS = [
-  "john_doe",
-  "maria.k",
-  "li_wei",
-  "sam-ortiz",
-  "a.nguyen",
-  "fatima_z",
-];
 const PRODUCTS = [
   "PROD123",
   "ROUTER-AX3",

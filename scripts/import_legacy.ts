@@ -15,21 +15,22 @@ import { openSqliteStore } from "../db/sqlite/sqlite_store.ts";
 import { openPool } from "../db/postgres/connection.ts";
 import { migrate } from "../db/postgres/migrate.ts";
 import { lockWrites } from "../db/postgres/writes.ts";
-import { type Status, STATUSES } from "../db/store.ts";
+import { type Status, STATUSES, type Ticket } from "../db/store.ts";
 import { fail, readCliLocation } from "./cli.ts";
 
-/** A legacy ticket, cleaned up for the new schema. */
-export interface LegacyTicket {
-  id: number;
-  user_id: string;
-  pdf_link: string;
-  product_id: string | null;
-  other_ids: string | null;
-  status: Status;
-  description: string;
-  comments: string;
-  created_at: string;
-}
+/** A legacy ticket, cleaned up for the new schema: the fields the old app had. */
+export type LegacyTicket = Pick<
+  Ticket,
+  | "id"
+  | "user_id"
+  | "pdf_link"
+  | "product_id"
+  | "other_ids"
+  | "status"
+  | "description"
+  | "comments"
+  | "created_at"
+>;
 
 export type ImportTarget =
   | { kind: "sqlite"; path: string }

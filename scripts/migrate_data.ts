@@ -22,7 +22,6 @@
  * the derived data, and exits 1 on any mismatch.
  */
 import { DatabaseSync } from "node:sqlite";
-import { parseArgs } from "node:util";
 import { openSqliteStore } from "../db/sqlite/sqlite_store.ts";
 import { MIGRATIONS as SQLITE_MIGRATIONS } from "../db/sqlite/migrate.ts";
 import { openPool, type Sql } from "../db/postgres/connection.ts";
@@ -32,7 +31,7 @@ import {
 } from "../db/postgres/migrate.ts";
 import { lockWrites } from "../db/postgres/writes.ts";
 import { DEFAULT_CONFIG } from "../config.ts";
-import { fail, readCliLocation } from "./cli.ts";
+import { fail, parseTaskArgs, readCliLocation } from "./cli.ts";
 
 type Kind = "int" | "text" | "time" | "json" | "bool";
 type Value = number | string | boolean | null;
@@ -742,24 +741,11 @@ Unset URL parts come from PGHOST, PGUSER, PGPASSWORD… as with libpq
 add ?search_path=NAME to use a schema other than the default.`;
 
 async function main() {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: Deno.args,
-      options: {
-        to: { type: "string" },
-        from: { type: "string" },
-        force: { type: "boolean", default: false },
-        help: { type: "boolean", short: "h", default: false },
-      },
-    }));
-  } catch (err) {
-    fail(`${(err as Error).message}\n\n${USAGE}`, 2);
-  }
-  if (values.help) {
-    console.log(USAGE);
-    return;
-  }
+  const { values } = parseTaskArgs(USAGE, {
+    to: { type: "string" },
+    from: { type: "string" },
+    force: { type: "boolean", default: false },
+  }, { positionals: false });
   if (Boolean(values.to) === Boolean(values.from)) {
     fail(`Give one of --to URL or --from URL.\n\n${USAGE}`, 2);
   }

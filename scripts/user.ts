@@ -7,11 +7,16 @@
  *   deno task user disable NAME
  *   deno task user enable NAME
  */
-import { parseArgs } from "node:util";
 import { type Role, ROLES } from "../db/store.ts";
 import { hashPassword, passwordProblem } from "../lib/passwords.ts";
-import { fail, openCliStore, promptHidden, readStdinLine } from "./cli.ts";
-import { NAME } from "../lib/fields.ts";
+import {
+  fail,
+  openCliStore,
+  parseTaskArgs,
+  promptHidden,
+  readStdinLine,
+  requireName,
+} from "./cli.ts";
 
 const USAGE = `Usage:
   deno task user add NAME [--role agent|admin] [--password-stdin]
@@ -33,26 +38,13 @@ async function readPassword(fromStdin: boolean): Promise<string> {
 }
 
 async function main() {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: Deno.args,
-      allowPositionals: true,
-      options: {
-        role: { type: "string", default: "agent" },
-        "password-stdin": { type: "boolean", default: false },
-        help: { type: "boolean", short: "h", default: false },
-      },
-    });
-  } catch (err) {
-    fail(`${(err as Error).message}\n\n${USAGE}`, 2);
-  }
-  const { values, positionals } = parsed;
-  const [command, name] = positionals;
-  if (values.help || !command) fail(USAGE, values.help ? 0 : 2);
-  if (command !== "list" && (!name || !NAME.test(name))) {
-    fail(`${USAGE}\n\nNAME: 1-64 letters, digits, . _ @ or -`, 2);
-  }
+  const { values, positionals } = parseTaskArgs(USAGE, {
+    role: { type: "string", default: "agent" },
+    "password-stdin": { type: "boolean", default: false },
+  });
+  const [command, given] = positionals;
+  if (!command) fail(USAGE, 2);
+  const name = command === "list" ? "" : requireName(given, USAGE);
   const store = await openCliStore();
   try {
     switch (command) {
@@ -62,7 +54,7 @@ async function main() {
         }
         const password = await readPassword(values["password-stdin"]);
         const user = await store.createUser({
-          username: name!,
+          username: name,
           passwordHash: await hashPassword(password),
           role: values.role as Role,
         });
@@ -71,7 +63,7 @@ async function main() {
       }
       case "passwd": {
         const password = await readPassword(values["password-stdin"]);
-        await store.setPassword(name!, await hashPassword(password));
+        await store.setPassword(name, await hashPassword(password));
         console.log(
           `Password of "${name}" changed; their sessions were ended.`,
         );
@@ -79,7 +71,7 @@ async function main() {
       }
       case "disable":
       case "enable": {
-        await store.setUserDisabled(name!, command === "disable");
+        await store.setUserDisabled(name, command === "disable");
         console.log(
           command === "disable"
             ? `Disabled "${name}" and ended their sessions.`
@@ -103,7 +95,7 @@ async function main() {
         fail(USAGE, 2);
     }
   } catch (err) {
-    fail(`Cannot ${command} ${name ?? ""}: ${(err as Error).message}`);
+    fail(`Cannot ${command} ${name}: ${(err as Error).message}`);
   } finally {
     await store.close();
   }

@@ -352,27 +352,21 @@
     queueMicrotask(() => restoreFocus(before, fresh));
   });
 
-  // Relative times ("3 minutes ago") are rendered by the server; keep them fresh.
-  const relative = new Intl.RelativeTimeFormat("en", { numeric: "auto" });
-  const units = [
-    ["year", 31536000],
-    ["month", 2592000],
-    ["week", 604800],
-    ["day", 86400],
-    ["hour", 3600],
-    [
-      "minute",
-      60,
-    ],
-  ];
+  // Relative times ("3 minutes ago") are rendered by the server, which puts the
+  // table it used on <body> (views/relative_time.ts); keep them fresh with it.
+  const times = JSON.parse(document.body.dataset.relativeTime ?? "null");
   function refreshTimes() {
+    if (!times) return;
+    const format = new Intl.RelativeTimeFormat(times.locale, {
+      numeric: "auto",
+    });
     const now = Date.now();
     for (const t of document.querySelectorAll("time[data-relative]")) {
       const seconds = (Date.parse(t.dateTime) - now) / 1000;
-      const unit = units.find(([, size]) => Math.abs(seconds) >= size);
+      const unit = times.units.find(([, size]) => Math.abs(seconds) >= size);
       t.textContent = unit
-        ? relative.format(Math.round(seconds / unit[1]), unit[0])
-        : "just now";
+        ? format.format(Math.round(seconds / unit[1]), unit[0])
+        : times.justNow;
     }
   }
   setInterval(refreshTimes, 60_000);

@@ -160,13 +160,15 @@
       else grid.prepend(card);
       card.classList.add("arrived");
     }
+    // The sentence's two forms come with the board (BoardSummary in
+    // views/ticket_card.tsx); only the count is ours.
     const summary = document.getElementById("board-summary");
-    const n = grid.querySelectorAll(".ticket-card").length;
-    const more = document.querySelector("#more a") ? "+" : "";
-    if (summary) {
-      summary.textContent = `Showing the newest ${n}${more} ${
-        n === 1 && !more ? "ticket" : "tickets"
-      }.`;
+    if (summary?.dataset.many) {
+      const n = grid.querySelectorAll(".ticket-card").length;
+      const more = document.querySelector("#more a") ? "+" : "";
+      summary.textContent = n === 1 && !more
+        ? summary.dataset.one
+        : summary.dataset.many.replace("{n}", `${n}${more}`);
     }
   }
 

@@ -1,5 +1,6 @@
 /** The page shell shared by every HTML page. */
 import type { Child } from "hono/jsx";
+import { RELATIVE_TIME } from "./relative_time.ts";
 
 export interface LayoutProps {
   title: string;
@@ -61,6 +62,9 @@ function KeyboardHelp() {
   );
 }
 
+/** The relative-time table, for static/app.js to keep the server's "3 minutes ago" fresh. */
+const RELATIVE_TIME_JSON = JSON.stringify(RELATIVE_TIME);
+
 // Small components so list items can take the `key` lint asks for: on an HTML
 // element, Hono's precompiled JSX would print `key` as an attribute.
 function Stylesheet({ href }: { href: string }) {
@@ -87,7 +91,7 @@ export function Layout(
         {styles.map((href) => <Stylesheet key={href} href={href} />)}
         {scripts.map((src) => <Script key={src} src={src} />)}
       </head>
-      <body>
+      <body data-relative-time={RELATIVE_TIME_JSON}>
         <a class="skip-link" href="#main">Skip to content</a>
         <header class="container site-header">
           <nav aria-label="Main">

@@ -16,11 +16,7 @@ export interface LiveStreamProps {
   ticket?: number;
 }
 
-/**
- * What this page watches on the browser's shared live connection: its filter's
- * channel and the newest event it already shows (static/live.js reads these
- * and hands them to the hub, static/live_hub.js, in a SharedWorker).
- */
+/** The hidden element that holds LiveStreamProps for static/live.js; what the stream delivers lands on it. */
 export function LiveStream({ watch, user, worker, ticket }: LiveStreamProps) {
   return (
     <div
@@ -78,7 +74,7 @@ export function LiveDock() {
   );
 }
 
-/** A note about one event, read by static/app.js for toasts, notifications and the title count. */
+/** A note about one event, read by static/live.js for its toast. */
 export function LiveNote(
   { event, text, status }: { event: TicketEvent; text: string; status: Status },
 ) {

@@ -5,6 +5,7 @@
  */
 import type { Child } from "hono/jsx";
 import { LiveStream, type LiveStreamProps } from "./live.tsx";
+import { relativeTime } from "./relative_time.ts";
 import {
   Choice,
   Owner,
@@ -60,27 +61,6 @@ export function dashboardHref(
 
 /** Element id of a ticket's card: stable across page, quick action and stream. */
 export const cardId = (id: number) => `ticket-${id}`;
-
-const RELATIVE = new Intl.RelativeTimeFormat("en", { numeric: "auto" });
-const UNITS: [Intl.RelativeTimeFormatUnit, number][] = [
-  ["year", 365 * 86400],
-  ["month", 30 * 86400],
-  ["week", 7 * 86400],
-  ["day", 86400],
-  ["hour", 3600],
-  ["minute", 60],
-];
-
-/** "3 minutes ago" for an ISO time seen from `now` (static/app.js keeps it fresh). */
-export function relativeTime(iso: string, now: Date): string {
-  const seconds = (Date.parse(iso) - now.getTime()) / 1000;
-  for (const [unit, size] of UNITS) {
-    if (Math.abs(seconds) >= size) {
-      return RELATIVE.format(Math.round(seconds / size), unit);
-    }
-  }
-  return "just now";
-}
 
 /** An exact UTC time for title attributes: 2026-11-25 12:14 UTC. */
 export function exactTime(iso: string): string {
@@ -778,6 +758,33 @@ function BulkNotice(
   );
 }
 
+/**
+ * "Showing the newest 12+ tickets." The element carries both forms of the
+ * sentence: static/live.js fills them in as live cards arrive ("+" while more
+ * can load), so the words are written only here.
+ */
+function BoardSummary(
+  { shown, more, next }: { shown: number; more: boolean; next: boolean },
+) {
+  const one = `Showing the ${next ? "next" : "first"} 1 ticket.`;
+  const many = `Showing the ${next ? "next" : "first"} {n} tickets.`;
+  return (
+    <p
+      id="board-summary"
+      class="muted"
+      aria-live="polite"
+      data-one={one}
+      data-many={many}
+    >
+      {shown === 0
+        ? "No tickets to show."
+        : shown === 1 && !more
+        ? one
+        : many.replace("{n}", `${shown}${more ? "+" : ""}`)}
+    </p>
+  );
+}
+
 /** Tabs, summary and grid: the part of the dashboard a filter change replaces. */
 export function Board(p: BoardProps) {
   const shown = p.items.length;
@@ -786,13 +793,11 @@ export function Board(p: BoardProps) {
       <h2 id="board-title" class="visually-hidden">Tickets</h2>
       <StatusTabs filter={p.filter} counts={p.counts} />
       <div class="board-bar">
-        <p id="board-summary" class="muted" aria-live="polite">
-          {shown === 0
-            ? "No tickets to show."
-            : `Showing the ${p.continued ? "next " : "first "}${shown}${
-              p.next ? "+" : ""
-            } ${shown === 1 ? "ticket" : "tickets"}.`}
-        </p>
+        <BoardSummary
+          shown={shown}
+          more={p.next !== null}
+          next={Boolean(p.continued)}
+        />
         <p>
           {p.continued && (
             <>

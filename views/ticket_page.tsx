@@ -124,6 +124,19 @@ export function TriagePanel(
   );
 }
 
+/** A link's htmx attributes to swap the description panel: its editor, or back to the text. */
+function swapDescription(id: number, back: string, to: "edit" | "view") {
+  return {
+    "hx-get": `/tickets/${id}/description${to === "edit" ? "/edit" : ""}?back=${
+      encodeURIComponent(back)
+    }`,
+    "hx-target": "#description",
+    "hx-swap": "outerHTML",
+    role: "button",
+    class: "secondary outline",
+  };
+}
+
 /** The description as text, with the button that swaps in the editor. */
 export function DescriptionView(
   { ticket, back, saved = false }: {
@@ -141,13 +154,7 @@ export function DescriptionView(
         : <p class="muted">No description yet.</p>}
       <a
         href={pageHref(ticket.id, back, { edit: true, hash: "#description" })}
-        hx-get={`/tickets/${ticket.id}/description/edit?back=${
-          encodeURIComponent(back)
-        }`}
-        hx-target="#description"
-        hx-swap="outerHTML"
-        role="button"
-        class="secondary outline"
+        {...swapDescription(ticket.id, back, "edit")}
         id="description-edit"
         data-swap-focus
       >
@@ -221,13 +228,7 @@ export function DescriptionForm(
         <button type="submit">{conflict ? "Save mine over it" : "Save"}</button>
         <a
           href={pageHref(ticket.id, back, { hash: "#description" })}
-          hx-get={`/tickets/${ticket.id}/description?back=${
-            encodeURIComponent(back)
-          }`}
-          hx-target="#description"
-          hx-swap="outerHTML"
-          role="button"
-          class="secondary outline"
+          {...swapDescription(ticket.id, back, "view")}
         >
           {conflict ? "Discard mine" : "Cancel"}
         </a>

@@ -1,5 +1,5 @@
 /** Create load with wrk, shared by the scenarios that measure create throughput. */
-import type { BenchContext, SharedServer } from "./scenarios.ts";
+import type { BenchContext, SharedServer } from "./context.ts";
 import { runWrk, startWrk, type WrkResult } from "./wrk.ts";
 import { settledTicketCount } from "./db_count.ts";
 import { num, type Row, verdict } from "./report.ts";

@@ -6,7 +6,7 @@
  * requests one after another (latency without queueing).
  */
 import { DatabaseSync } from "node:sqlite";
-import type { BenchContext } from "./scenarios.ts";
+import type { BenchContext } from "./context.ts";
 import { REPO_ROOT } from "./server.ts";
 import { login } from "./session.ts";
 import { toMib } from "./memory.ts";

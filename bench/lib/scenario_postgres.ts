@@ -12,7 +12,7 @@
  * with all three on, the fair comparison with SQLite's synchronous=FULL.
  * Without either, the scenario is skipped with a note.
  */
-import type { BenchContext, SharedServer } from "./scenarios.ts";
+import type { BenchContext, SharedServer } from "./context.ts";
 import {
   appSpec,
   freePort,

@@ -4,7 +4,7 @@
  * a paced create load, then create throughput under wrk with the clients still
  * connected, against scenario 1's.
  */
-import type { BenchContext, SharedServer } from "./scenarios.ts";
+import type { BenchContext, SharedServer } from "./context.ts";
 import { type CreateRun, measureCreate, ms, rps } from "./create_load.ts";
 import { LiveClient, type SseFrame, ticketIdOf } from "./sse_clients.ts";
 import { login } from "./session.ts";

@@ -1,17 +1,12 @@
 /** Ordered, recorded SQL migrations for PostgreSQL, each applied in its own transaction. */
 import type { Sql } from "./connection.ts";
+import type { Migration } from "../migration.ts";
 import m001 from "./migrations/001_init.sql" with { type: "text" };
 import m002 from "./migrations/002_search_counts.sql" with { type: "text" };
 import m003 from "./migrations/003_accounts.sql" with { type: "text" };
 import m004 from "./migrations/004_one_letter_words.sql" with { type: "text" };
 import m005 from "./migrations/005_api_key_scopes.sql" with { type: "text" };
 import m006 from "./migrations/006_team_triage.sql" with { type: "text" };
-
-export interface Migration {
-  version: number;
-  name: string;
-  sql: string;
-}
 
 /** Every migration, in order. Add new files here; never edit an applied one. */
 export const MIGRATIONS: readonly Migration[] = [

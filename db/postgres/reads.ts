@@ -7,7 +7,6 @@ import {
   type ProductCount,
   searchTerms,
   type StatusCounts,
-  STATUSES,
   type TicketEvent,
   type TicketPage,
   type TicketWithComments,
@@ -25,6 +24,7 @@ import {
   toTicketPage,
   withTickets,
 } from "../rows.ts";
+import { statusCounts } from "../counts.ts";
 
 /** Returns one ticket with its comments, oldest comment first, or null. */
 export async function getTicket(
@@ -105,15 +105,11 @@ function order(sql: Sql, f: ListFilter) {
 
 /** Reads the per-status counters the triggers of migration 002 maintain. */
 export async function countByStatus(sql: Sql): Promise<StatusCounts> {
-  const counts: StatusCounts = { All: 0, Open: 0, Pending: 0, Closed: 0 };
-  const rows = await sql`
-    SELECT value, n FROM ticket_counts WHERE dimension = 'status'`;
-  for (const r of rows) {
-    const status = STATUSES.find((s) => s === r.value);
-    if (status) counts[status] = Number(r.n);
-  }
-  counts.All = counts.Open + counts.Pending + counts.Closed;
-  return counts;
+  return statusCounts(
+    await sql<
+      Record<string, unknown>[]
+    >`SELECT value, n FROM ticket_counts WHERE dimension = 'status'`,
+  );
 }
 
 /** Reads the per-(status, owner) counters migration 006 maintains. */

@@ -1,5 +1,6 @@
 /** Read queries, run on the main thread's own connection (WAL lets them run beside the writer). */
 import type { Statements } from "./connection.ts";
+import { statusCounts } from "../counts.ts";
 import {
   type ListFilter,
   MATCH_END,
@@ -8,7 +9,6 @@ import {
   type ProductCount,
   searchTerms,
   type StatusCounts,
-  STATUSES,
   type TicketEvent,
   type TicketPage,
   type TicketWithComments,
@@ -113,16 +113,11 @@ export function listTickets(stmts: Statements, f: ListFilter): TicketPage {
 
 /** Reads the per-status counters the triggers of migration 002 maintain. */
 export function countByStatus(stmts: Statements): StatusCounts {
-  const counts: StatusCounts = { All: 0, Open: 0, Pending: 0, Closed: 0 };
-  const rows = stmts.get(
-    "SELECT value, n FROM ticket_counts WHERE dimension = 'status'",
-  ).all();
-  for (const r of rows) {
-    const status = STATUSES.find((s) => s === r.value);
-    if (status) counts[status] = Number(r.n);
-  }
-  counts.All = counts.Open + counts.Pending + counts.Closed;
-  return counts;
+  return statusCounts(
+    stmts.get(
+      "SELECT value, n FROM ticket_counts WHERE dimension = 'status'",
+    ).all(),
+  );
 }
 
 /** Reads the per-(status, owner) counters migration 005 maintains. */

@@ -1,15 +1,8 @@
 /** Bulk sample data for benchmarks: many tickets in one transaction, search index and counts included. */
 import type { DatabaseSync } from "node:sqlite";
 import { STATUSES } from "../store.ts";
+import { SAMPLE_USERS as USERS } from "../../lib/sample_data.ts";
 
-const USERS = [
-  "john_doe",
-  "maria.k",
-  "li_wei",
-  "sam-ortiz",
-  "a.nguyen",
-  "fatima_z",
-];
 const WORDS = (
   "router wifi password reset firmware update camera lens night mode battery " +
   "charger thermostat schedule lock keypad app crash login pairing bluetooth " +

@@ -17,6 +17,7 @@ Deno.test("a backup taken while the store writes passes integrity_check and hold
     const store = await openSqliteStore({ path: `${dir}/live.db` });
     let writing = true;
     let written = 0;
+    const committed = Promise.withResolvers<void>();
     const writer = (async () => {
       while (writing) {
         await Promise.all(
@@ -25,10 +26,12 @@ Deno.test("a backup taken while the store writes passes integrity_check and hold
             () => store.createTicket(input(written++), { actor: "t" }),
           ),
         );
+        committed.resolve();
       }
     })();
     try {
-      await new Promise((r) => setTimeout(r, 100));
+      // Some tickets are committed and more are on their way.
+      await Promise.race([committed.promise, writer]);
       const report = await backupSqlite(`${dir}/live.db`, `${dir}/copy.db`);
       writing = false;
       await writer;

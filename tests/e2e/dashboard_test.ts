@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
 import { hashPassword } from "../../lib/passwords.ts";
+import { relativeTime } from "../../views/relative_time.ts";
 import { browserTest, startServer, type TestServer } from "./harness.ts";
 
 async function signedIn(server: TestServer, page: Page) {
@@ -87,6 +88,47 @@ browserTest(
         "/dashboard?status=Open",
       );
       assert.deepEqual(errors, []);
+    } finally {
+      await server.stop();
+    }
+  },
+);
+
+browserTest(
+  "relative times are kept fresh in the browser with the words the server would write",
+  async (browser) => {
+    const server = await startServer();
+    try {
+      await server.store.createTicket({
+        user_id: "ann",
+        pdf_link: "https://example.com/a.pdf",
+        product_id: null,
+        other_ids: null,
+      }, { actor: "api" });
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      const errors: string[] = [];
+      page.on("pageerror", (e) => errors.push(e.message));
+      // Time flows as usual while the page loads; the test moves it on after.
+      await page.clock.install();
+      await signedIn(server, page);
+      const time = page.locator("#ticket-1 time[data-relative]");
+      assert.equal(await time.textContent(), "just now");
+      const iso = (await time.getAttribute("datetime"))!;
+      for (
+        const [later, said] of [
+          [2 * 3600 + 600, "2 hours ago"],
+          [9 * 86400, "last week"],
+        ] as const
+      ) {
+        // Jumps there and stops the clock: the page's minute timer fires once.
+        const at = new Date(Date.parse(iso) + later * 1000);
+        await page.clock.pauseAt(at);
+        assert.equal(relativeTime(iso, at), said);
+        await page.locator(`#ticket-1 time:text-is("${said}")`).waitFor();
+      }
+      assert.deepEqual(errors, []);
+      await context.close();
     } finally {
       await server.stop();
     }

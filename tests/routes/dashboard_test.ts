@@ -145,7 +145,7 @@ dashboardTest(
     );
     // No inline scripts: every <script> has a src and is deferred.
     assert.equal(count(page, /<script(?![^>]*\bsrc=)[^>]*>/), 0);
-    // One script, so htmx can never start before its SSE extension or live.js.
+    // One script, so htmx can never start before app.js or live.js arrive.
     assert.equal(count(page, /<script\b/), 1);
     assert.match(page, new RegExp(`<script src="${ASSETS.pageJs.url}" defer>`));
   },
