@@ -1,7 +1,7 @@
 /** createApp(deps): the whole HTTP application, with no global state, for main.ts and tests. */
 import { Hono } from "hono";
 import { compress } from "hono/compress";
-import type { EventBus } from "./db/bus.ts";
+import type { EventBus, SignalBus } from "./db/bus.ts";
 import type { AccountStore, TicketStore } from "./db/store.ts";
 import type { Logger } from "./log.ts";
 import { type AppConfig, DEFAULT_CONFIG } from "./config.ts";
@@ -20,6 +20,8 @@ export interface AppDeps {
   logger: Logger;
   /** Aborted at shutdown: ends the live streams so the server can stop. */
   signal?: AbortSignal;
+  /** Signals between instances (presence); within this process when not given. */
+  signals?: SignalBus;
 }
 
 const REQUEST_ID = /^[\w.:-]{1,64}$/;

@@ -1,7 +1,7 @@
 /** Entry point: reads the environment once, builds the dependencies, serves. */
 import { createApp } from "./app.ts";
 import { ConfigError, ENV_NAMES, readConfig } from "./config.ts";
-import { createMemoryBus } from "./db/bus.ts";
+import { createMemoryBus, type SignalBus } from "./db/bus.ts";
 import type { AccountStore, TicketStore } from "./db/store.ts";
 import { openSqliteStore } from "./db/sqlite/sqlite_store.ts";
 import { openPostgresStore } from "./db/postgres/postgres_store.ts";
@@ -33,6 +33,8 @@ try {
 const logger = createLogger(config.logLevel);
 const bus = createMemoryBus();
 let store: TicketStore & AccountStore;
+// Presence crosses instances over LISTEN/NOTIFY; one SQLite process needs none.
+let signals: SignalBus | undefined;
 if (config.databaseUrl) {
   // Every instance on the same database hears every instance's events (LISTEN/NOTIFY).
   const pg = await openPostgresStore({ url: config.databaseUrl, bus });
@@ -45,6 +47,7 @@ if (config.databaseUrl) {
     migrations_applied: pg.migrated,
   });
   store = pg;
+  signals = pg.signals ?? undefined;
 } else {
   const sqlite = await openSqliteStore({ path: config.dbPath, bus });
   logger.info("database ready", {
@@ -75,6 +78,7 @@ const stopping = new AbortController();
 const app = createApp({
   store,
   bus,
+  signals,
   signal: stopping.signal,
   config: { ...config, secretKey: secret.key },
   logger,

@@ -24,6 +24,7 @@ import {
 } from "../lib/live_filter.ts";
 import type { AppEnv } from "./context.ts";
 import { textProblem } from "./validation.ts";
+import { type PresenceBoard, presenceJson } from "./presence.ts";
 
 export type { StreamFilter };
 
@@ -80,6 +81,8 @@ export interface EventsDeps {
   signal?: AbortSignal;
   /** Whether the session (by id hash) behind a stream may still be used; streams of ended ones close. */
   sessionAlive?: (hash: string) => Promise<boolean>;
+  /** Who has which ticket open: sent to every stream when it opens and whenever it changes. */
+  presence?: PresenceBoard;
 }
 
 const REPLAY_PAGE = 500;
@@ -426,6 +429,15 @@ export function events(deps: EventsDeps) {
       return await frames(events, deps.composer.prepare(events), filter, key);
     };
 
+  // Presence rides the same streams: frames without an id (nothing to
+  // replay: a reconnecting stream gets the whole picture again).
+  const presenceFrame = (json: string) =>
+    encoder.encode(`event: presence\ndata: ${json}\n\n`);
+  const unsubscribePresence = deps.presence?.subscribe((changed) => {
+    const bytes = presenceFrame(presenceJson(changed));
+    for (const c of connections) c.send(bytes);
+  });
+
   const ping = encoder.encode(": ping\n\n");
   const heartbeat = setInterval(() => {
     for (const c of connections) c.send(ping);
@@ -456,6 +468,7 @@ export function events(deps: EventsDeps) {
   deps.signal?.addEventListener("abort", () => {
     clearInterval(heartbeat);
     clearInterval(sessionCheck);
+    unsubscribePresence?.();
     for (const c of [...connections]) c.close(false);
   });
 
@@ -493,6 +506,9 @@ export function events(deps: EventsDeps) {
     conn.send(
       encoder.encode(`retry: ${opts.retryMs}\nevent: hello\ndata: \n\n`),
     );
+    if (deps.presence) {
+      conn.send(presenceFrame(presenceJson(deps.presence.snapshot())));
+    }
     const starts = watches.map(({ filter, after }) => {
       const key = filterKey(filter);
       let group = groups.get(key);

@@ -7,7 +7,11 @@ import { Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { secureHeaders } from "hono/secure-headers";
 import { timeout } from "hono/timeout";
-import type { EventBus } from "../db/bus.ts";
+import {
+  createMemorySignals,
+  type EventBus,
+  type SignalBus,
+} from "../db/bus.ts";
 import type { AccountStore, TicketStore } from "../db/store.ts";
 import { assets } from "./assets.ts";
 import {
@@ -25,10 +29,13 @@ import { liveComposer } from "./live_render.tsx";
 import { HttpProblem } from "./problems.ts";
 import { problemTypes } from "./problem_types.tsx";
 import { settings } from "./settings.tsx";
+import { presence, PresenceBoard } from "./presence.ts";
 
 export interface PageSurfaceDeps extends AuthDeps {
   store: TicketStore & AccountStore;
   bus: EventBus;
+  /** Signals between instances (presence); one process's own when not given. */
+  signals?: SignalBus;
   /** Aborted at shutdown: ends the live streams so the server can stop. */
   signal?: AbortSignal;
 }
@@ -95,6 +102,9 @@ export function pageSurface(deps: PageSurfaceDeps) {
   pages.use(formLimit, csrfGuard(config));
   pages.route("/", authPages(deps));
   pages.use(requireSession(deps));
+  const board = new PresenceBoard(deps.signals ?? createMemorySignals());
+  deps.signal?.addEventListener("abort", () => board.close());
+  pages.route("/", presence(board));
   pages.route("/", settings(deps));
   pages.route("/", dashboard(deps));
   pages.route(
@@ -105,6 +115,7 @@ export function pageSurface(deps: PageSurfaceDeps) {
       logger,
       composer: liveComposer(store),
       sessionAlive: (hash) => sessionAlive(store, hash),
+      presence: board,
       signal: deps.signal,
       live: { retentionMs: config.liveReplayDays * 24 * 60 * 60 * 1000 },
     }).app,

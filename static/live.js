@@ -92,6 +92,87 @@
   }
 
   let lastFrame = Number(el?.dataset.after) || 0;
+
+  // ---- Who else is here --------------------------------------------------------
+
+  let present = {};
+  const ticketOfPage = Number(el?.dataset.ticket) || 0;
+
+  /** Others on a ticket, in words: "maria is writing a comment", "maria and li are viewing". */
+  function presenceText(who) {
+    const others = who.filter((p) => p.user !== me());
+    if (others.length === 0) return "";
+    const typing = others.filter((p) => p.state === "typing").map((p) =>
+      p.user
+    );
+    const viewing = others.filter((p) => p.state !== "typing").map((p) =>
+      p.user
+    );
+    const and = (names) =>
+      names.length < 2
+        ? names.join("")
+        : `${names.slice(0, -1).join(", ")} and ${names.at(-1)}`;
+    const parts = [];
+    if (typing.length) {
+      parts.push(
+        `${and(typing)} ${typing.length > 1 ? "are" : "is"} writing a comment`,
+      );
+    }
+    if (viewing.length) {
+      parts.push(
+        `${and(viewing)} ${viewing.length > 1 ? "are" : "is"} viewing`,
+      );
+    }
+    return parts.join("; ");
+  }
+
+  function showPresence(map) {
+    present = map;
+    const line = document.getElementById("presence");
+    if (line && ticketOfPage) {
+      const text = presenceText(present[ticketOfPage] ?? []);
+      if (line.textContent !== text) line.textContent = text;
+    }
+    markCards();
+  }
+
+  /** A small marker on the cards someone else has open (cards from the stream get theirs again). */
+  function markCards() {
+    for (const card of document.querySelectorAll(".ticket-card")) {
+      const text = presenceText(present[card.dataset.ticketId] ?? []);
+      let marker = card.querySelector(".presence-marker");
+      if (!text) {
+        marker?.remove();
+        continue;
+      }
+      if (!marker) {
+        marker = document.createElement("span");
+        marker.className = "presence-marker";
+        card.querySelector("header")?.append(marker);
+      }
+      marker.title = text;
+      marker.textContent = `👁 ${text}`;
+    }
+  }
+  document.addEventListener("htmx:after:settle", markCards);
+
+  // On a ticket page, this tab views the ticket, and writes while a box has text.
+  function reportView() {
+    if (!ticketOfPage) return;
+    const box = document.activeElement;
+    const typing = box instanceof HTMLTextAreaElement &&
+      box.value.trim() !== "";
+    tellHub({
+      type: "presence",
+      ticket: ticketOfPage,
+      state: typing ? "typing" : "viewing",
+    });
+  }
+  if (ticketOfPage) {
+    reportView();
+    document.addEventListener("input", reportView);
+    document.addEventListener("focusout", () => queueMicrotask(reportView));
+  }
   let watching = el;
 
   // A new board (a tab, a search, a refetch) brings a #live for its own filter:
@@ -120,6 +201,7 @@
       return;
     }
     if (msg.type === "notify") return notify(msg.text, msg.ticket);
+    if (msg.type === "presence") return showPresence(msg.present ?? {});
     if (msg.type !== "frame" || msg.id <= lastFrame) return;
     lastFrame = msg.id;
     const target = liveEl();

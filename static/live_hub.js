@@ -33,6 +33,12 @@
       this.timer = 0;
       this.retryMs = 1000;
       this.notified = new Set();
+      /** Who has which ticket open, as the server last said: {ticket: [{user, state}]}. */
+      this.present = {};
+      /** This browser, to the server's presence board. */
+      this.browser = crypto.randomUUID();
+      this.reported = "[]";
+      this.presenceTimer = 0;
     }
 
     /** A tab's port: everything the tab says arrives here. */
@@ -47,7 +53,11 @@
       const tab = this.tabs.get(id);
       if (msg.type === "bye") {
         this.tabs.delete(id);
+        this.reportPresence();
         if (this.tabs.size === 0) this.disconnect();
+      } else if (msg.type === "presence" && tab) {
+        tab.view = msg.ticket ? { ticket: msg.ticket, state: msg.state } : null;
+        this.reportPresence();
       } else if (msg.type === "kick") {
         // The tab saw the network or itself come back: try now, or say all is well.
         if (this.status.state !== "live") this.connectSoon(0);
@@ -71,6 +81,7 @@
         visible: true,
       });
       port.postMessage({ type: "status", ...this.status });
+      port.postMessage({ type: "presence", present: this.present });
       const ch = this.channels.get(channel);
       if (!ch) {
         // A new filter: the stream must carry it too, from this tab's point.
@@ -208,8 +219,11 @@
     frame(raw) {
       if (raw.event === "hello") {
         this.attempt = 0;
+        this.present = {}; // the whole picture follows
+        this.reportPresence(true);
         return this.setStatus("live", "Live");
       }
+      if (raw.event === "presence") return this.presence(raw.data.join("\n"));
       if (raw.id === undefined || raw.f === undefined) return;
       const ch = this.channels.get(raw.f);
       if (!ch || raw.id <= ch.cursor) return;
@@ -222,6 +236,54 @@
         if (tab.channel === raw.f) this.send(tab, frame);
       }
       if (raw.note) this.notify(raw.id, raw.note);
+    }
+
+    /** Who is on which ticket now (a change, or the whole picture after hello), for every tab. */
+    presence(json) {
+      try {
+        for (const [ticket, who] of Object.entries(JSON.parse(json))) {
+          if (who.length) this.present[ticket] = who;
+          else delete this.present[ticket];
+        }
+      } catch {
+        return;
+      }
+      for (const tab of this.tabs.values()) {
+        tab.port.postMessage({ type: "presence", present: this.present });
+      }
+    }
+
+    /**
+     * Tells the server which tickets this browser's tabs show (typing wins
+     * over viewing): at once when that changes, and again every 4 s while
+     * there are any, so that a report that stops coming (a closed laptop)
+     * drops out by itself.
+     */
+    reportPresence(force = false) {
+      const views = new Map();
+      for (const tab of this.tabs.values()) {
+        const v = tab.view;
+        if (!v) continue;
+        if (views.get(v.ticket) !== "typing") views.set(v.ticket, v.state);
+      }
+      const list = [...views].map(([ticket, state]) => ({ ticket, state }));
+      const text = JSON.stringify(list);
+      clearTimeout(this.presenceTimer);
+      if (list.length) {
+        this.presenceTimer = setTimeout(() => this.reportPresence(true), 4000);
+      }
+      if (!force && text === this.reported) return;
+      if (list.length === 0 && this.reported === "[]") return;
+      this.reported = text;
+      fetch("/presence", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        credentials: "same-origin",
+        body: JSON.stringify({ browser: this.browser, views: list }),
+        keepalive: true,
+      }).catch(() => {
+        // Offline: the next report (or the expiry) puts it right.
+      });
     }
 
     /** One desktop notification per event per browser, shown by the tab that suits it best. */

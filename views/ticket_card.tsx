@@ -728,6 +728,13 @@ export interface BoardProps {
   live?: LiveStreamProps;
 }
 
+/** How the summary names the first page of each order. */
+const SORT_WORD: Record<Sort, string> = {
+  newest: "newest",
+  oldest: "oldest",
+  priority: "most urgent",
+};
+
 /** What a bulk change did, with links to the tickets it skipped. */
 function BulkNotice(
   { notice }: { notice: NonNullable<BoardProps["bulkNotice"]> },
@@ -764,10 +771,16 @@ function BulkNotice(
  * can load), so the words are written only here.
  */
 function BoardSummary(
-  { shown, more, next }: { shown: number; more: boolean; next: boolean },
+  { shown, more, next, sort = "newest" }: {
+    shown: number;
+    more: boolean;
+    next: boolean;
+    sort?: Sort;
+  },
 ) {
-  const one = `Showing the ${next ? "next" : "first"} 1 ticket.`;
-  const many = `Showing the ${next ? "next" : "first"} {n} tickets.`;
+  const which = next ? "next" : SORT_WORD[sort];
+  const one = `Showing the ${which} 1 ticket.`;
+  const many = `Showing the ${which} {n} tickets.`;
   return (
     <p
       id="board-summary"
@@ -797,6 +810,7 @@ export function Board(p: BoardProps) {
           shown={shown}
           more={p.next !== null}
           next={Boolean(p.continued)}
+          sort={p.filter.sort}
         />
         <p>
           {p.continued && (

@@ -431,6 +431,8 @@ export function TicketPage(p: TicketPageProps) {
         <p class="back">
           <a href={p.back} id="back-link">← Back to tickets</a>
         </p>
+        {/* Who else has this ticket open (static/live.js keeps it true). */}
+        <p id="presence" class="presence" role="status" aria-live="polite"></p>
         <hgroup>
           <h1>Ticket #{t.id}</h1>
           <p>

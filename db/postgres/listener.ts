@@ -25,7 +25,7 @@
 import postgres from "postgres";
 import type { EventBus } from "../bus.ts";
 import type { TicketEvent } from "../store.ts";
-import { EVENTS_CHANNEL } from "./writes.ts";
+import { EVENTS_CHANNEL, SIGNALS_CHANNEL } from "./writes.ts";
 
 export interface EventListenerOptions {
   url: string;
@@ -65,7 +65,10 @@ export class PostgresEventListener {
       idle_timeout: 0,
       max_lifetime: null,
       onnotice: () => {},
-      onnotify: () => this.poke(),
+      onnotify: (channel: string, payload: string) => {
+        if (channel === SIGNALS_CHANNEL) this.#signal(payload);
+        else this.poke();
+      },
       onclose: () => this.#lost(),
       connection: {
         application_name: "ticket_desk_listener",
@@ -75,6 +78,22 @@ export class PostgresEventListener {
     // onnotify is what postgres.js's own listen() uses; its types leave it out.
     this.#conn = postgres(opts.url, options as postgres.Options<never>);
     this.#poll = setInterval(() => this.poke(), opts.pollMs ?? 5000);
+  }
+
+  #signalListeners = new Set<(payload: string) => void>();
+
+  #signal(payload: string) {
+    for (const l of this.#signalListeners) {
+      try {
+        l(payload);
+      } catch { /* one listener's failure is not the others' */ }
+    }
+  }
+
+  /** Hears every instance's signals (presence), this one's included. */
+  listenSignals(listener: (payload: string) => void): () => void {
+    this.#signalListeners.add(listener);
+    return () => this.#signalListeners.delete(listener);
   }
 
   /** The id of the last event published. */
@@ -95,6 +114,7 @@ export class PostgresEventListener {
   /** Starts listening; resolves once LISTEN is in force (or rejects if the database is down). */
   async start(): Promise<void> {
     await this.#conn.unsafe(`LISTEN ${EVENTS_CHANNEL}`);
+    await this.#conn.unsafe(`LISTEN ${SIGNALS_CHANNEL}`);
     const [r] = await this.#conn`SELECT pg_backend_pid() AS pid`;
     this.#pid = Number(r!.pid);
     this.#listening = true;

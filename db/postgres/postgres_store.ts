@@ -2,7 +2,7 @@
  * The PostgreSQL TicketStore: ticket writes group-committed on a pooled
  * connection, events announced with NOTIFY and published by the listener.
  */
-import type { EventBus } from "../bus.ts";
+import type { EventBus, SignalBus } from "../bus.ts";
 import {
   type AccountStore,
   type ApiKey,
@@ -41,6 +41,7 @@ import {
 import { migrate } from "./migrate.ts";
 import * as reads from "./reads.ts";
 import * as writes from "./writes.ts";
+import { SIGNALS_CHANNEL } from "./writes.ts";
 import * as accounts from "./accounts.ts";
 import { PostgresEventListener } from "./listener.ts";
 import {
@@ -168,6 +169,21 @@ export class PostgresStore implements TicketStore, AccountStore {
       else for (const e of events) this.bus?.publish(e);
     }
     return value;
+  }
+
+  /**
+   * Signals between instances over LISTEN/NOTIFY (null without a listener: a
+   * store opened without a bus hears nobody).
+   */
+  get signals(): SignalBus | null {
+    const listener = this.listener;
+    if (!listener) return null;
+    return {
+      send: async (payload) => {
+        await this.sql`SELECT pg_notify(${SIGNALS_CHANNEL}, ${payload})`;
+      },
+      listen: (l) => listener.listenSignals(l),
+    };
   }
 
   /** Commits made and writes they carried since open (group-commit sharing). */

@@ -34,6 +34,9 @@ import {
 /** The channel every committed event id is announced on (see listener.ts). */
 export const EVENTS_CHANNEL = "ticket_events";
 
+/** The channel of ephemeral signals between instances (presence). */
+export const SIGNALS_CHANNEL = "ticket_signals";
+
 const WRITE_LOCK = 7_000_002;
 
 /**
