@@ -146,12 +146,12 @@
         continue;
       }
       if (!marker) {
-        marker = document.createElement("span");
+        marker = document.createElement("p");
         marker.className = "presence-marker";
-        card.querySelector("header")?.append(marker);
+        card.querySelector("header")?.after(marker);
       }
       marker.title = text;
-      marker.textContent = `👁 ${text}`;
+      marker.textContent = text;
     }
   }
   document.addEventListener("htmx:after:settle", markCards);

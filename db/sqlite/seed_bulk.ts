@@ -3,6 +3,12 @@ import type { DatabaseSync } from "node:sqlite";
 import { STATUSES } from "../store.ts";
 import { SAMPLE_USERS as USERS } from "../../lib/sample_data.ts";
 
+/** Who owns seeded tickets; `benchadmin` is the user the bench logs in as. */
+const OWNERS = [
+  "benchadmin",
+  ...Array.from({ length: 7 }, (_, i) => `agent${i + 1}`),
+];
+
 const WORDS = (
   "router wifi password reset firmware update camera lens night mode battery " +
   "charger thermostat schedule lock keypad app crash login pairing bluetooth " +
@@ -35,8 +41,9 @@ export function seedBulk(
   const end = (opts.now ?? new Date()).getTime();
   const span = 365 * 24 * 3600 * 1000;
   const ticket = db.prepare(
-    `INSERT INTO tickets (user_id, pdf_link, product_id, other_ids, status, description, created_at, updated_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+    `INSERT INTO tickets (user_id, pdf_link, product_id, other_ids, status, description,
+       assignee, priority, created_at, updated_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
   );
   const event = db.prepare(
     `INSERT INTO events (type, ticket_id, actor, data, created_at)
@@ -62,6 +69,10 @@ export function seedBulk(
           rnd() < 0.4 ? `ORDER-${Math.floor(rnd() * 1e6)}` : null,
           status,
           rnd() < 0.7 ? words.join(" ") : "",
+          // Six in ten have an owner: one of eight agents (the bench logs in as one).
+          rnd() < 0.6 ? pick(OWNERS) : null,
+          // Mostly Normal, a few of each other priority.
+          rnd() < 0.7 ? 1 : Math.floor(rnd() * 4),
           at,
           at,
         )!.id,
