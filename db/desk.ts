@@ -3,19 +3,18 @@
  * ticket page with their live resume points, and saving one field of a form
  * without overwriting anything the person has not seen.
  */
-import {
-  type AccountStore,
-  type ListFilter,
-  NotFoundError,
-  type OwnerCounts,
-  StaleVersionError,
-  type TicketEvent,
-  type TicketPage,
-  type TicketPatch,
-  type TicketStore,
-  type TicketSummary,
-  type TicketWithComments,
-  type User,
+import { NotFoundError, StaleVersionError } from "./store.ts";
+import type {
+  AccountStore,
+  ListFilter,
+  OwnerCounts,
+  TicketEvent,
+  TicketPage,
+  TicketPatch,
+  TicketStore,
+  TicketSummary,
+  TicketWithComments,
+  User,
 } from "./store.ts";
 
 /** A ticket page's data; `after` is the event id the page is current to (its live stream resumes there). */

@@ -14,6 +14,7 @@ import {
   ownerCountId,
   PriorityBadge,
   SelectBox,
+  SwapForm,
   type TabCounts,
 } from "./triage.tsx";
 import {
@@ -363,13 +364,10 @@ function PrioritySelect(
   const action = `/tickets/${ticket.id}/priority`;
   const id = `${idPrefix}-priority`;
   return (
-    <form
-      method="post"
+    <SwapForm
       action={action}
-      hx-post={action}
-      hx-trigger="change"
-      hx-target={`#${cardId(ticket.id)}`}
-      hx-swap="outerHTML"
+      target={`#${cardId(ticket.id)}`}
+      trigger="change"
       class="priority-select"
     >
       <input type="hidden" name="version" value={String(ticket.version)} />
@@ -386,7 +384,7 @@ function PrioritySelect(
         ))}
       </select>
       <button type="submit" class="secondary outline no-js">Set</button>
-    </form>
+    </SwapForm>
   );
 }
 

@@ -3,6 +3,7 @@
  * picker), its priority, the box that selects it for a bulk change, and the
  * owner tabs with their counts.
  */
+import type { Child } from "hono/jsx";
 import {
   type OwnerCounts,
   PRIORITIES,
@@ -49,6 +50,37 @@ export function Owner(
   );
 }
 
+/**
+ * A form that posts to `action` and, with htmx, swaps `target` for the
+ * answer; without JavaScript the browser posts it and is sent back.
+ */
+export function SwapForm(
+  { action, target, class: cls, label, children, trigger }: {
+    action: string;
+    target: string;
+    class?: string;
+    label?: string;
+    /** What submits it with htmx, when not the submit event (a select's change). */
+    trigger?: string;
+    children?: Child;
+  },
+) {
+  return (
+    <form
+      method="post"
+      action={action}
+      hx-post={action}
+      hx-trigger={trigger}
+      hx-target={target}
+      hx-swap="outerHTML"
+      class={cls}
+      aria-label={label}
+    >
+      {children}
+    </form>
+  );
+}
+
 /** Which fragment an owner or priority POST answers with. */
 export type TriageView = "card" | "page";
 
@@ -86,14 +118,7 @@ export function OwnerButtons(
   const seen = ticket.assignee ?? "";
   return (
     <div class="owner-buttons">
-      <form
-        method="post"
-        action={action}
-        hx-post={action}
-        hx-target={target}
-        hx-swap="outerHTML"
-        class="owner-take"
-      >
+      <SwapForm action={action} target={target} class="owner-take">
         <Versioned ticket={ticket} seen={seen} view={view} />
         <input type="hidden" name="assignee" value="@me" />
         <button
@@ -104,16 +129,9 @@ export function OwnerButtons(
         >
           Take
         </button>
-      </form>
+      </SwapForm>
       {ticket.assignee && (
-        <form
-          method="post"
-          action={action}
-          hx-post={action}
-          hx-target={target}
-          hx-swap="outerHTML"
-          class="owner-release"
-        >
+        <SwapForm action={action} target={target} class="owner-release">
           <Versioned ticket={ticket} seen={seen} view={view} />
           <input type="hidden" name="assignee" value="" />
           <button
@@ -123,7 +141,7 @@ export function OwnerButtons(
           >
             Unassign
           </button>
-        </form>
+        </SwapForm>
       )}
     </div>
   );
@@ -142,14 +160,7 @@ export function AssigneePicker(
   const action = `/tickets/${ticket.id}/assignee`;
   const id = `${idPrefix}-assignee`;
   return (
-    <form
-      method="post"
-      action={action}
-      hx-post={action}
-      hx-target={target}
-      hx-swap="outerHTML"
-      class="assignee-picker"
-    >
+    <SwapForm action={action} target={target} class="assignee-picker">
       <Versioned ticket={ticket} seen={ticket.assignee ?? ""} view={view} />
       <label for={id}>Owner</label>
       <div role="group">
@@ -163,7 +174,7 @@ export function AssigneePicker(
         </select>
         <button type="submit" class="secondary">Assign</button>
       </div>
-    </form>
+    </SwapForm>
   );
 }
 
@@ -178,14 +189,11 @@ export function PriorityButtons(
 ) {
   const action = `/tickets/${ticket.id}/priority`;
   return (
-    <form
-      method="post"
+    <SwapForm
       action={action}
-      hx-post={action}
-      hx-target={target}
-      hx-swap="outerHTML"
+      target={target}
       class="priority-buttons"
-      aria-label={`Set the priority of ticket ${ticket.id}`}
+      label={`Set the priority of ticket ${ticket.id}`}
     >
       <Versioned ticket={ticket} seen={ticket.priority} view={view} />
       <div role="group">
@@ -203,7 +211,7 @@ export function PriorityButtons(
           </button>
         ))}
       </div>
-    </form>
+    </SwapForm>
   );
 }
 
