@@ -5,6 +5,7 @@ import {
   type ApiScope,
   type Comment,
   MATCH_START,
+  type OwnerCounts,
   PRIORITIES,
   type Role,
   type Status,
@@ -103,6 +104,7 @@ export function rowToUser(r: Row): User {
     created_at: iso(r.created_at),
     // SQLite stores 0/1, PostgreSQL a boolean.
     disabled: r.disabled === true || Number(r.disabled) === 1,
+    board_layout: r.board_layout === "list" ? "list" : "grid",
   };
 }
 
@@ -144,6 +146,21 @@ export function ownerCount(
   return known ? [{ status: known, assignee: owner || null, n }] : [];
 }
 
+/**
+ * Per-(status, owner) counts of a narrowed view from `status, assignee, n`
+ * rows of at most `cap` + 1 tickets; one over the cap says there are more.
+ */
+export function cappedCounts(
+  rows: Row[],
+  cap: number,
+): OwnerCounts & { capped: boolean } {
+  const byOwner = rows.flatMap((r) =>
+    ownerCount(`${r.status}\u001f${r.assignee ?? ""}`, Number(r.n))
+  );
+  const total = byOwner.reduce((a, c) => a + c.n, 0);
+  return { byOwner, capped: total > cap };
+}
+
 /** A priority's stored number (0 Low … 3 Urgent). */
 export function priorityRank(p: string | undefined): number {
   const i = PRIORITIES.findIndex((x) => x === p);
@@ -167,7 +184,7 @@ export function toTicketPage(rows: Row[], limit: number): TicketPage {
   return {
     items,
     next: rows.length > limit && last
-      ? { id: last.id, priority: last.priority }
+      ? { id: last.id, priority: last.priority, updated_at: last.updated_at }
       : null,
   };
 }

@@ -114,12 +114,16 @@ export interface WriteResult<T> {
   event: TicketEvent | null;
 }
 
-/** Newest first (the default), oldest first, or Urgent first and then oldest. */
-export const SORTS = ["newest", "oldest", "priority"] as const;
+/** Newest first (the default), oldest first, latest activity first, or Urgent first and then oldest. */
+export const SORTS = ["newest", "oldest", "activity", "priority"] as const;
 export type Sort = typeof SORTS[number];
 
 export interface ListFilter {
   status?: Status;
+  /** Any of these statuses (a dashboard view: Open and Pending are "unsolved"). */
+  statuses?: Status[];
+  /** Products starting with this, in any letter case (the dashboard's product filter). */
+  product_prefix?: string;
   user_id?: string;
   product_id?: string;
   /** A user's name, or null for tickets nobody owns. */
@@ -133,10 +137,11 @@ export interface ListFilter {
   limit: number;
 }
 
-/** A position in a sorted list: the last ticket of a page, with its priority for the priority sort. */
+/** A position in a sorted list: the last ticket of a page, with what its sort orders by. */
 export interface PageKey {
   id: number;
   priority?: Priority;
+  updated_at?: string;
 }
 
 /** Marks around a search hit inside `TicketListItem.match` (Unicode private use, never typed). */
@@ -193,6 +198,15 @@ export interface TicketStore {
   countByStatus(): Promise<StatusCounts>;
   /** Counts tickets per status and owner. */
   countByOwner(): Promise<OwnerCounts>;
+  /**
+   * Counts the tickets a narrowed view shows (search, product, priority) per
+   * status and owner, up to `cap` tickets in all (`capped` says when there are
+   * more): a search matching half the table is not counted to the last one.
+   */
+  countMatching(
+    filter: Pick<ListFilter, "q" | "product_prefix" | "priority">,
+    cap: number,
+  ): Promise<OwnerCounts & { capped: boolean }>;
   /** Lists the products with the most tickets, most first. */
   listProducts(limit: number): Promise<ProductCount[]>;
   /** Lists a ticket's events (created, changes, comments), oldest first. */
@@ -323,12 +337,17 @@ export class StorageUnavailableError extends StoreError {
 export const ROLES = ["admin", "agent"] as const;
 export type Role = typeof ROLES[number];
 
+/** How a user likes the board: cards in a grid (the default), or one row per ticket. */
+export const BOARD_LAYOUTS = ["grid", "list"] as const;
+export type BoardLayout = typeof BOARD_LAYOUTS[number];
+
 export interface User {
   id: number;
   username: string;
   role: Role;
   created_at: string;
   disabled: boolean;
+  board_layout: BoardLayout;
 }
 
 /** A session ends after this long without use… */
@@ -388,6 +407,8 @@ export interface AccountStore {
   setPassword(username: string, passwordHash: string): Promise<User>;
   /** Disables (ending their sessions) or re-enables a user. */
   setUserDisabled(username: string, disabled: boolean): Promise<User>;
+  /** Remembers how a user likes the board. */
+  setBoardLayout(username: string, layout: BoardLayout): Promise<User>;
   /** Records a new session under the hash of its id. */
   createSession(idHash: string, userId: number): Promise<void>;
   /** Returns a session with its user, or null. */

@@ -165,7 +165,7 @@ export const ListQuery = z.object({
   sort: z.enum(SORTS, { error: `must be one of ${SORTS.join(", ")}` })
     .default("newest").openapi({
       description:
-        "newest (default), oldest, or priority (Urgent first, then oldest)",
+        "newest (default), oldest, activity (last changed first), or priority (Urgent first, then oldest)",
     }),
 });
 

@@ -84,6 +84,7 @@ const etag = (version: number) => `"${version}"`;
 const CURSOR_KIND: Record<Sort, string> = {
   newest: "b",
   oldest: "a",
+  activity: "u",
   priority: "p",
 };
 

@@ -113,6 +113,7 @@ export const TABLES: readonly Table[] = [
       ["role", "text"],
       ["created_at", "time"],
       ["disabled", "bool"],
+      ["board_layout", "text"],
     ],
     key: ["id"],
     counter: true,

@@ -731,6 +731,7 @@ const SORT_WORD: Record<Sort, string> = {
   newest: "newest",
   oldest: "oldest",
   priority: "most urgent",
+  activity: "most recently active",
 };
 
 /** What a bulk change did, with links to the tickets it skipped. */

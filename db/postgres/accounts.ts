@@ -2,6 +2,7 @@
 import {
   AccountNotFoundError,
   type ApiKey,
+  type BoardLayout,
   DuplicateNameError,
   type NewApiKey,
   type Role,
@@ -34,7 +35,7 @@ export async function createUser(
     const [r] = await sql`
       INSERT INTO users (username, password_hash, role, created_at)
       VALUES (${u.username}, ${u.passwordHash}, ${u.role}, ${new Date()})
-      RETURNING id, username, role, created_at, disabled`;
+      RETURNING id, username, role, created_at, disabled, board_layout`;
     return rowToUser(r!);
   } catch (err) {
     if (isUniqueViolation(err)) {
@@ -50,7 +51,7 @@ export async function findUserForLogin(
   username: string,
 ): Promise<{ user: User; passwordHash: string } | null> {
   const [r] = await sql`
-    SELECT id, username, role, created_at, disabled, password_hash FROM users
+    SELECT id, username, role, created_at, disabled, board_layout, password_hash FROM users
     WHERE lower(username) = lower(${username})`;
   return r
     ? { user: rowToUser(r), passwordHash: String(r.password_hash) }
@@ -60,7 +61,7 @@ export async function findUserForLogin(
 /** Lists users by name (SQLite's NOCASE order). */
 export async function listUsers(sql: Sql): Promise<User[]> {
   const rows = await sql`
-    SELECT id, username, role, created_at, disabled FROM users
+    SELECT id, username, role, created_at, disabled, board_layout FROM users
     ORDER BY lower(username) COLLATE "C", id`;
   return rows.map(rowToUser);
 }
@@ -70,7 +71,7 @@ async function userByName(
   username: string,
 ): Promise<User> {
   const [r] = await sql`
-    SELECT id, username, role, created_at, disabled FROM users
+    SELECT id, username, role, created_at, disabled, board_layout FROM users
     WHERE lower(username) = lower(${username})`;
   if (!r) throw new AccountNotFoundError("user", username);
   return rowToUser(r);
@@ -104,6 +105,17 @@ export async function setUserDisabled(
   });
 }
 
+/** Remembers how a user likes the board. */
+export async function setBoardLayout(
+  sql: Sql,
+  username: string,
+  layout: BoardLayout,
+): Promise<User> {
+  const u = await userByName(sql, username);
+  await sql`UPDATE users SET board_layout = ${layout} WHERE id = ${u.id}`;
+  return { ...u, board_layout: layout };
+}
+
 /** Records a session. */
 export async function createSession(
   sql: Sql,
@@ -122,7 +134,7 @@ export async function getSession(
   idHash: string,
 ): Promise<SessionRecord | null> {
   const [r] = await sql`
-    SELECT u.id, u.username, u.role, u.created_at, u.disabled,
+    SELECT u.id, u.username, u.role, u.created_at, u.disabled, u.board_layout,
            s.created_at AS s_created_at, s.last_seen_at AS s_last_seen_at
     FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = ${idHash}`;
   if (!r) return null;

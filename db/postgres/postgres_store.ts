@@ -6,6 +6,7 @@ import type { EventBus, SignalBus } from "../bus.ts";
 import {
   type AccountStore,
   type ApiKey,
+  type BoardLayout,
   type BulkOutcome,
   type Comment,
   type CreateResult,
@@ -249,6 +250,13 @@ export class PostgresStore implements TicketStore, AccountStore {
     return this.#read((sql) => reads.countByStatus(sql));
   }
 
+  countMatching(
+    filter: Pick<ListFilter, "q" | "product_prefix" | "priority">,
+    cap: number,
+  ): Promise<OwnerCounts & { capped: boolean }> {
+    return this.#read((sql) => reads.countMatching(sql, filter, cap));
+  }
+
   countByOwner(): Promise<OwnerCounts> {
     return this.#read((sql) => reads.countByOwner(sql));
   }
@@ -340,6 +348,12 @@ export class PostgresStore implements TicketStore, AccountStore {
   setUserDisabled(username: string, disabled: boolean): Promise<User> {
     return this.#account((sql) =>
       accounts.setUserDisabled(sql, username, disabled)
+    );
+  }
+
+  setBoardLayout(username: string, layout: BoardLayout): Promise<User> {
+    return this.#account((sql) =>
+      accounts.setBoardLayout(sql, username, layout)
     );
   }
 

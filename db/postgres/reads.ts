@@ -18,6 +18,7 @@ import {
   type Sql,
 } from "./connection.ts";
 import {
+  cappedCounts,
   ownerCount,
   priorityRank,
   rowToSummary,
@@ -65,6 +66,12 @@ export async function listTickets(
     WHERE true
     ${q ? sql`AND s.doc @@ desk_search_query(${q}::text[])` : none}
     ${f.status !== undefined ? sql`AND t.status = ${f.status}` : none}
+    ${f.statuses !== undefined ? sql`AND t.status = ANY(${f.statuses})` : none}
+    ${
+    f.product_prefix !== undefined
+      ? sql`AND lower(t.product_id) LIKE ${likePrefix(f.product_prefix)}`
+      : none
+  }
     ${f.user_id !== undefined ? sql`AND t.user_id = ${f.user_id}` : none}
     ${
     f.product_id !== undefined ? sql`AND t.product_id = ${f.product_id}` : none
@@ -92,6 +99,10 @@ function after(sql: Sql, f: ListFilter) {
   const sort = f.sort ?? "newest";
   if (sort === "newest") return sql`AND t.id < ${f.after.id}`;
   if (sort === "oldest") return sql`AND t.id > ${f.after.id}`;
+  if (sort === "activity") {
+    const at = new Date(f.after.updated_at ?? 0);
+    return sql`AND (t.updated_at < ${at} OR (t.updated_at = ${at} AND t.id < ${f.after.id}))`;
+  }
   const p = priorityRank(f.after.priority);
   return sql`AND (t.priority < ${p} OR (t.priority = ${p} AND t.id > ${f.after.id}))`;
 }
@@ -100,6 +111,7 @@ function order(sql: Sql, f: ListFilter) {
   const sort = f.sort ?? "newest";
   if (sort === "newest") return sql`t.id DESC`;
   if (sort === "oldest") return sql`t.id ASC`;
+  if (sort === "activity") return sql`t.updated_at DESC, t.id DESC`;
   return sql`t.priority DESC, t.id ASC`;
 }
 
@@ -110,6 +122,41 @@ export async function countByStatus(sql: Sql): Promise<StatusCounts> {
       Record<string, unknown>[]
     >`SELECT value, n FROM ticket_counts WHERE dimension = 'status'`,
   );
+}
+
+/** A lower-case LIKE pattern for text starting with `prefix` (its own % _ \ taken literally). */
+function likePrefix(prefix: string): string {
+  return prefix.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`) + "%";
+}
+
+/** Counts a narrowed view per status and owner, scanning at most `cap` + 1 tickets. */
+export async function countMatching(
+  sql: Sql,
+  f: Pick<ListFilter, "q" | "product_prefix" | "priority">,
+  cap: number,
+): Promise<OwnerCounts & { capped: boolean }> {
+  const terms = searchTerms(f.q);
+  const q = terms.length ? terms : null;
+  const none = sql``;
+  const rows = await sql`
+    SELECT status, assignee, count(*) AS n FROM (
+      SELECT t.status, t.assignee FROM tickets t
+      ${q ? sql`JOIN ticket_search s ON s.ticket_id = t.id` : none}
+      WHERE true
+      ${q ? sql`AND s.doc @@ desk_search_query(${q}::text[])` : none}
+      ${
+    f.product_prefix !== undefined
+      ? sql`AND lower(t.product_id) LIKE ${likePrefix(f.product_prefix)}`
+      : none
+  }
+      ${
+    f.priority !== undefined
+      ? sql`AND t.priority = ${priorityRank(f.priority)}`
+      : none
+  }
+      LIMIT ${cap + 1}
+    ) m GROUP BY status, assignee`;
+  return cappedCounts(rows, cap);
 }
 
 /** Reads the per-(status, owner) counters migration 006 maintains. */

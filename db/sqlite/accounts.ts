@@ -5,6 +5,7 @@ import {
   AccountNotFoundError,
   type ApiKey,
   type ApiScope,
+  type BoardLayout,
   DuplicateNameError,
   type Role,
   type SessionRecord,
@@ -13,7 +14,7 @@ import {
 
 type Row = Record<string, unknown>;
 
-const USER_COLUMNS = "id, username, role, created_at, disabled";
+const USER_COLUMNS = "id, username, role, created_at, disabled, board_layout";
 
 // ---- reads ----------------------------------------------------------------
 
@@ -47,7 +48,7 @@ export function getSession(
   idHash: string,
 ): SessionRecord | null {
   const r = s.get(
-    `SELECT u.id, u.username, u.role, u.created_at, u.disabled,
+    `SELECT u.id, u.username, u.role, u.created_at, u.disabled, u.board_layout,
             s.created_at AS s_created_at, s.last_seen_at AS s_last_seen_at
      FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = ?`,
   ).get(idHash);
@@ -78,6 +79,7 @@ export type AccountWrite =
   | { action: "createUser"; username: string; passwordHash: string; role: Role }
   | { action: "setPassword"; username: string; passwordHash: string }
   | { action: "setUserDisabled"; username: string; disabled: boolean }
+  | { action: "setBoardLayout"; username: string; layout: BoardLayout }
   | { action: "createSession"; idHash: string; userId: number }
   | { action: "touchSession"; idHash: string }
   | { action: "deleteSession"; idHash: string }
@@ -138,6 +140,14 @@ export function applyAccountWrite(s: Statements, w: AccountWrite): unknown {
       );
       if (w.disabled) s.get("DELETE FROM sessions WHERE user_id = ?").run(u.id);
       return { ...u, disabled: w.disabled };
+    }
+    case "setBoardLayout": {
+      const u = userByName(s, w.username);
+      s.get("UPDATE users SET board_layout = ? WHERE id = ?").run(
+        w.layout,
+        u.id,
+      );
+      return { ...u, board_layout: w.layout };
     }
     case "createSession":
       s.get(

@@ -14,6 +14,7 @@ import {
   type TicketWithComments,
 } from "../store.ts";
 import {
+  cappedCounts,
   ownerCount,
   priorityRank,
   rowToComment,
@@ -68,6 +69,15 @@ export function listTickets(stmts: Statements, f: ListFilter): TicketPage {
   if (f.status !== undefined) {
     where.push("t.status = ?"), args.push(f.status);
   }
+  if (f.statuses !== undefined) {
+    where.push(`t.status IN (${f.statuses.map(() => "?").join(", ")})`);
+    args.push(...f.statuses);
+  }
+  if (f.product_prefix !== undefined) {
+    // LIKE ignores ASCII letter case; the NOCASE index of migration 007 serves it.
+    where.push("t.product_id LIKE ? ESCAPE '\\'");
+    args.push(likePrefix(f.product_prefix));
+  }
   if (f.user_id !== undefined) {
     where.push("t.user_id = ?"), args.push(f.user_id);
   }
@@ -87,7 +97,11 @@ export function listTickets(stmts: Statements, f: ListFilter): TicketPage {
   if (f.after !== undefined) {
     if (sort === "newest") where.push(`${id} < ?`), args.push(f.after.id);
     else if (sort === "oldest") where.push(`${id} > ?`), args.push(f.after.id);
-    else {
+    else if (sort === "activity") {
+      const at = f.after.updated_at ?? "";
+      where.push(`(t.updated_at < ? OR (t.updated_at = ? AND ${id} < ?))`);
+      args.push(at, at, f.after.id);
+    } else {
       const p = priorityRank(f.after.priority);
       where.push(`(t.priority < ? OR (t.priority = ? AND ${id} > ?))`);
       args.push(p, p, f.after.id);
@@ -97,6 +111,8 @@ export function listTickets(stmts: Statements, f: ListFilter): TicketPage {
     ? `${id} DESC`
     : sort === "oldest"
     ? `${id} ASC`
+    : sort === "activity"
+    ? `t.updated_at DESC, ${id} DESC`
     : `t.priority DESC, ${id} ASC`;
   const from = match === null
     ? "tickets t"
@@ -118,6 +134,40 @@ export function countByStatus(stmts: Statements): StatusCounts {
       "SELECT value, n FROM ticket_counts WHERE dimension = 'status'",
     ).all(),
   );
+}
+
+/** A LIKE pattern for text starting with `prefix` (its own % and _ taken literally). */
+function likePrefix(prefix: string): string {
+  return prefix.replace(/[\\%_]/g, (c) => `\\${c}`) + "%";
+}
+
+/** Counts a narrowed view per status and owner, scanning at most `cap` + 1 tickets. */
+export function countMatching(
+  stmts: Statements,
+  f: Pick<ListFilter, "q" | "product_prefix" | "priority">,
+  cap: number,
+): OwnerCounts & { capped: boolean } {
+  const where: string[] = [];
+  const args: (string | number)[] = [];
+  const match = ftsQuery(f.q);
+  if (match !== null) where.push("tickets_fts MATCH ?"), args.push(match);
+  if (f.product_prefix !== undefined) {
+    where.push("t.product_id LIKE ? ESCAPE '\\'");
+    args.push(likePrefix(f.product_prefix));
+  }
+  if (f.priority !== undefined) {
+    where.push("t.priority = ?"), args.push(priorityRank(f.priority));
+  }
+  const from = match === null
+    ? "tickets t"
+    : "tickets_fts JOIN tickets t ON t.id = tickets_fts.rowid";
+  const rows = stmts.get(
+    `SELECT status, assignee, count(*) AS n FROM (
+       SELECT t.status, t.assignee FROM ${from}
+       ${where.length ? "WHERE " + where.join(" AND ") : ""} LIMIT ?
+     ) GROUP BY status, assignee`,
+  ).all(...args, cap + 1);
+  return cappedCounts(rows, cap);
 }
 
 /** Reads the per-(status, owner) counters migration 005 maintains. */

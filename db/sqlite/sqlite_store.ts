@@ -29,6 +29,7 @@ import type { EventBus } from "../bus.ts";
 import {
   type AccountStore,
   type ApiKey,
+  type BoardLayout,
   type BulkOutcome,
   type Comment,
   type CreateResult,
@@ -248,6 +249,13 @@ export class SqliteStore implements TicketStore, AccountStore {
     return this.#read(() => reads.countByStatus(this.#reads));
   }
 
+  countMatching(
+    filter: Pick<ListFilter, "q" | "product_prefix" | "priority">,
+    cap: number,
+  ): Promise<OwnerCounts & { capped: boolean }> {
+    return this.#read(() => reads.countMatching(this.#reads, filter, cap));
+  }
+
   countByOwner(): Promise<OwnerCounts> {
     return this.#read(() => reads.countByOwner(this.#reads));
   }
@@ -345,6 +353,10 @@ export class SqliteStore implements TicketStore, AccountStore {
 
   setUserDisabled(username: string, disabled: boolean): Promise<User> {
     return this.#account({ action: "setUserDisabled", username, disabled });
+  }
+
+  setBoardLayout(username: string, layout: BoardLayout): Promise<User> {
+    return this.#account({ action: "setBoardLayout", username, layout });
   }
 
   createSession(idHash: string, userId: number): Promise<void> {
