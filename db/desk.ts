@@ -3,7 +3,12 @@
  * ticket page with their live resume points, and saving one field of a form
  * without overwriting anything the person has not seen.
  */
-import { NotFoundError, StaleVersionError } from "./store.ts";
+import {
+  NotFoundError,
+  StaleVersionError,
+  UnknownAssigneeError,
+} from "./store.ts";
+import type { UndoChange } from "../lib/undo.ts";
 import type {
   AccountStore,
   ListFilter,
@@ -46,7 +51,7 @@ export async function ticketView(
 export interface Board {
   after: number;
   page: TicketPage;
-  counts: OwnerCounts;
+  counts: OwnerCounts & { capped?: boolean };
   /** Active users (to assign to), and the disabled ones (whose tickets say so). */
   users: string[];
   disabled: Set<string>;
@@ -62,10 +67,32 @@ export async function loadBoard(
   const after = await store.latestEventId();
   const [page, counts, people] = await Promise.all([
     store.listTickets(filter),
-    store.countByOwner(),
+    viewCounts(store, filter),
     store.listUsers(),
   ]);
   return { after, page, counts, ...splitUsers(people) };
+}
+
+/** Counting stops here for a narrowed view: the tabs then say "10,000+". */
+export const COUNT_CAP = 10_000;
+
+/**
+ * The per-(status, owner) counts behind a board's tabs: the kept counters,
+ * or, when a search, product or priority narrows the board, a count of what
+ * it matches (up to COUNT_CAP), so the tabs tell what the board shows.
+ */
+export function viewCounts(
+  store: TicketStore,
+  f: Pick<ListFilter, "q" | "product_prefix" | "priority">,
+): Promise<OwnerCounts & { capped?: boolean }> {
+  const narrowed = Boolean(f.q?.trim()) || f.product_prefix !== undefined ||
+    f.priority !== undefined;
+  return narrowed
+    ? store.countMatching(
+      { q: f.q, product_prefix: f.product_prefix, priority: f.priority },
+      COUNT_CAP,
+    )
+    : store.countByOwner();
 }
 
 /** Active users' names, and the set of disabled ones. */
@@ -124,4 +151,53 @@ export async function saveField(
     }
   }
   throw new Error("unreachable");
+}
+
+/** What an Undo did: the ticket as it is again, or why it was left alone. */
+export type UndoOutcome =
+  | { ok: true; ticket: TicketSummary }
+  | {
+    ok: false;
+    outcome: { ok: false; current: TicketWithComments };
+    notice: string;
+  };
+
+/**
+ * Puts one field back as it was before `change`, if it still holds what the
+ * change set (saveField's check): a later change by someone else stays.
+ */
+export async function undoChange(
+  store: TicketStore,
+  change: UndoChange,
+  actor: string,
+): Promise<UndoOutcome> {
+  const patch: TicketPatch = change.field === "assignee"
+    ? { assignee: change.from || null }
+    : { [change.field]: change.from };
+  const refuse = async (notice: string): Promise<UndoOutcome> => {
+    const current = await store.getTicket(change.id);
+    if (!current) throw new NotFoundError(change.id);
+    return { ok: false, outcome: { ok: false, current }, notice };
+  };
+  try {
+    const result = await saveField(store, change.id, patch, {
+      version: change.version,
+      seen: change.to,
+      actor,
+    });
+    if (result.ok) return { ok: true, ticket: result.ticket };
+    const now = String(result.current[change.field] ?? "") || "nobody";
+    return {
+      ok: false,
+      outcome: result,
+      notice: `Not undone: ticket ${change.id} was changed meanwhile (its ${
+        change.field === "assignee" ? "owner" : change.field
+      } is now ${now}).`,
+    };
+  } catch (err) {
+    if (!(err instanceof UnknownAssigneeError)) throw err;
+    return refuse(
+      `Not undone: ${change.from} can no longer own tickets (disabled or gone).`,
+    );
+  }
 }

@@ -11,12 +11,15 @@ import {
   type Sort,
   SORTS,
   type Status,
-  STATUSES,
+  type TicketSummary,
 } from "../db/store.ts";
+import { inStatusView, STATUS_VIEWS, type StatusView } from "./status_view.ts";
 
 /** What a page watches. */
 export interface StreamFilter {
-  status?: Status;
+  /** A status view; none is every status. */
+  status?: Exclude<StatusView, "all">;
+  /** Products starting with this, in any letter case. */
   product_id?: string;
   q?: string;
   /** A user's name, or null for tickets nobody owns. */
@@ -50,9 +53,9 @@ export function readStreamFilter(
 ): StreamFilter | null {
   const f: StreamFilter = {};
   const status = q("status");
-  if (status) {
-    const known = STATUSES.find((s) => s === status);
-    if (!known) return null;
+  if (status && status !== "all") {
+    const known = STATUS_VIEWS.find((s) => s === status);
+    if (!known || known === "all") return null;
     f.status = known;
   }
   const priority = q("priority");
@@ -89,7 +92,7 @@ export function readStreamFilter(
 
 function channelOf(v: WatchedView): string {
   const p = new URLSearchParams();
-  if (v.status) p.set("status", v.status);
+  if (v.status && v.status !== "all") p.set("status", v.status);
   if (v.assignee !== undefined) p.set("assignee", v.assignee ?? "@none");
   if (v.priority) p.set("priority", v.priority);
   if (v.sort && v.sort !== "newest") p.set("sort", v.sort);
@@ -114,4 +117,23 @@ export function watchOf(
   after: number,
 ): { channel: string; after: number } {
   return { channel: channelOf(v), after };
+}
+
+/**
+ * Whether a ticket belongs on a dashboard showing `f`, by its status view,
+ * owner, priority and product (a search is checked by the store).
+ */
+export function showsTicket(
+  f: StreamFilter,
+  t: Pick<TicketSummary, "assignee" | "priority" | "product_id"> & {
+    status: Status;
+  },
+): boolean {
+  return inStatusView(t.status, f.status) &&
+    (!f.product_id ||
+      (t.product_id ?? "").toLowerCase().startsWith(
+        f.product_id.toLowerCase(),
+      )) &&
+    (f.assignee === undefined || t.assignee === f.assignee) &&
+    (!f.priority || t.priority === f.priority);
 }

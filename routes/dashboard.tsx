@@ -25,8 +25,23 @@ import {
   splitUsers,
   type TicketView,
   ticketView,
+  undoChange,
+  viewCounts,
 } from "../db/desk.ts";
-import { watchOf } from "../lib/live_filter.ts";
+import { showsTicket, watchOf } from "../lib/live_filter.ts";
+import { DEFAULT_VIEW } from "../lib/status_view.ts";
+import {
+  decodeChange,
+  encodeChange,
+  type UndoChange,
+  type UndoField,
+} from "../lib/undo.ts";
+import {
+  changeText,
+  MovedCard,
+  undoneText,
+  UndoOffer,
+} from "../views/undo.tsx";
 import { ASSETS } from "./assets.ts";
 import { actorOf, type AppEnv } from "./context.ts";
 import { ticketsCsv } from "./csv.ts";
@@ -49,6 +64,7 @@ import {
   positiveInt,
   readFilter,
   redirectTo,
+  streamFilterOf,
   ticketId,
   viewer,
   wantsFragment,
@@ -124,6 +140,34 @@ const CommentForm = z.object({
   back: z.string().optional(),
   body: formText(commentBodyField),
 });
+
+/** The Undo form: the changes to put back, and which fragment to answer with. */
+async function readUndoForm(c: Context) {
+  const body = await c.req.parseBody({ all: true });
+  const raw = [body.change ?? []].flat();
+  const changes = raw.map(decodeChange).filter((
+    x,
+  ): x is UndoChange => x !== undefined);
+  if (changes.length === 0 || changes.length !== raw.length) {
+    throw refused({ change: "is not a change this desk made" });
+  }
+  if (changes.length > 500) {
+    throw refused({ change: "undo at most 500 changes at a time" });
+  }
+  const view = z.enum(["card", "page", "board"]).safeParse(body.view);
+  if (!view.success) throw refused({ view: "must be card, page or board" });
+  const back = typeof body.back === "string" ? body.back : undefined;
+  return { changes, view: view.data, back };
+}
+
+/** A URL with the Undo offer of a change, for the no-JavaScript answer (no text, only the change). */
+function withUndo(url: string, change: UndoChange): string {
+  const [path, hash = ""] = url.split("#");
+  const sep = path!.includes("?") ? "&" : "?";
+  return `${path}${sep}undo=${encodeURIComponent(encodeChange(change))}${
+    hash ? `#${hash}` : ""
+  }`;
+}
 
 /** A refused button press has no field to show a message beside: it is a 422 notice. */
 function refused(errors: Record<string, string>): HttpProblem {
@@ -248,7 +292,7 @@ export function dashboard({ store }: DashboardDeps) {
     return {
       filter,
       counts: tabCounts(board.counts, {
-        status: list.status,
+        status: filter.status ?? DEFAULT_VIEW,
         assignee: list.assignee,
       }, me),
       items: board.page.items,
@@ -297,6 +341,7 @@ export function dashboard({ store }: DashboardDeps) {
           products,
           assets: PAGE_ASSETS,
           user: viewer(c),
+          undo: decodeChange(c.req.query("undo")),
         }),
       );
     }
@@ -331,7 +376,10 @@ export function dashboard({ store }: DashboardDeps) {
   app.get("/tickets/:id", async (c) => {
     const view = await ticketView(store, ticketId(c));
     return c.html(
-      ticketPage(c, view, { editing: c.req.query("edit") === "description" }),
+      ticketPage(c, view, {
+        editing: c.req.query("edit") === "description",
+        undo: decodeChange(c.req.query("undo")),
+      }),
     );
   });
 
@@ -357,8 +405,10 @@ export function dashboard({ store }: DashboardDeps) {
 
   /**
    * Answers a quick change (status, owner, priority): the card with the counts
-   * of the board it is on, or the ticket page's triage panel with the activity;
-   * without htmx, back to the page (or the ticket page with the notice).
+   * of the board it is on (or, when the ticket left that board's view, a
+   * placeholder saying where it went), or the ticket page's triage panel with
+   * the activity; and the Undo offer for what changed. Without htmx: back to
+   * the page (or the ticket page with the notice), the offer in the URL.
    */
   const triageAnswer = async (
     c: Context,
@@ -369,14 +419,20 @@ export function dashboard({ store }: DashboardDeps) {
       back?: string;
       notice?: string;
       confirmOwner?: { assignee: string; label: string };
+      /** The change made, to offer its Undo (none when nothing changed). */
+      change?: UndoChange;
+      /** Set when this answers an Undo: what it says instead of an offer. */
+      undone?: string;
     },
   ) => {
-    const { result, view, notice } = answer;
+    const { result, view, notice, change, undone } = answer;
     const ticket = result.ok ? result.ticket : listItemOf(result.current);
     const back = backOf(c, answer.back);
+    const me = viewer(c).username;
     if (!isHtmx(c)) {
       if (!notice) {
-        return c.redirect(view === "card" ? back : pageUrl(id, back), 303);
+        const to = view === "card" ? back : pageUrl(id, back);
+        return c.redirect(change ? withUndo(to, change) : to, 303);
       }
       return c.html(
         ticketPage(c, await ticketView(store, id), { statusNotice: notice }),
@@ -384,22 +440,45 @@ export function dashboard({ store }: DashboardDeps) {
       );
     }
     const code = result.ok && !answer.confirmOwner ? 200 : 409;
-    const me = viewer(c).username;
+    const offer = change
+      ? (
+        <UndoOffer
+          text={changeText(change, me)}
+          changes={[change]}
+          view={view}
+          back={back}
+          oob
+        />
+      )
+      : undone
+      ? <UndoOffer text={undone} view={view} back={back} oob />
+      : null;
     const { users, disabled } = splitUsers(await store.listUsers());
     if (view === "card") {
-      const board = listFilter(filterOf(back), me);
-      const counts = tabCounts(await store.countByOwner(), board, me);
+      const board = filterOf(back);
+      const list = listFilter(board, me);
+      const counts = tabCounts(await viewCounts(store, list), {
+        status: board.status ?? DEFAULT_VIEW,
+        assignee: list.assignee,
+      }, me);
+      const left = change && !notice &&
+        !showsTicket(streamFilterOf(board, me), ticket);
       return c.html(
         <>
-          <TicketCard
-            ticket={ticket}
-            now={new Date()}
-            notice={notice}
-            confirmOwner={answer.confirmOwner}
-            disabledOwners={disabled}
-            viewer={me}
-          />
+          {left
+            ? <MovedCard change={change} undo={{ change, back }} />
+            : (
+              <TicketCard
+                ticket={ticket}
+                now={new Date()}
+                notice={notice}
+                confirmOwner={answer.confirmOwner}
+                disabledOwners={disabled}
+                viewer={me}
+              />
+            )}
           <CountsUpdate counts={counts} />
+          {offer}
         </>,
         code,
       );
@@ -414,9 +493,27 @@ export function dashboard({ store }: DashboardDeps) {
           confirmOwner={answer.confirmOwner}
         />
         <Activity events={events} now={new Date()} oob />
+        {offer}
       </>,
       code,
     );
+  };
+
+  /** The change a saved quick change made, for its Undo (none when it changed nothing). */
+  const madeChange = (
+    result: SaveOutcome,
+    field: UndoField,
+    from: string,
+  ): UndoChange | undefined => {
+    if (!result.ok) return undefined;
+    const to = String(result.ticket[field] ?? "");
+    return to === from ? undefined : {
+      id: result.ticket.id,
+      field,
+      version: result.ticket.version,
+      from,
+      to,
+    };
   };
 
   app.post("/tickets/:id/status", async (c) => {
@@ -432,7 +529,13 @@ export function dashboard({ store }: DashboardDeps) {
     const notice = result.ok
       ? undefined
       : statusConflict(result.current, status);
-    return triageAnswer(c, id, { result, view, back, notice });
+    return triageAnswer(c, id, {
+      result,
+      view,
+      back,
+      notice,
+      change: madeChange(result, "status", seen),
+    });
   });
 
   app.post("/tickets/:id/priority", async (c) => {
@@ -448,7 +551,13 @@ export function dashboard({ store }: DashboardDeps) {
     const notice = result.ok
       ? undefined
       : `Not changed: ticket ${id} was changed meanwhile and is now ${result.current.priority} priority.`;
-    return triageAnswer(c, id, { result, view, back, notice });
+    return triageAnswer(c, id, {
+      result,
+      view,
+      back,
+      notice,
+      change: madeChange(result, "priority", seen),
+    });
   });
 
   app.post("/tickets/:id/assignee", async (c) => {
@@ -484,7 +593,61 @@ export function dashboard({ store }: DashboardDeps) {
     const notice = result.ok
       ? undefined
       : ownerConflict(result.current.id, result.current.assignee);
-    return triageAnswer(c, id, { result, view, back, notice });
+    return triageAnswer(c, id, {
+      result,
+      view,
+      back,
+      notice,
+      change: madeChange(result, "assignee", seen),
+    });
+  });
+
+  /**
+   * Undo: puts each changed field back as it was, through the version check
+   * (a field someone else changed meanwhile is left alone, and the answer
+   * says so). One change answers like the quick change did; several (a bulk
+   * change) answer with the board.
+   */
+  app.post("/tickets/undo", async (c) => {
+    const form = await readUndoForm(c);
+    const actor = actorOf(c);
+    const outcomes = [];
+    for (const change of form.changes) {
+      outcomes.push({ change, result: await undoChange(store, change, actor) });
+    }
+    const first = outcomes[0]!;
+    if (form.view === "board") {
+      const notUndone = outcomes.filter((o) => !o.result.ok).map((o) =>
+        o.change.id
+      );
+      const back = backOf(c, form.back);
+      if (!isHtmx(c)) return c.redirect(back, 303);
+      const props = await boardProps(c, filterOf(back));
+      c.header("HX-Push-Url", back);
+      return c.html(
+        <>
+          <BoardFragment {...props} />
+          <UndoOffer
+            text={notUndone.length
+              ? `Undone, except #${
+                notUndone.join(", #")
+              }: changed meanwhile by someone else`
+              : `Undone: ${outcomes.length} tickets are as they were`}
+            view="board"
+            back={back}
+            oob
+          />
+        </>,
+      );
+    }
+    const { change, result } = first;
+    return triageAnswer(c, change.id, {
+      result: result.ok ? { ok: true, ticket: result.ticket } : result.outcome,
+      view: form.view,
+      back: form.back,
+      notice: result.ok ? undefined : result.notice,
+      undone: result.ok ? undoneText(change) : undefined,
+    });
   });
 
   app.post("/tickets/bulk", async (c) => {

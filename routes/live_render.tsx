@@ -15,7 +15,10 @@ import type { AccountStore } from "../db/store.ts";
 import { CountsUpdate, TicketCard } from "../views/ticket_card.tsx";
 import { LiveNote, LivePartial } from "../views/live.tsx";
 import { tabCounts } from "../views/triage.tsx";
-import { splitUsers } from "../db/desk.ts";
+import { splitUsers, viewCounts } from "../db/desk.ts";
+import { showsTicket } from "../lib/live_filter.ts";
+import { UNDOABLE, type UndoField } from "../lib/undo.ts";
+import { MovedCard } from "../views/undo.tsx";
 import type { LiveComposer, SseMessage, StreamFilter } from "./events.ts";
 
 /** A one-line summary for toasts and desktop notifications. */
@@ -69,12 +72,15 @@ function notification(e: TicketEvent, t: TicketSummary): string | undefined {
   });
 }
 
-/** Whether a ticket belongs on a dashboard showing `f` (its search is checked separately). */
-function fits(t: TicketSummary, f: StreamFilter): boolean {
-  return (!f.status || t.status === f.status) &&
-    (!f.product_id || t.product_id === f.product_id) &&
-    (f.assignee === undefined || t.assignee === f.assignee) &&
-    (!f.priority || t.priority === f.priority);
+/** What a moved ticket's field is now, as a placeholder says it. */
+function movedTo(t: TicketSummary, field: UndoField): string {
+  return String(t[field] ?? "");
+}
+
+/** The field a change event moved a ticket by (status first), for a placeholder's words. */
+function movedBy(e: TicketEvent): UndoField | undefined {
+  const changes = (e.data.changes ?? {}) as Record<string, unknown>;
+  return UNDOABLE.find((f) => f in changes);
 }
 
 /** A ticket page hears of its own ticket only, and refetches what changed itself. */
@@ -137,17 +143,26 @@ export function liveComposer(
 
     async compose(shared, f, events) {
       if (f.ticket !== undefined) return ticketPageMessages(shared, f, events);
-      // The tab counts of this view: the Mine count is the viewer's, found by
-      // the page script in the per-owner numbers (the bytes are everyone's).
+      // The tab counts of this view (narrowed by a search, product or priority:
+      // counted for it). The Mine count is the viewer's, found by the page
+      // script in the per-owner numbers (the bytes are everyone's).
+      const narrowed = f.q || f.product_id || f.priority
+        ? await viewCounts(store, {
+          q: f.q,
+          product_prefix: f.product_id,
+          priority: f.priority,
+        })
+        : shared.counts;
       const counts = String(
         await CountsUpdate({
-          counts: tabCounts(shared.counts, f, ""),
+          counts: tabCounts(narrowed, f, ""),
         }),
       );
       // A new ticket goes on top of a newest-first list; in another order its
       // place is elsewhere, and the counts and the toast say it came.
       const created = (f.sort ?? "newest") !== "newest" ? [] : events.filter(
-        (e) => e.type === "ticket.created" && e.ticket && fits(e.ticket, f),
+        (e) =>
+          e.type === "ticket.created" && e.ticket && showsTicket(f, e.ticket),
       ).map((e) => e.ticket_id);
       const found = f.q && created.length
         ? await store.searchMatches(f.q, created)
@@ -165,6 +180,21 @@ export function liveComposer(
               children: rendered.card,
             })
             : ""
+          : e.ticket && !showsTicket(f, e.ticket)
+          // Moved out of this view: a line saying where, in the card's place
+          // (never over the placeholder with Undo the mover's own tab shows).
+          ? LivePartial({
+            target: `#ticket-${e.ticket_id}:not(.moved)`,
+            swap: "outerHTML",
+            children: MovedCard({
+              change: {
+                id: e.ticket_id,
+                field: movedBy(e) ?? "status",
+                to: movedTo(e.ticket, movedBy(e) ?? "status"),
+              },
+              by: e.actor,
+            }),
+          })
           : LivePartial({
             target: `#ticket-${e.ticket_id}`,
             swap: "outerHTML",

@@ -1,14 +1,13 @@
 /** Reading what a dashboard request asks for: its filter, ticket id, way back, and whether htmx sent it. */
 import type { Context } from "hono";
-import {
-  type ListFilter,
-  PRIORITIES,
-  SORTS,
-  type Status,
-  STATUSES,
-  type User,
-} from "../db/store.ts";
+import { type ListFilter, PRIORITIES, SORTS, type User } from "../db/store.ts";
 import { readPageKey } from "../lib/page_key.ts";
+import type { StreamFilter } from "../lib/live_filter.ts";
+import {
+  DEFAULT_VIEW,
+  readStatusView,
+  statusFilterOf,
+} from "../lib/status_view.ts";
 import type { DashboardFilter } from "../views/ticket_card.tsx";
 import type { AppEnv } from "./context.ts";
 import { localPath } from "./headers.ts";
@@ -68,7 +67,7 @@ function readFilterFrom(
   const priority = query("priority");
   const sort = query("sort");
   return {
-    status: STATUSES.find((s): s is Status => s === status),
+    status: readStatusView(status),
     q: text("q", 200),
     product: text("product", 128),
     assignee: text("assignee", 64),
@@ -88,13 +87,29 @@ export function listFilter(
 ): Omit<ListFilter, "limit"> {
   const sort = f.sort ?? "newest";
   return {
-    status: f.status,
+    ...statusFilterOf(f.status ?? DEFAULT_VIEW),
     q: f.q,
-    product_id: f.product,
+    product_prefix: f.product,
     assignee: ownerOf(f.assignee, viewer),
     priority: f.priority,
     sort,
     after: readPageKey(after, sort),
+  };
+}
+
+/** What a board shows as the live stream sees it (which tickets fit it), for `viewer`. */
+export function streamFilterOf(
+  f: DashboardFilter,
+  viewer: string,
+): StreamFilter {
+  const view = f.status ?? DEFAULT_VIEW;
+  return {
+    status: view === "all" ? undefined : view,
+    product_id: f.product,
+    q: f.q,
+    assignee: ownerOf(f.assignee, viewer),
+    priority: f.priority,
+    sort: f.sort,
   };
 }
 

@@ -3,13 +3,21 @@ import type { ProductCount, User } from "../db/store.ts";
 import { Layout } from "./layout.tsx";
 import { LiveDock, LiveIndicator } from "./live.tsx";
 import { UserMenu } from "./user_menu.tsx";
-import { Board, type BoardProps, ViewFields } from "./ticket_card.tsx";
+import {
+  Board,
+  type BoardProps,
+  dashboardHref,
+  ViewFields,
+} from "./ticket_card.tsx";
+import { changeText, UndoOffer } from "./undo.tsx";
+import type { UndoChange } from "../lib/undo.ts";
 import { Choice } from "./triage.tsx";
 import { PRIORITIES, type Sort } from "../db/store.ts";
 
 const SORT_LABELS: [Sort, string][] = [
   ["newest", "Newest first"],
   ["oldest", "Oldest first"],
+  ["activity", "Recent activity"],
   ["priority", "Urgent first"],
 ];
 
@@ -20,6 +28,8 @@ export interface PageAssets {
 
 export interface DashboardPageProps extends BoardProps {
   assets: PageAssets;
+  /** An Undo offer carried by the URL (the no-JavaScript answer to a quick change). */
+  undo?: UndoChange;
   products: ProductCount[];
   user: Pick<User, "username" | "role">;
 }
@@ -137,7 +147,16 @@ export function DashboardPage(p: DashboardPageProps) {
         </search>
         <Board {...p} />
         <AssignDialog users={p.users} />
-        <LiveDock />
+        <LiveDock
+          undo={p.undo && (
+            <UndoOffer
+              text={changeText(p.undo, p.user.username)}
+              changes={[p.undo]}
+              view="card"
+              back={dashboardHref(p.filter)}
+            />
+          )}
+        />
       </Layout>
     )
   );

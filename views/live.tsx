@@ -1,6 +1,7 @@
 /** The pieces of a page that make it live: the stream, its status, and what it delivers. */
 import type { Child } from "hono/jsx";
 import type { Status, TicketEvent } from "../db/store.ts";
+import { UndoRegion } from "./undo.tsx";
 
 /**
  * What this page watches on the browser's shared live connection: its filter's
@@ -57,10 +58,11 @@ export function LiveIndicator() {
   );
 }
 
-/** Page-wide live pieces: where event notes land, and the toasts they become. */
-export function LiveDock() {
+/** Page-wide live pieces: where event notes land, the toasts they become, and the Undo region (with an offer from the URL, without JavaScript). */
+export function LiveDock({ undo }: { undo?: Child }) {
   return (
     <>
+      <UndoRegion>{undo}</UndoRegion>
       <div id="live-notes" hidden></div>
       <div
         id="toasts"

@@ -4,6 +4,7 @@
  * tabs and the empty states.
  */
 import type { Child } from "hono/jsx";
+import { cardId } from "./card_id.ts";
 import { LiveStream, type LiveStreamProps } from "./live.tsx";
 import { relativeTime } from "./relative_time.ts";
 import {
@@ -29,10 +30,17 @@ import {
   type TicketSummary,
   type TicketWithComments,
 } from "../db/store.ts";
+import {
+  DEFAULT_VIEW,
+  STATUS_VIEWS,
+  type StatusView,
+  statusViewLabel,
+} from "../lib/status_view.ts";
 
 /** What the dashboard shows; it lives in the URL (?status=&q=&product=&assignee=&priority=&sort=). */
 export interface DashboardFilter {
-  status?: Status;
+  /** The status view; unsolved (Open and Pending) when absent. */
+  status?: StatusView;
   q?: string;
   product?: string;
   /** `@me`, `@none` or a user's name (`@`, because `me` is a valid user name). */
@@ -49,7 +57,7 @@ export function dashboardHref(
   extra: Record<string, string> = {},
 ): string {
   const params = new URLSearchParams();
-  if (f.status) params.set("status", f.status);
+  if (f.status && f.status !== DEFAULT_VIEW) params.set("status", f.status);
   if (f.assignee) params.set("assignee", f.assignee);
   if (f.priority) params.set("priority", f.priority);
   if (f.sort && f.sort !== "newest") params.set("sort", f.sort);
@@ -60,8 +68,7 @@ export function dashboardHref(
   return query ? `${path}?${query}` : path;
 }
 
-/** Element id of a ticket's card: stable across page, quick action and stream. */
-export const cardId = (id: number) => `ticket-${id}`;
+export { cardId };
 
 /** An exact UTC time for title attributes: 2026-11-25 12:14 UTC. */
 export function exactTime(iso: string): string {
@@ -388,11 +395,17 @@ function PrioritySelect(
   );
 }
 
+/** A count as a tab shows it: 1,234, or "10,000+" when counting stopped at a cap. */
+export function countText(n: number, capped = false): string {
+  return `${n.toLocaleString("en")}${capped ? "+" : ""}`;
+}
+
 function TabCount(
-  { id, label, n, oob = false, data }: {
+  { id, label, n, capped, oob = false, data }: {
     id: string;
     label: string;
     n: number;
+    capped?: boolean;
     oob?: boolean;
     data?: Record<string, number>;
   },
@@ -404,13 +417,15 @@ function TabCount(
       data-count={label}
       hx-swap-oob={oob ? "true" : undefined}
       data-by-owner={data ? JSON.stringify(data) : undefined}
+      data-capped={capped ? "" : undefined}
+      title={capped ? "At least this many: counting stopped there" : undefined}
     >
-      {n}
+      {countText(n, capped)}
     </span>
   );
 }
 
-const statusCountId = (label: string) => `count-${label.toLowerCase()}`;
+const statusCountId = (view: StatusView) => `count-${view.toLowerCase()}`;
 
 /**
  * The tab counts alone, swapped in by id next to a card whose status or owner
@@ -421,12 +436,13 @@ const statusCountId = (label: string) => `count-${label.toLowerCase()}`;
 export function CountsUpdate({ counts }: { counts: TabCounts }) {
   return (
     <>
-      {(["All", ...STATUSES] as const).map((label) => (
+      {STATUS_VIEWS.map((view) => (
         <TabCount
-          key={label}
-          id={statusCountId(label)}
-          label={label}
-          n={counts.status[label]}
+          key={view}
+          id={statusCountId(view)}
+          label={statusViewLabel(view)}
+          n={counts.status[view]}
+          capped={counts.capped}
           oob
         />
       ))}
@@ -434,6 +450,7 @@ export function CountsUpdate({ counts }: { counts: TabCounts }) {
         id={ownerCountId("All")}
         label="Owner: All"
         n={counts.owner.all}
+        capped={counts.capped}
         oob
         data={counts.byOwner}
       />
@@ -441,6 +458,7 @@ export function CountsUpdate({ counts }: { counts: TabCounts }) {
         id={ownerCountId("Unassigned")}
         label="Owner: Unassigned"
         n={counts.owner.none}
+        capped={counts.capped}
         oob
       />
     </>
@@ -448,15 +466,17 @@ export function CountsUpdate({ counts }: { counts: TabCounts }) {
 }
 
 function TabLink(
-  { href, id, current, children }: {
+  { href, id, current, status, children }: {
     href: string;
     id: string;
     current: boolean;
+    /** A status tab's view, for its colour. */
+    status?: StatusView;
     children?: Child;
   },
 ) {
   return (
-    <li>
+    <li class={status ? `tab-${status.toLowerCase()}` : undefined}>
       <a
         href={href}
         hx-get={href}
@@ -476,10 +496,7 @@ function TabLink(
 export function StatusTabs(
   { filter, counts }: { filter: DashboardFilter; counts: TabCounts },
 ) {
-  const tabs: [Status | undefined, string, number][] = [
-    [undefined, "All", counts.status.All],
-    ...STATUSES.map((s): [Status, string, number] => [s, s, counts.status[s]]),
-  ];
+  const current = filter.status ?? DEFAULT_VIEW;
   const owners: Record<string, number> = {
     All: counts.owner.all,
     Mine: counts.owner.mine,
@@ -489,13 +506,20 @@ export function StatusTabs(
     <div class="board-tabs">
       <nav aria-label="Status" class="status-tabs">
         <ul>
-          {tabs.map(([status, label, n]) => (
+          {STATUS_VIEWS.map((view) => (
             <TabLink
-              href={dashboardHref({ ...filter, status })}
-              id={`tab-${label.toLowerCase()}`}
-              current={filter.status === status}
+              href={dashboardHref({ ...filter, status: view })}
+              id={`tab-${view.toLowerCase()}`}
+              current={current === view}
+              status={view}
             >
-              {label} <TabCount id={statusCountId(label)} label={label} n={n} />
+              {statusViewLabel(view)}{" "}
+              <TabCount
+                id={statusCountId(view)}
+                label={statusViewLabel(view)}
+                n={counts.status[view]}
+                capped={counts.capped}
+              />
             </TabLink>
           ))}
         </ul>
@@ -513,6 +537,7 @@ export function StatusTabs(
                 id={ownerCountId(label)}
                 label={`Owner: ${label}`}
                 n={owners[label]!}
+                capped={counts.capped}
                 data={label === "All" ? counts.byOwner : undefined}
               />
             </TabLink>
@@ -608,7 +633,11 @@ export function EmptyState(
     total: number;
   },
 ) {
-  if (total === 0 && !filter.assignee) {
+  // The counts of a narrowed board are of what it matches: only an
+  // unnarrowed one knows the desk is empty.
+  const narrowed = filter.assignee || filter.q || filter.product ||
+    filter.priority;
+  if (total === 0 && !narrowed) {
     const curl = `curl -X POST ${origin}/create_ticket \\
   -H "Authorization: Bearer $KEY" \\
   -H "Content-Type: application/json" \\
@@ -636,8 +665,9 @@ export function EmptyState(
     : filter.assignee === "@none"
     ? "without an owner"
     : filter.assignee && `owned by ${filter.assignee}`;
+  const view = filter.status ?? DEFAULT_VIEW;
   const what = [
-    filter.status && `with status ${filter.status}`,
+    view !== "all" && view !== "unsolved" && `with status ${view}`,
     owner,
     filter.priority && `of ${filter.priority} priority`,
     filter.product && `for product ${filter.product}`,
@@ -645,12 +675,13 @@ export function EmptyState(
   ].filter(Boolean).join(", ");
   return (
     <article class="empty" id="empty">
-      <h2>No tickets {what}</h2>
+      <h2>No {view === "unsolved" ? "unsolved " : ""}tickets {what}</h2>
       <p>
+        {view === "unsolved" && !what && "Nothing is waiting for anyone. "}
         {filter.q
           ? "Search matches the start of words in user, product and other IDs, descriptions and comments. Try fewer or shorter words, or "
           : "Try "}
-        <a href="/dashboard">showing every ticket</a>.
+        <a href={dashboardHref({ status: "all" })}>showing every ticket</a>.
       </p>
     </article>
   );
@@ -849,7 +880,7 @@ export function Board(p: BoardProps) {
         <EmptyState
           filter={p.filter}
           origin={p.origin}
-          total={p.counts.status.All}
+          total={p.counts.status.all}
         />
       )}
       {/* Always present, so live cards have somewhere to go on an empty board. */}

@@ -9,6 +9,8 @@ import { LiveDock, LiveIndicator, LiveStream } from "./live.tsx";
 import { UserMenu } from "./user_menu.tsx";
 import type { PageAssets } from "./dashboard_page.tsx";
 import { Layout } from "./layout.tsx";
+import { changeText, UndoOffer } from "./undo.tsx";
+import type { UndoChange } from "../lib/undo.ts";
 import {
   AssigneePicker,
   Owner,
@@ -406,6 +408,8 @@ export interface TicketPageProps {
   users: string[];
   /** What this page watches live (the ticket's channel and resume point), and the hub's script. */
   live: { watch: { channel: string; after: number }; worker: string };
+  /** An Undo offer carried by the URL (the no-JavaScript answer to a quick change). */
+  undo?: UndoChange;
 }
 
 /** The whole ticket page. */
@@ -487,7 +491,16 @@ export function TicketPage(p: TicketPageProps) {
             <Activity events={p.events} now={p.now} />
           </aside>
         </div>
-        <LiveDock />
+        <LiveDock
+          undo={p.undo && (
+            <UndoOffer
+              text={changeText(p.undo, p.user.username)}
+              changes={[p.undo]}
+              view="page"
+              back={p.back}
+            />
+          )}
+        />
       </Layout>
     )
   );

@@ -8,11 +8,10 @@ import {
   type OwnerCounts,
   PRIORITIES,
   type Priority,
-  type Status,
-  type StatusCounts,
   STATUSES,
   type Ticket,
 } from "../db/store.ts";
+import { inStatusView, type StatusView } from "../lib/status_view.ts";
 
 /**
  * One <option>. (A component, so lists of them can take the `key` the linter
@@ -244,31 +243,41 @@ export function SelectBox(
   );
 }
 
-/** The counts of a board: status tabs inside its owner view, owner tabs inside its status. */
+/** The counts of a board: status tabs inside its owner view, owner tabs inside its status view. */
 export interface TabCounts {
-  status: StatusCounts;
+  status: Record<StatusView, number>;
   owner: { all: number; none: number; mine: number };
   /** Per owner name ("" for nobody), inside the status view: the page script finds "Mine" in it. */
   byOwner: Record<string, number>;
+  /** The counts stopped at a cap (a broad search): each is "at least". */
+  capped?: boolean;
 }
 
 /**
- * Works the tab counts out of the per-(status, owner) counters. `assignee` is
- * the board's owner view (a name, null for Unassigned, undefined for All).
+ * Works the tab counts out of per-(status, owner) counters. `view` is the
+ * board's status view and owner view (a name, null for Unassigned,
+ * undefined for All).
  */
 export function tabCounts(
-  counts: OwnerCounts,
-  view: { status?: Status; assignee?: string | null },
+  counts: OwnerCounts & { capped?: boolean },
+  view: { status?: StatusView; assignee?: string | null },
   viewer: string,
 ): TabCounts {
-  const status: StatusCounts = { All: 0, Open: 0, Pending: 0, Closed: 0 };
+  const status: Record<StatusView, number> = {
+    unsolved: 0,
+    Open: 0,
+    Pending: 0,
+    Closed: 0,
+    all: 0,
+  };
   const byOwner: Record<string, number> = {};
   for (const c of counts.byOwner) {
     if (view.assignee === undefined || c.assignee === view.assignee) {
       status[c.status] += c.n;
-      status.All += c.n;
+      status.all += c.n;
+      if (inStatusView(c.status, "unsolved")) status.unsolved += c.n;
     }
-    if (view.status === undefined || c.status === view.status) {
+    if (inStatusView(c.status, view.status)) {
       const k = c.assignee ?? "";
       byOwner[k] = (byOwner[k] ?? 0) + c.n;
     }
@@ -278,6 +287,7 @@ export function tabCounts(
     status,
     owner: { all, none: byOwner[""] ?? 0, mine: byOwner[viewer] ?? 0 },
     byOwner,
+    capped: counts.capped,
   };
 }
 

@@ -268,7 +268,17 @@ dashboardTest(
       view: "card",
     }, { Referer: "http://localhost/dashboard?status=Open" });
     assert.equal(res.status, 303);
-    assert.equal(res.headers.get("location"), "/dashboard?status=Open");
+    // Back to the board, with the change's Undo for the page to offer.
+    assert.equal(
+      res.headers.get("location"),
+      `/dashboard?status=Open&undo=${t.id}%3Astatus%3A2%3AOpen%3APending`,
+    );
+    const back = await html(await b.get(res.headers.get("location")!), 200);
+    assert.match(back, /<span>Pending #\d+<\/span>/);
+    assert.match(
+      back,
+      new RegExp(`name="change" value="${t.id}:status:2:Open:Pending"`),
+    );
     const now = await h.store.getTicket(t.id);
     assert.equal(now?.status, "Pending");
     const events = await h.store.ticketActivity(t.id);
@@ -286,6 +296,7 @@ dashboardTest(
         version: String(t.version),
         seen: "Open",
         view: "card",
+        back: "/dashboard?status=all",
       }, HX),
       200,
     );
@@ -547,7 +558,10 @@ dashboardTest(
     await create(h, { user_id: '=HYPERLINK("http://evil")', other_ids: "a,b" });
     const closed = await create(h, { user_id: "+closed" });
     await h.store.updateTicket(closed.id, { status: "Closed" }, { actor: "x" });
-    const res = await b.get("/tickets.csv");
+    // The default view, unsolved, leaves the Closed one out.
+    const unsolved = (await (await b.get("/tickets.csv")).text()).trimEnd();
+    assert.equal(unsolved.split("\r\n").length, 2);
+    const res = await b.get("/tickets.csv?status=all");
     assert.equal(res.status, 200);
     assert.equal(res.headers.get("content-type"), "text/csv; charset=utf-8");
     assert.match(

@@ -53,28 +53,32 @@ Deno.test("a new ticket is offered to pages whose filter it matches, and only co
     });
     const e = event as TicketEvent;
     const insert = '<hx-partial hx-target="#incoming"';
-    const cases: [string, Parameters<typeof compose>[1], boolean][] = [
-      ["no filter", {}, true],
-      ["status Open", { status: "Open" }, true],
-      ["status Closed", { status: "Closed" }, false],
-      ["its product", { product_id: "LOCK-PRO" }, true],
-      ["another product", { product_id: "CAM-2K" }, false],
-      ["a search for its user", { q: "bo" }, true],
-      ["a search for someone else", { q: "ann" }, false],
+    // The All count is the view's: narrowed by a product or a search, it
+    // counts what they match.
+    const cases: [string, Parameters<typeof compose>[1], boolean, number][] = [
+      ["no filter", {}, true, 2],
+      ["unsolved", { status: "unsolved" }, true, 2],
+      ["status Open", { status: "Open" }, true, 2],
+      ["status Closed", { status: "Closed" }, false, 2],
+      ["its product", { product_id: "LOCK-PRO" }, true, 1],
+      ["its product, in other letters", { product_id: "lock" }, true, 1],
+      ["another product", { product_id: "CAM-2K" }, false, 1],
+      ["a search for its user", { q: "bo" }, true, 1],
+      ["a search for someone else", { q: "ann" }, false, 1],
     ];
-    for (const [what, filter, offered] of cases) {
+    for (const [what, filter, offered, all] of cases) {
       const msg = await compose(e, filter);
       assert.ok(msg, what);
       assert.equal(msg.data.includes(insert), offered, what);
       assert.ok(msg.data.includes('id="ticket-2"') === offered, what);
       // Every dashboard gets the new counts and a note for its toast.
-      assert.match(msg.data, /id="count-all"[^>]*>2</, what);
+      assert.match(msg.data, new RegExp(`id="count-all"[^>]*>${all}<`), what);
       assert.match(msg.data, /data-actor="api:mobile"/, what);
     }
   });
 });
 
-Deno.test("a change replaces the card in place on every dashboard; a ticket page hears only of its own ticket", async () => {
+Deno.test("a change replaces the card in place where the ticket still belongs, leaves a placeholder where it moved out, and a ticket page hears only of its own ticket", async () => {
   await withComposer(async (compose, store) => {
     await store.createTicket(ticket("ann"), { actor: "t" });
     await store.createTicket(ticket("bob"), { actor: "t" });
@@ -82,13 +86,23 @@ Deno.test("a change replaces the card in place on every dashboard; a ticket page
       actor: "alice",
     });
     const e = event as TicketEvent;
-    const msg = await compose(e, { status: "Closed" });
+    for (const still of [{}, { status: "unsolved" as const }]) {
+      const msg = await compose(e, still);
+      assert.match(
+        msg!.data,
+        /<hx-partial hx-target="#ticket-1" hx-swap="outerHTML"><article id="ticket-1" class="ticket-card status-pending[^"]*"/,
+      );
+      assert.doesNotMatch(msg!.data, /#incoming/);
+      assert.match(msg!.data, /alice set #1 to Pending/);
+    }
+    // On the Open view the ticket has left: a line says where it went, in the
+    // card's place, never over the mover's own placeholder (which has Undo).
+    const moved = await compose(e, { status: "Open" });
     assert.match(
-      msg!.data,
-      /<hx-partial hx-target="#ticket-1" hx-swap="outerHTML"><article id="ticket-1" class="ticket-card status-pending[^"]*"/,
+      moved!.data,
+      /<hx-partial hx-target="#ticket-1:not\(\.moved\)" hx-swap="outerHTML"><article id="ticket-1" class="ticket-card moved"[^>]*><p>#1 moved to Pending by alice<\/p><\/article>/,
     );
-    assert.doesNotMatch(msg!.data, /#incoming/);
-    assert.match(msg!.data, /alice set #1 to Pending/);
+    assert.match(moved!.data, /id="count-open"[^>]*>1</);
 
     assert.equal(await compose(e, { ticket: 2 }), null);
     const own = await compose(e, { ticket: 1 });
@@ -154,6 +168,9 @@ Deno.test("the stream reads no ticket back: one counts query per batch and one s
     assert.ok(counts >= 1 && counts <= batches, `${counts} of ${batches}`);
     const searches = reads.filter((r) => r === "searchMatches").length;
     assert.ok(searches <= 2 * counts, `${searches} searches`);
+    // The three narrowed views (two searches, a product) count what they match, once per batch each.
+    const narrowed = reads.filter((r) => r === "countMatching").length;
+    assert.ok(narrowed <= 3 * counts, `${narrowed} narrowed counts`);
   } finally {
     await store.close();
   }

@@ -207,10 +207,37 @@ Deno.test("Take on a card makes it yours; the counts of Mine and Unassigned come
       }, { ...HX, Referer: "http://localhost/dashboard?assignee=%40none" }),
       200,
     );
-    assert.match(body, new RegExp(`^<article id="ticket-${t.id}"[^>]*mine`));
-    assert.match(body, /data-owner="maria"/);
-    assert.match(body, /id="owner-count-unassigned"[^>]*>0</);
-    assert.match(body, /data-by-owner="\{&quot;maria&quot;:1\}"/);
+    // Taken, it has left the Unassigned view: a placeholder with Undo.
+    assert.match(
+      body,
+      new RegExp(
+        `^<article id="ticket-${t.id}" class="ticket-card moved"[^>]*><p>#${t.id} now belongs to maria</p>`,
+      ),
+    );
+    assert.match(body, /<span>Took #\d+<\/span>/);
+    const onAll = await htmlOf(
+      await post(h, cookie, `/tickets/${t.id}/assignee`, {
+        assignee: "",
+        version: "2",
+        seen: "maria",
+        view: "card",
+      }, HX),
+      200,
+    );
+    assert.match(onAll, /<span>Unassigned #\d+<\/span>/);
+    const body2 = await htmlOf(
+      await post(h, cookie, `/tickets/${t.id}/assignee`, {
+        assignee: "@me",
+        version: "3",
+        seen: "",
+        view: "card",
+      }, { ...HX, Referer: "http://localhost/dashboard" }),
+      200,
+    );
+    assert.match(body2, new RegExp(`^<article id="ticket-${t.id}"[^>]*mine`));
+    assert.match(body2, /data-owner="maria"/);
+    assert.match(body2, /id="owner-count-unassigned"[^>]*>0</);
+    assert.match(body2, /data-by-owner="\{&quot;maria&quot;:1\}"/);
     assert.equal((await h.store.getTicket(t.id))?.assignee, "maria");
   });
 });
@@ -282,7 +309,10 @@ Deno.test("The priority select and the ticket page's buttons set the priority, w
       view: "page",
     });
     assert.equal(plain.status, 303);
-    assert.equal(plain.headers.get("location"), `/tickets/${t.id}`);
+    assert.equal(
+      plain.headers.get("location"),
+      `/tickets/${t.id}?undo=${t.id}%3Apriority%3A2%3ANormal%3AUrgent`,
+    );
     const page = await htmlOf(
       await h.rawApp.request(`/tickets/${t.id}`, {
         headers: { Cookie: cookie },
