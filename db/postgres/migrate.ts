@@ -5,6 +5,9 @@ import m002 from "./migrations/002_search_counts.sql" with { type: "text" };
 import m003 from "./migrations/003_accounts.sql" with { type: "text" };
 import m004 from "./migrations/004_one_letter_words.sql" with { type: "text" };
 import m005 from "./migrations/005_api_key_scopes.sql" with { type: "text" };
+import m007 from "./migrations/007_requester_webhooks.sql" with {
+  type: "text",
+};
 
 export interface Migration {
   version: number;
@@ -19,6 +22,8 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 3, name: "003_accounts", sql: m003 },
   { version: 4, name: "004_one_letter_words", sql: m004 },
   { version: 5, name: "005_api_key_scopes", sql: m005 },
+  // 006 is the team-triage migration (assignee, priority), from its own branch.
+  { version: 7, name: "007_requester_webhooks", sql: m007 },
 ];
 
 /**

@@ -4,6 +4,9 @@ import m001 from "./migrations/001_init.sql" with { type: "text" };
 import m002 from "./migrations/002_search_counts.sql" with { type: "text" };
 import m003 from "./migrations/003_accounts.sql" with { type: "text" };
 import m004 from "./migrations/004_api_key_scopes.sql" with { type: "text" };
+import m006 from "./migrations/006_requester_webhooks.sql" with {
+  type: "text",
+};
 
 export interface Migration {
   version: number;
@@ -17,6 +20,8 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 2, name: "002_search_counts", sql: m002 },
   { version: 3, name: "003_accounts", sql: m003 },
   { version: 4, name: "004_api_key_scopes", sql: m004 },
+  // 005 is the team-triage migration (assignee, priority), from its own branch.
+  { version: 6, name: "006_requester_webhooks", sql: m006 },
 ];
 
 /** Applies the migrations not yet recorded; returns the names applied (none on a second run). */
