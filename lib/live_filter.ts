@@ -12,7 +12,15 @@ export interface StreamFilter {
   product_id?: string;
   q?: string;
   ticket?: number;
+  /**
+   * A requester's status page: the token of their link (resolved to its
+   * ticket, and checked, server-side). Never combined with anything else.
+   */
+  request?: string;
 }
+
+/** The shape of a requester token (lib/requester_token.ts); whether it opens anything is checked later. */
+const REQUEST_TOKEN = /^[1-9][0-9]{0,15}\.[A-Za-z0-9_-]{43}$/;
 
 /** Builds the stream URL for a page: its filter, and the newest event it already shows. */
 export function liveUrl(
@@ -52,6 +60,12 @@ export function readStreamFilter(
     if (!/^[1-9][0-9]{0,15}$/.test(ticket)) return null;
     f.ticket = Number(ticket);
   }
+  const request = q("request");
+  if (request !== undefined) {
+    // A requester's channel carries their ticket and nothing else.
+    if (!REQUEST_TOKEN.test(request) || Object.keys(f).length > 0) return null;
+    f.request = request;
+  }
   return f;
 }
 
@@ -66,6 +80,7 @@ export function filterKey(f: StreamFilter): string {
   if (f.product_id) p.set("product", f.product_id);
   if (f.q) p.set("q", f.q);
   if (f.ticket) p.set("ticket", String(f.ticket));
+  if (f.request) p.set("request", f.request);
   return p.toString();
 }
 

@@ -9,7 +9,13 @@
 import { Hono } from "hono";
 import type { Context } from "hono";
 import { z } from "@hono/zod-openapi";
-import { searchTerms, type Status, type TicketStore } from "../db/store.ts";
+import {
+  searchTerms,
+  type Status,
+  type TicketStore,
+  VISIBILITIES,
+} from "../db/store.ts";
+import type { RequesterLinks } from "../lib/requester_token.ts";
 import {
   loadBoard,
   namedTicket,
@@ -63,6 +69,8 @@ import {
 
 export interface DashboardDeps {
   store: TicketStore;
+  /** The requester's link, shown on the ticket page. */
+  links: RequesterLinks;
 }
 
 const PAGE_SIZE = 50;
@@ -91,6 +99,8 @@ const DescriptionFormInput = z.object({
 const CommentForm = z.object({
   back: z.string().optional(),
   body: formText(commentBodyField),
+  // Which button was pressed; a form without one (an old page) adds a note.
+  visibility: z.enum(VISIBILITIES).default("internal"),
 });
 
 /** A refused button press has no field to show a message beside: it is a 422 notice. */
@@ -116,7 +126,7 @@ function statusConflict(
 }
 
 /** Builds the dashboard sub-app. */
-export function dashboard({ store }: DashboardDeps) {
+export function dashboard({ store, links }: DashboardDeps) {
   const app = new Hono<AppEnv>();
 
   /** The whole ticket page (the no-JavaScript answer to every ticket form). */
@@ -131,6 +141,7 @@ export function dashboard({ store }: DashboardDeps) {
       now: new Date(),
       assets: PAGE_ASSETS,
       user: viewer(c),
+      requesterUrl: links.url(view.ticket),
       live: {
         watch: watchOf({ ticket: view.ticket.id }, view.after),
         worker: ASSETS.liveHub.url,
@@ -382,8 +393,10 @@ export function dashboard({ store }: DashboardDeps) {
         422,
       );
     }
+    const { visibility } = form.value;
     const { value } = await store.addComment(id, form.value.body, {
       actor: actorOf(c),
+      visibility,
     });
     if (!isHtmx(c)) {
       return c.redirect(pageUrl(id, back, `#comment-${value.id}`), 303);
@@ -395,7 +408,9 @@ export function dashboard({ store }: DashboardDeps) {
           ticket={ticket}
           back={back}
           now={new Date()}
-          announce="Comment added"
+          announce={visibility === "public"
+            ? "Reply sent to the requester"
+            : "Internal note added"}
         />
         <Activity events={events} now={new Date()} oob />
       </>,

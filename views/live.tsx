@@ -14,6 +14,8 @@ export interface LiveStreamProps {
   worker: string;
   /** On a ticket page, its ticket (notifications about it are shown there). */
   ticket?: number;
+  /** The SharedWorker's name: pages that must never share a stream use another hub. */
+  hub?: string;
 }
 
 /**
@@ -21,7 +23,9 @@ export interface LiveStreamProps {
  * channel and the newest event it already shows (static/live.js reads these
  * and hands them to the hub, static/live_hub.js, in a SharedWorker).
  */
-export function LiveStream({ watch, user, worker, ticket }: LiveStreamProps) {
+export function LiveStream(
+  { watch, user, worker, ticket, hub }: LiveStreamProps,
+) {
   return (
     <div
       id="live"
@@ -31,6 +35,7 @@ export function LiveStream({ watch, user, worker, ticket }: LiveStreamProps) {
       data-user={user}
       data-worker={worker}
       data-ticket={ticket ? String(ticket) : undefined}
+      data-hub={hub}
     >
     </div>
   );
