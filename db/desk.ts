@@ -6,6 +6,7 @@
 import {
   type ListFilter,
   NotFoundError,
+  type Role,
   StaleVersionError,
   type StatusCounts,
   type TicketEvent,
@@ -14,6 +15,7 @@ import {
   type TicketStore,
   type TicketSummary,
   type TicketWithComments,
+  type WebhookEndpoint,
 } from "./store.ts";
 
 /** A ticket page's data; `after` is the event id the page is current to (its live stream resumes there). */
@@ -58,6 +60,15 @@ export async function loadBoard(
     store.countByStatus(),
   ]);
   return { after, page, counts };
+}
+
+/** The disabled webhook endpoints an admin should hear of (agents hear of none). */
+export async function webhookAlerts(
+  store: TicketStore,
+  role: Role,
+): Promise<WebhookEndpoint[]> {
+  if (role !== "admin") return [];
+  return (await store.listWebhooks()).filter((w) => w.disabled_at !== null);
 }
 
 /** The ticket a search names by number (`#42` or `42`), when it exists. */

@@ -419,6 +419,13 @@ export const WEBHOOK_EVENTS = [
 ] as const;
 export type WebhookEventType = typeof WEBHOOK_EVENTS[number];
 
+/** A new endpoint hears of everything but internal notes: those leave the desk only when asked for. */
+export const DEFAULT_WEBHOOK_EVENTS: readonly WebhookEventType[] = [
+  "ticket.created",
+  "ticket.updated",
+  "comment.public",
+];
+
 /** A receiver of webhooks. The secret never leaves the store but to sign (DueDelivery). */
 export interface WebhookEndpoint {
   id: number;

@@ -22,6 +22,7 @@ import {
   saveField,
   type TicketView,
   ticketView,
+  webhookAlerts,
 } from "../db/desk.ts";
 import { watchOf } from "../lib/live_filter.ts";
 import { ASSETS } from "./assets.ts";
@@ -187,11 +188,15 @@ export function dashboard({ store, links }: DashboardDeps) {
         : undefined,
     };
     if (!wantsFragment(c)) {
-      const products = await store.listProducts(100);
+      const [products, disabledWebhooks] = await Promise.all([
+        store.listProducts(100),
+        webhookAlerts(store, viewer(c).role),
+      ]);
       return c.html(
         DashboardPage({
           ...props,
           products,
+          disabledWebhooks,
           assets: PAGE_ASSETS,
           user: viewer(c),
         }),

@@ -26,6 +26,7 @@ import { HttpProblem } from "./problems.ts";
 import { problemTypes } from "./problem_types.tsx";
 import { settings } from "./settings.tsx";
 import { requesterLinkRoutes, requesterPages } from "./requester_pages.tsx";
+import { webhookSettings } from "./webhook_settings.tsx";
 import { openRequest } from "../db/requests.ts";
 import type { RequesterLinks } from "../lib/requester_token.ts";
 import type { RateLimiter } from "../lib/rate_limit.ts";
@@ -118,6 +119,7 @@ export function pageSurface(deps: PageSurfaceDeps) {
   pages.get("/events", live.requesterStreams);
   pages.use(requireSession(deps));
   pages.route("/", settings(deps));
+  pages.route("/", webhookSettings(deps));
   pages.route("/", dashboard(deps));
   pages.route("/", requesterLinkRoutes(deps));
   pages.route("/", live.app);

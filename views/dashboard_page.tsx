@@ -1,5 +1,6 @@
 /** The dashboard page: search and filters above the board of ticket cards. */
-import type { ProductCount, User } from "../db/store.ts";
+import type { ProductCount, User, WebhookEndpoint } from "../db/store.ts";
+import { WebhookAlert } from "./webhook_settings_page.tsx";
 import { Layout } from "./layout.tsx";
 import { LiveDock, LiveIndicator } from "./live.tsx";
 import { UserMenu } from "./user_menu.tsx";
@@ -14,6 +15,8 @@ export interface DashboardPageProps extends BoardProps {
   assets: PageAssets;
   products: ProductCount[];
   user: Pick<User, "username" | "role">;
+  /** For admins: webhook endpoints that were disabled, and why. */
+  disabledWebhooks?: WebhookEndpoint[];
 }
 
 /** The search form: works as a plain GET form; htmx swaps just the board. */
@@ -98,6 +101,7 @@ export function DashboardPage(p: DashboardPageProps) {
         user={<UserMenu user={p.user} />}
       >
         <h1 class="visually-hidden">Dashboard</h1>
+        <WebhookAlert disabled={p.disabledWebhooks ?? []} />
         {/* <search> is the landmark; Pico would draw [role=search] as one pill. */}
         <search>
           <Filters filter={p.filter} products={p.products} />

@@ -2,6 +2,7 @@
 import type { ApiKey, ApiScope, User } from "../db/store.ts";
 import { Layout } from "./layout.tsx";
 import { UserMenu } from "./user_menu.tsx";
+import { SettingsNav } from "./webhook_settings_page.tsx";
 
 export interface SettingsProps {
   styles: string[];
@@ -295,6 +296,7 @@ export function SettingsPage(p: SettingsProps) {
         user={<UserMenu user={p.me} />}
       >
         <h1>Settings</h1>
+        <SettingsNav current="accounts" />
         <p role="status" aria-live="polite" class="notice">{p.notice ?? ""}</p>
         <UsersSection {...p} />
         <KeysSection {...p} />
