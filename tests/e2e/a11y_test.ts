@@ -333,6 +333,10 @@ browserTest(
         admin,
         "a ticket page with notes, replies and the requester's link",
       );
+      const dark = await signedIn(browser, server, { colorScheme: "dark" });
+      await open(dark, server.url + "/tickets/9");
+      await audit.check(dark, "a ticket page with notes and replies (dark)");
+      await dark.context().close();
       await open(admin, server.url + "/settings/webhooks");
       await audit.check(admin, "Settings → Webhooks, empty");
       await admin.fill("input[name=url]", "http://10.0.0.1/hook");
