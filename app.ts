@@ -6,6 +6,8 @@ import type { AccountStore, TicketStore } from "./db/store.ts";
 import type { Logger } from "./log.ts";
 import { type AppConfig, DEFAULT_CONFIG } from "./config.ts";
 import { randomToken } from "./lib/tokens.ts";
+import { requesterLinks } from "./lib/requester_token.ts";
+import { RateLimiter } from "./lib/rate_limit.ts";
 import { apiSurface } from "./routes/api.ts";
 import { pageSurface } from "./routes/pages.ts";
 import { errorHandler, respondPage } from "./routes/errors.ts";
@@ -25,14 +27,20 @@ export interface AppDeps {
 }
 
 const REQUEST_ID = /^[\w.:-]{1,64}$/;
+/** Replies a requester may send per 10 minutes through one link. */
+const REQUESTER_REPLIES = 10;
 
 /** Builds the app from its dependencies: the JSON API and the pages, each with its own middleware and errors. */
 export function createApp(deps: AppDeps) {
   const config: AppConfig = { ...DEFAULT_CONFIG, ...deps.config };
+  const secretKey = config.secretKey ?? randomToken();
   const surface = {
     ...deps,
     config,
-    secretKey: config.secretKey ?? randomToken(),
+    secretKey,
+    links: requesterLinks(secretKey, config.publicUrl),
+    // One bucket per requester link, for the JSON API and the page's form alike.
+    replyLimit: new RateLimiter("requester-reply", REQUESTER_REPLIES, 600),
   };
   const app = new Hono<AppEnv>();
 

@@ -31,6 +31,12 @@ export interface AppConfig {
   tlsCert: string | null;
   /** PEM private key file of tlsCert; set exactly when tlsCert is. */
   tlsKey: string | null;
+  /** The desk's public base URL (https://desk.example.com): makes requester links absolute; null = paths. */
+  publicUrl: string | null;
+  /** Lets webhooks reach private, loopback and link-local addresses (tests, a trusted LAN). */
+  webhookAllowPrivate: boolean;
+  /** Seconds before each delivery attempt of a webhook: the first is the first try. */
+  webhookRetrySchedule: number[];
 }
 
 /** The environment variables the app reads; the start task grants exactly these. */
@@ -52,6 +58,9 @@ export const ENV_NAMES = [
   "LIVE_REPLAY_DAYS",
   "TLS_CERT",
   "TLS_KEY",
+  "PUBLIC_URL",
+  "WEBHOOK_ALLOW_PRIVATE",
+  "WEBHOOK_RETRY_SCHEDULE",
 ] as const;
 export type EnvName = typeof ENV_NAMES[number];
 
@@ -74,6 +83,11 @@ export const DEFAULT_CONFIG: AppConfig = {
   adminPassword: null,
   tlsCert: null,
   tlsKey: null,
+  publicUrl: null,
+  webhookAllowPrivate: false,
+  // The Standard Webhooks schedule: at once, 5 s, 5 min, 30 min, 2 h, 5 h,
+  // 10 h, 10 h; about 28 hours from the first try to the last.
+  webhookRetrySchedule: [0, 5, 300, 1800, 7200, 18000, 36000, 36000],
 };
 
 /** A setting that cannot be used as given. */
@@ -106,6 +120,55 @@ function whole(
     );
   }
   return n;
+}
+
+/** PUBLIC_URL: an absolute http(s) URL without query or fragment, kept without its trailing slash. */
+function publicUrl(v: string | undefined): string | null {
+  if (v === undefined || v === "") return null;
+  const u = URL.parse(v);
+  if (
+    !u || !/^https?:$/.test(u.protocol) || !/^https?:\/\//i.test(v) ||
+    u.username || u.password || u.search || u.hash
+  ) {
+    throw new ConfigError(
+      `PUBLIC_URL must be an absolute http(s) URL like https://desk.example.com, got ${
+        quoted(v)
+      }`,
+    );
+  }
+  return u.href.replace(/\/+$/, "");
+}
+
+/** The longest wait WEBHOOK_RETRY_SCHEDULE may name between two attempts: a week. */
+const MAX_RETRY_SECONDS = 7 * 24 * 60 * 60;
+
+/** WEBHOOK_RETRY_SCHEDULE: 1 to 20 waits in seconds (decimals allowed), comma-separated. */
+function retrySchedule(v: string | undefined): number[] {
+  if (v === undefined || v.trim() === "") {
+    return DEFAULT_CONFIG.webhookRetrySchedule;
+  }
+  const parts = v.split(",").map((s) => s.trim());
+  const waits = parts.map((s) =>
+    /^\d{1,7}(\.\d{1,3})?$/.test(s) ? Number(s) : NaN
+  );
+  if (
+    waits.length > 20 ||
+    waits.some((n) => !(n >= 0 && n <= MAX_RETRY_SECONDS))
+  ) {
+    throw new ConfigError(
+      `WEBHOOK_RETRY_SCHEDULE must be 1 to 20 waits in seconds (0 to ${MAX_RETRY_SECONDS}), comma-separated, like 0,5,300; got ${
+        quoted(v)
+      }`,
+    );
+  }
+  return waits;
+}
+
+/** Reads WEBHOOK_ALLOW_PRIVATE only, for the webhook task (which checks URLs as the server does). */
+export function readWebhookAllowPrivate(
+  env: (name: "WEBHOOK_ALLOW_PRIVATE") => string | undefined,
+): boolean {
+  return flag("WEBHOOK_ALLOW_PRIVATE", env("WEBHOOK_ALLOW_PRIVATE"));
 }
 
 /** Where the data lives: PostgreSQL at `databaseUrl` when set, else SQLite at `dbPath`. */
@@ -212,5 +275,8 @@ export function readConfig(
     adminPassword: env("ADMIN_PASSWORD") || null,
     tlsCert,
     tlsKey,
+    publicUrl: publicUrl(env("PUBLIC_URL")),
+    webhookAllowPrivate: readWebhookAllowPrivate(env),
+    webhookRetrySchedule: retrySchedule(env("WEBHOOK_RETRY_SCHEDULE")),
   };
 }

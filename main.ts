@@ -9,6 +9,7 @@ import { createLogger } from "./log.ts";
 import { loadSecretKey } from "./lib/secret.ts";
 import { ensureFirstAdmin, firstAdminLines } from "./lib/first_admin.ts";
 import { readTlsFiles, type TlsFiles } from "./lib/tls.ts";
+import { startWebhookSender } from "./lib/webhooks/sender.ts";
 
 function refuseToStart(err: ConfigError): never {
   console.error(`Configuration error: ${err.message}`);
@@ -75,6 +76,15 @@ try {
   Deno.exit(1);
 }
 const stopping = new AbortController();
+// Sends what the outbox holds, from before a restart too; stops at shutdown.
+const webhooks = startWebhookSender({
+  store,
+  bus,
+  logger,
+  signal: stopping.signal,
+  schedule: config.webhookRetrySchedule,
+  allowPrivate: config.webhookAllowPrivate,
+});
 const app = createApp({
   store,
   bus,
@@ -106,6 +116,7 @@ async function shutdown(signal: string) {
   logger.info("shutting down", { signal });
   stopping.abort(); // live streams end; browsers reconnect to the next process
   await server.shutdown();
+  await webhooks.stopped;
   await store.close();
   logger.flush();
   Deno.exit(0);

@@ -6,7 +6,7 @@
  *   deno task chaos                  full run (bounded by --timeout, 8 minutes)
  *   deno task chaos --quick          small run, well under a minute
  *   deno task chaos --seed 42        replay a run's random choices
- *   deno task chaos --only crash,fuzz,forms
+ *   deno task chaos --only crash,fuzz,forms,hooks-crash,hooks-outage
  */
 import { parseArgs } from "node:util";
 import { conflictScenario } from "./lib/conflicts.ts";
@@ -19,6 +19,7 @@ import { retryScenario } from "./lib/retries.ts";
 import { Rng } from "./lib/rng.ts";
 import { killAllServers } from "./lib/server.ts";
 import { sseScenario } from "./lib/sse.ts";
+import { webhookCrashScenario, webhookOutageScenario } from "./lib/webhooks.ts";
 
 /** How big each scenario runs. */
 export interface ChaosSize {
@@ -32,6 +33,10 @@ export interface ChaosSize {
   sseDrops: number;
   /** Run the fuzz scenario's fixed probes (default true). */
   fuzzProbes?: boolean;
+  /** Tickets whose changes the webhook scenarios deliver (each: created, changed, commented). */
+  webhookChanges: number;
+  /** How long the webhook receiver stays down. */
+  webhookDownMs: number;
 }
 
 export const FULL: ChaosSize = {
@@ -42,6 +47,8 @@ export const FULL: ChaosSize = {
   conflictPairs: 100,
   diskCreates: 100,
   sseDrops: 50,
+  webhookChanges: 60,
+  webhookDownMs: 60_000,
 };
 
 export const QUICK: ChaosSize = {
@@ -52,6 +59,8 @@ export const QUICK: ChaosSize = {
   conflictPairs: 20,
   diskCreates: 30,
   sseDrops: 10,
+  webhookChanges: 20,
+  webhookDownMs: 3_000,
 };
 
 type Scenario = (
@@ -71,6 +80,15 @@ export const SCENARIOS: Record<string, Scenario> = {
     conflictScenario({ dir, rng, pairs: s.conflictPairs }),
   sse: (dir, rng, s) => sseScenario({ dir, rng, drops: s.sseDrops }),
   disk: (dir, rng, s) => diskScenario({ dir, rng, creates: s.diskCreates }),
+  "hooks-crash": (dir, rng, s) =>
+    webhookCrashScenario({ dir, rng, changes: s.webhookChanges }),
+  "hooks-outage": (dir, rng, s) =>
+    webhookOutageScenario({
+      dir,
+      rng,
+      changes: s.webhookChanges,
+      downMs: s.webhookDownMs,
+    }),
 };
 
 /** Runs the named scenarios one after another in a fresh temp dir; never throws. */

@@ -5,8 +5,10 @@
  */
 import {
   NotFoundError,
+  type Role,
   StaleVersionError,
   UnknownAssigneeError,
+  type WebhookEndpoint,
 } from "./store.ts";
 import type { UndoChange } from "../lib/undo.ts";
 import type {
@@ -101,6 +103,15 @@ export function splitUsers(people: User[]) {
     users: people.filter((u) => !u.disabled).map((u) => u.username),
     disabled: new Set(people.filter((u) => u.disabled).map((u) => u.username)),
   };
+}
+
+/** The disabled webhook endpoints an admin should hear of (agents hear of none). */
+export async function webhookAlerts(
+  store: TicketStore,
+  role: Role,
+): Promise<WebhookEndpoint[]> {
+  if (role !== "admin") return [];
+  return (await store.listWebhooks()).filter((w) => w.disabled_at !== null);
 }
 
 /** The ticket a search names by number (`#42` or `42`), when it exists. */

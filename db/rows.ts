@@ -4,6 +4,8 @@ import {
   type ApiKey,
   type ApiScope,
   type Comment,
+  type DeliveryAttempt,
+  type DueDelivery,
   MATCH_START,
   type OwnerCounts,
   PRIORITIES,
@@ -16,6 +18,9 @@ import {
   type TicketPage,
   type TicketSummary,
   type User,
+  WEBHOOK_EVENTS,
+  type WebhookEndpoint,
+  type WebhookEventType,
 } from "./store.ts";
 
 type Row = Record<string, unknown>;
@@ -41,6 +46,12 @@ export function rowToTicket(r: Row): Ticket {
     created_at: iso(r.created_at),
     updated_at: iso(r.updated_at),
     version: Number(r.version),
+    token_version: Number(r.token_version ?? 1),
+    first_response_at: r.first_response_at == null
+      ? null
+      : iso(r.first_response_at),
+    resolved_at: r.resolved_at == null ? null : iso(r.resolved_at),
+    reopened_count: Number(r.reopened_count ?? 0),
   };
 }
 
@@ -76,7 +87,99 @@ export function rowToComment(r: Row): Comment {
     ticket_id: Number(r.ticket_id),
     author: String(r.author),
     body: String(r.body),
+    visibility: r.visibility === "public" ? "public" : "internal",
+    from_requester: isTrue(r.from_requester),
     created_at: iso(r.created_at),
+  };
+}
+
+/** SQLite stores booleans as 0/1, PostgreSQL as booleans. */
+function isTrue(v: unknown): boolean {
+  return v === true || Number(v) === 1;
+}
+
+/** Attaches to each comment event the comment it added, when it is among `comments`. */
+export function withComments(
+  events: TicketEvent[],
+  comments: Comment[],
+): TicketEvent[] {
+  const byId = new Map(comments.map((c) => [c.id, c]));
+  for (const e of events) {
+    const c = e.type === "comment.added"
+      ? byId.get(Number(e.data.comment_id))
+      : undefined;
+    if (c) e.comment = c;
+  }
+  return events;
+}
+
+/** The comment ids that a page of events names, for withComments. */
+export function commentIdsOf(events: TicketEvent[]): number[] {
+  return events.filter((e) => e.type === "comment.added")
+    .map((e) => Number(e.data.comment_id))
+    .filter((id) => Number.isSafeInteger(id));
+}
+
+/** Maps a `webhook_endpoints` row (its `pending` count joined) to a WebhookEndpoint. */
+export function rowToWebhook(r: Row): WebhookEndpoint {
+  const stored = String(r.events ?? "").split(",");
+  return {
+    id: Number(r.id),
+    url: String(r.url),
+    events: WEBHOOK_EVENTS.filter((e) => stored.includes(e)),
+    created_at: iso(r.created_at),
+    disabled_at: r.disabled_at == null ? null : iso(r.disabled_at),
+    disabled_reason: r.disabled_reason == null
+      ? null
+      : String(r.disabled_reason),
+    pending: Number(r.pending ?? 0),
+  };
+}
+
+/** The `events` column of an endpoint: its types in WEBHOOK_EVENTS order. */
+export function webhookEventsColumn(
+  events: readonly WebhookEventType[],
+): string {
+  const known = WEBHOOK_EVENTS.filter((e) => events.includes(e));
+  if (known.length === 0) {
+    throw new Error("A webhook needs at least one event type");
+  }
+  return known.join(",");
+}
+
+/** Maps a `webhook_deliveries` row joined with its endpoint to a DueDelivery. */
+export function rowToDue(r: Row, now: Date): DueDelivery {
+  const previousValid = r.previous_secret != null &&
+    r.previous_secret_until != null &&
+    Date.parse(iso(r.previous_secret_until)) > now.getTime();
+  return {
+    id: Number(r.id),
+    endpoint_id: Number(r.endpoint_id),
+    url: String(r.url),
+    secrets: previousValid
+      ? [String(r.secret), String(r.previous_secret)]
+      : [String(r.secret)],
+    msg_id: String(r.msg_id),
+    type: String(r.type) as WebhookEventType,
+    ticket_id: Number(r.ticket_id),
+    payload: String(r.payload),
+    attempt: Number(r.attempts),
+  };
+}
+
+/** Maps a `webhook_attempts` row joined with its delivery to a DeliveryAttempt. */
+export function rowToAttempt(r: Row): DeliveryAttempt {
+  return {
+    id: Number(r.id),
+    delivery_id: Number(r.delivery_id),
+    msg_id: String(r.msg_id),
+    type: String(r.type) as WebhookEventType,
+    ticket_id: Number(r.ticket_id),
+    attempted_at: iso(r.attempted_at),
+    status_code: r.status_code == null ? null : Number(r.status_code),
+    duration_ms: Number(r.duration_ms),
+    error: r.error == null ? null : String(r.error),
+    outcome: String(r.outcome) as DeliveryAttempt["outcome"],
   };
 }
 

@@ -9,10 +9,13 @@ import {
   IdempotencyMismatchError,
   type IdempotencyOptions,
   StaleVersionError,
+  type Status,
   type Ticket,
   type TicketEvent,
   type TicketPatch,
+  type WebhookEventType,
 } from "./store.ts";
+import { commentJson, ticketJson } from "../lib/ticket_json.ts";
 
 /** Idempotency keys are honoured for a day, as the API documents. */
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
@@ -117,13 +120,119 @@ export function updatedEvent(
   };
 }
 
-/** The event row of a new comment. */
+/**
+ * The event row of a new comment, saying whether it was internal or public.
+ * A requester's reply is recorded as `requester:<user_id>`, a name no agent
+ * or API key can have.
+ */
 export function commentEvent(comment: Comment): Omit<TicketEvent, "id"> {
   return {
     type: "comment.added",
     ticket_id: comment.ticket_id,
-    actor: comment.author,
-    data: { comment_id: comment.id },
+    actor: comment.from_requester
+      ? `requester:${comment.author}`
+      : comment.author,
+    data: {
+      comment_id: comment.id,
+      visibility: comment.visibility,
+      ...(comment.from_requester ? { from_requester: true } : {}),
+    },
     created_at: comment.created_at,
   };
+}
+
+/** The event row of a revoked requester link. */
+export function revokedEvent(
+  ticket: Ticket,
+  actor: string,
+  at: string,
+): Omit<TicketEvent, "id"> {
+  return {
+    type: "requester.revoked",
+    ticket_id: ticket.id,
+    actor,
+    data: { token_version: ticket.token_version },
+    created_at: at,
+  };
+}
+
+/** Report times after a status change: resolved on the move to Closed, cleared and counted on the move out. */
+export function statusTimes(
+  cur: Pick<Ticket, "status" | "resolved_at" | "reopened_count">,
+  to: Status,
+  at: string,
+): Pick<Ticket, "resolved_at" | "reopened_count"> {
+  if (cur.status !== "Closed" && to === "Closed") {
+    return { resolved_at: at, reopened_count: cur.reopened_count };
+  }
+  if (cur.status === "Closed" && to !== "Closed") {
+    return { resolved_at: null, reopened_count: cur.reopened_count + 1 };
+  }
+  return { resolved_at: cur.resolved_at, reopened_count: cur.reopened_count };
+}
+
+/** Whether a comment answers the requester: a public reply by an agent (first_response_at). */
+export function isAgentReply(
+  c: Pick<Comment, "visibility" | "from_requester">,
+): boolean {
+  return c.visibility === "public" && !c.from_requester;
+}
+
+/** What a requester's reply changes besides the thread: a Closed ticket opens again. */
+export function reopenPatch(cur: Pick<Ticket, "status">): TicketPatch | null {
+  return cur.status === "Closed" ? { status: "Open" } : null;
+}
+
+/** A webhook-id (Standard Webhooks): random, no dots, the same for every endpoint and attempt of one event. */
+export function newMessageId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return "msg_" +
+    btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_")
+      .replace(/=+$/, "");
+}
+
+/** The webhook type of an event, or null for events no endpoint hears of. */
+export function webhookType(
+  e: Pick<TicketEvent, "type" | "data">,
+): WebhookEventType | null {
+  if (e.type === "ticket.created" || e.type === "ticket.updated") {
+    return e.type;
+  }
+  if (e.type === "comment.added") {
+    return e.data.visibility === "public"
+      ? "comment.public"
+      : "comment.internal";
+  }
+  return null;
+}
+
+/**
+ * The body of an event's webhook (Standard Webhooks: type, timestamp, data),
+ * written once into the outbox and sent as is: the bytes signed are the bytes
+ * stored, whatever the attempt.
+ */
+export function webhookBody(
+  type: WebhookEventType,
+  e: Pick<TicketEvent, "created_at">,
+  ticket: Ticket,
+  comment?: Comment,
+): string {
+  return JSON.stringify({
+    type,
+    timestamp: e.created_at,
+    data: {
+      ticket: ticketJson(ticket),
+      ...(comment ? { comment: commentJson(comment) } : {}),
+    },
+  });
+}
+
+/** The field-by-field changes an update event records (none for no event). */
+export function changesOf(
+  event: TicketEvent | null,
+): Record<string, { from: unknown; to: unknown }> {
+  return (event?.data.changes ?? {}) as Record<
+    string,
+    { from: unknown; to: unknown }
+  >;
 }

@@ -11,6 +11,9 @@ export type Status = typeof STATUSES[number];
 /** Lowest first: stored as 0–3, so "Urgent first" is an index order. */
 export const PRIORITIES = ["Low", "Normal", "High", "Urgent"] as const;
 export type Priority = typeof PRIORITIES[number];
+/** Who sees a comment: `internal` (agents only, the default) or `public` (the requester too). */
+export const VISIBILITIES = ["internal", "public"] as const;
+export type Visibility = typeof VISIBILITIES[number];
 
 export interface Ticket {
   id: number;
@@ -28,6 +31,12 @@ export interface Ticket {
   created_at: string;
   updated_at: string;
   version: number;
+  /** Bumped to revoke the requester's link (their token is an HMAC of id and this). */
+  token_version: number;
+  /** Reports: the first public reply by an agent, the last move to Closed (null once reopened), moves out of Closed. */
+  first_response_at: string | null;
+  resolved_at: string | null;
+  reopened_count: number;
 }
 
 export interface Comment {
@@ -35,6 +44,9 @@ export interface Comment {
   ticket_id: number;
   author: string;
   body: string;
+  visibility: Visibility;
+  /** Written by the requester through their link (`author` is then the ticket's user_id). */
+  from_requester: boolean;
   created_at: string;
 }
 
@@ -70,7 +82,11 @@ export interface OwnerGuard {
 
 export interface TicketEvent {
   id: number;
-  type: "ticket.created" | "ticket.updated" | "comment.added";
+  type:
+    | "ticket.created"
+    | "ticket.updated"
+    | "comment.added"
+    | "requester.revoked";
   ticket_id: number;
   actor: string;
   data: Record<string, unknown>;
@@ -81,6 +97,8 @@ export interface TicketEvent {
    * the event; absent in a ticket's activity list.
    */
   ticket?: TicketSummary;
+  /** The comment a `comment.added` event added, attached like `ticket`. */
+  comment?: Comment;
 }
 
 /** Who made a change and, for idempotent creates, under which key. */
@@ -105,7 +123,13 @@ export interface CreateResult {
 
 /** What a bulk change did to one ticket. */
 export type BulkOutcome =
-  | { id: number; ok: true; ticket: TicketSummary }
+  | {
+    id: number;
+    ok: true;
+    ticket: TicketSummary;
+    /** What changed, field by field (none when the ticket already held the patch). */
+    changes: Record<string, { from: unknown; to: unknown }>;
+  }
   | { id: number; ok: false; error: StoreError };
 
 export interface WriteResult<T> {
@@ -184,7 +208,22 @@ export interface StoreHealth {
   detail: Record<string, string | number>;
 }
 
-export interface TicketStore {
+/** A requester's view of their ticket, read in one snapshot; `after` is the newest event it reflects. */
+export interface RequestView {
+  after: number;
+  ticket: Ticket;
+  /** Public comments only, oldest first. */
+  replies: Comment[];
+}
+
+/** What a requester's reply did: the comment, and the events (the reply, and a reopen when the ticket was Closed). */
+export interface RequesterReplyResult extends WriteResult<Comment> {
+  event: TicketEvent;
+  events: TicketEvent[];
+  reopened: boolean;
+}
+
+export interface TicketStore extends WebhookStore {
   /** Creates a ticket (or replays an earlier create with the same idempotency key). */
   createTicket(
     input: NewTicket,
@@ -234,12 +273,28 @@ export interface TicketStore {
   ): Promise<BulkOutcome[]>;
   /** Unassigns every Open or Pending ticket a user owns; returns how many. */
   releaseTickets(assignee: string, ctx: WriteContext): Promise<number>;
-  /** Appends a comment to a ticket's thread. */
+  /** Appends a comment to a ticket's thread: an internal note unless `visibility` says public. */
   addComment(
     ticketId: number,
     body: string,
-    ctx: WriteContext,
+    ctx: WriteContext & { visibility?: Visibility },
   ): Promise<WriteResult<Comment>>;
+  /**
+   * Adds the requester's public reply, reopening a Closed ticket; NotFoundError
+   * when the ticket is gone or its token version is no longer `tokenVersion`.
+   */
+  addRequesterReply(
+    ticketId: number,
+    body: string,
+    ctx: { tokenVersion: number },
+  ): Promise<RequesterReplyResult>;
+  /** Revokes the requester's link (bumps the token version), recording who did. */
+  revokeRequesterLink(
+    ticketId: number,
+    ctx: WriteContext,
+  ): Promise<WriteResult<TicketSummary>>;
+  /** The ticket with its public replies and the newest event id, in one snapshot; null when there is no such ticket. */
+  requestView(id: number): Promise<RequestView | null>;
   /** Lists events with an id above `afterId`, oldest first, each with its ticket as it is now. */
   eventsAfter(afterId: number, limit: number): Promise<TicketEvent[]>;
   /** The ids among `ids` of tickets that a search for `q` finds (one query, for live updates). */
@@ -322,6 +377,18 @@ export class IdempotencyMismatchError extends StoreError {
       `Idempotency-Key ${
         JSON.stringify(key)
       } was already used with a different request`,
+    );
+  }
+}
+
+/** No webhook endpoint has that id (or, with `deliveryId`, it has no such delivery). */
+export class WebhookNotFoundError extends StoreError {
+  override name = "WebhookNotFoundError";
+  constructor(readonly webhookId: number, readonly deliveryId?: number) {
+    super(
+      deliveryId === undefined
+        ? `Webhook ${webhookId} does not exist`
+        : `Webhook ${webhookId} has no delivery ${deliveryId} (any more)`,
     );
   }
 }
@@ -446,4 +513,125 @@ export class AccountNotFoundError extends StoreError {
   constructor(readonly kind: "user" | "api key", readonly value: string) {
     super(`No ${kind} named ${JSON.stringify(value)} exists`);
   }
+}
+
+// ---------------------------------------------------------------------------
+// Webhooks: endpoints, the outbox of deliveries, and the log of attempts.
+
+/** What an endpoint may subscribe to (Standard Webhooks `type`s). */
+export const WEBHOOK_EVENTS = [
+  "ticket.created",
+  "ticket.updated",
+  "comment.public",
+  "comment.internal",
+] as const;
+export type WebhookEventType = typeof WEBHOOK_EVENTS[number];
+
+/** A new endpoint hears of everything but internal notes: those leave the desk only when asked for. */
+export const DEFAULT_WEBHOOK_EVENTS: readonly WebhookEventType[] = [
+  "ticket.created",
+  "ticket.updated",
+  "comment.public",
+];
+
+/** A receiver of webhooks. The secret never leaves the store but to sign (DueDelivery). */
+export interface WebhookEndpoint {
+  id: number;
+  url: string;
+  /** In WEBHOOK_EVENTS order. */
+  events: WebhookEventType[];
+  created_at: string;
+  /** Set when the last scheduled attempt of a delivery failed (or the receiver answered 410). */
+  disabled_at: string | null;
+  disabled_reason: string | null;
+  /** Deliveries waiting to be sent. */
+  pending: number;
+}
+
+/** An endpoint to add: its secret is `whsec_` + base64, made by the caller. */
+export interface NewWebhook {
+  url: string;
+  events: readonly WebhookEventType[];
+  secret: string;
+}
+
+/** A delivery claimed for sending: the exact body, and every secret to sign it with. */
+export interface DueDelivery {
+  id: number;
+  endpoint_id: number;
+  url: string;
+  /** The current secret first; the one before a rotation too, for a day. */
+  secrets: string[];
+  msg_id: string;
+  type: WebhookEventType;
+  ticket_id: number;
+  payload: string;
+  /** This attempt's number, from 1. */
+  attempt: number;
+}
+
+/** How an attempt went, as the sender decided. */
+export interface AttemptRecord {
+  status_code: number | null;
+  duration_ms: number;
+  error: string | null;
+  /** delivered (2xx), retry (at `next_attempt_at`), failed (final). */
+  outcome: "delivered" | "retry" | "failed";
+  next_attempt_at?: string;
+  /** Disables the endpoint, saying why (its last attempt failed, or 410 Gone). */
+  disable_reason?: string;
+}
+
+/** One attempt in an endpoint's log (the last 1,000 are kept). */
+export interface DeliveryAttempt
+  extends Omit<AttemptRecord, "next_attempt_at" | "disable_reason"> {
+  id: number;
+  delivery_id: number;
+  msg_id: string;
+  type: WebhookEventType;
+  ticket_id: number;
+  attempted_at: string;
+}
+
+/** Attempts kept per endpoint; older ones (and their finished deliveries) are dropped. */
+export const ATTEMPTS_KEPT = 1000;
+
+/** Webhook endpoints and their outbox; deliveries are queued by the ticket writes themselves. */
+export interface WebhookStore {
+  /** Adds an endpoint, enabled. */
+  createWebhook(w: NewWebhook): Promise<WebhookEndpoint>;
+  /** Lists endpoints, oldest first. */
+  listWebhooks(): Promise<WebhookEndpoint[]>;
+  /** One endpoint, or null. */
+  getWebhook(id: number): Promise<WebhookEndpoint | null>;
+  /** Removes an endpoint with its deliveries and log; WebhookNotFoundError when unknown. */
+  removeWebhook(id: number): Promise<void>;
+  /** Replaces the secret; the old one still signs (beside it) until `keepOldUntil`. */
+  rotateWebhookSecret(
+    id: number,
+    secret: string,
+    keepOldUntil: string,
+  ): Promise<WebhookEndpoint>;
+  /** Enables a disabled endpoint: the deliveries it holds are sent again, in order. */
+  enableWebhook(id: number): Promise<WebhookEndpoint>;
+  /**
+   * Claims up to `limit` due deliveries for `leaseMs` (another sender skips
+   * them meanwhile), oldest first, at most one per ticket and endpoint, and
+   * none while an earlier one of the same ticket and endpoint is pending. A
+   * delivery not yet tried waits `firstWaitMs` after its change.
+   */
+  claimDeliveries(
+    opts: { limit: number; leaseMs: number; firstWaitMs?: number },
+  ): Promise<DueDelivery[]>;
+  /** Records an attempt and what follows from it (done, retry later, failed, endpoint disabled). */
+  finishDelivery(id: number, record: AttemptRecord): Promise<void>;
+  /** Frees claims a stopped sender left (SQLite: one process sends; PostgreSQL: leases expire by themselves). */
+  releaseDeliveries(): Promise<void>;
+  /** An endpoint's attempts, newest first. */
+  webhookAttempts(
+    endpointId: number,
+    limit: number,
+  ): Promise<DeliveryAttempt[]>;
+  /** Queues a delivery of the endpoint to be sent again now. */
+  resendDelivery(endpointId: number, deliveryId: number): Promise<void>;
 }

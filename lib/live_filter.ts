@@ -27,6 +27,11 @@ export interface StreamFilter {
   priority?: Priority;
   sort?: Sort;
   ticket?: number;
+  /**
+   * A requester's status page: the token of their link (resolved to its
+   * ticket, and checked, server-side). Never combined with anything else.
+   */
+  request?: string;
 }
 
 /** A dashboard's view as its URL gives it (`@me` already resolved by the caller), or a ticket. */
@@ -38,7 +43,11 @@ export interface WatchedView {
   priority?: string;
   sort?: string;
   ticket?: number;
+  request?: string;
 }
+
+/** The shape of a requester token (lib/requester_token.ts); whether it opens anything is checked later. */
+const REQUEST_TOKEN = /^[1-9][0-9]{0,15}\.[A-Za-z0-9_-]{43}$/;
 
 /**
  * Reads a stream's filter from a channel's parameters, or null when it names
@@ -87,6 +96,12 @@ export function readStreamFilter(
     if (!/^[1-9][0-9]{0,15}$/.test(ticket)) return null;
     f.ticket = Number(ticket);
   }
+  const request = q("request");
+  if (request !== undefined) {
+    // A requester's channel carries their ticket and nothing else.
+    if (!REQUEST_TOKEN.test(request) || Object.keys(f).length > 0) return null;
+    f.request = request;
+  }
   return f;
 }
 
@@ -99,6 +114,7 @@ function channelOf(v: WatchedView): string {
   if (v.product) p.set("product", v.product);
   if (v.q) p.set("q", v.q);
   if (v.ticket) p.set("ticket", String(v.ticket));
+  if (v.request) p.set("request", v.request);
   return p.toString();
 }
 

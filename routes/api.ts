@@ -13,10 +13,18 @@ import type { AppEnv } from "./context.ts";
 import { isHttps } from "./context.ts";
 import { errorHandler, respondProblem, strictTransport } from "./errors.ts";
 import type { AccountStore, TicketStore } from "../db/store.ts";
+import type { RequesterLinks } from "../lib/requester_token.ts";
+import type { RateLimiter } from "../lib/rate_limit.ts";
 
 export interface ApiSurfaceDeps extends AuthDeps {
   store: TicketStore & AccountStore;
+  links: RequesterLinks;
+  replyLimit: RateLimiter;
 }
+
+/** The requester's endpoints: the token in the path is the credential, not an API key. */
+const REQUESTS = "/api/v1/requests/*";
+const isRequestPath = (path: string) => path.startsWith("/api/v1/requests/");
 
 /** Every path the API owns; its middleware applies to these only. */
 const API_PATHS = ["/create_ticket", "/api/*", "/healthz"];
@@ -54,6 +62,7 @@ function corsFor(origins: string[]) {
     exposeHeaders: [
       "Location",
       "ETag",
+      "Ticket-Status-URL",
       "Idempotent-Replayed",
       "RateLimit",
       "RateLimit-Policy",
@@ -71,14 +80,38 @@ export function apiSurface(deps: ApiSurfaceDeps) {
   const headers = apiHeaders(config.trustProxy);
   const limitTime = timeout(REQUEST_TIMEOUT_MS);
   for (const path of API_PATHS) api.use(path, headers, limitTime);
+  // A requester's app or page may call these from any origin: no cookies are
+  // involved (credentials off), and the token in the URL is all they carry.
+  api.use(
+    REQUESTS,
+    cors({
+      origin: "*",
+      allowHeaders: ["Content-Type"],
+      allowMethods: ["GET", "POST"],
+      exposeHeaders: [
+        "Location",
+        "RateLimit",
+        "RateLimit-Policy",
+        "Retry-After",
+        "X-Request-Id",
+      ],
+      maxAge: 600,
+    }),
+  );
   if (config.corsOrigins.length > 0) {
     const allow = corsFor(config.corsOrigins);
     api.use("/create_ticket", allow);
-    api.use("/api/*", allow);
+    api.use(
+      "/api/*",
+      (c, next) => isRequestPath(c.req.path) ? next() : allow(c, next),
+    );
   }
   const guard = apiAuth(deps);
   api.use("/create_ticket", guard);
-  api.use("/api/v1/*", guard);
+  api.use(
+    "/api/v1/*",
+    (c, next) => isRequestPath(c.req.path) ? next() : guard(c, next),
+  );
 
   api.route("/", health(deps));
   api.route("/", apiTickets(deps));

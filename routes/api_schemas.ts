@@ -1,6 +1,12 @@
 /** Input and output schemas of the JSON API, with the OpenAPI routes built from them. */
 import { createRoute, z } from "@hono/zod-openapi";
-import { type ApiScope, PRIORITIES, SORTS, STATUSES } from "../db/store.ts";
+import {
+  type ApiScope,
+  PRIORITIES,
+  SORTS,
+  STATUSES,
+  VISIBILITIES,
+} from "../db/store.ts";
 import { plainText, textProblem } from "./validation.ts";
 import {
   assigneeField,
@@ -141,6 +147,12 @@ export const CommentInput = z.object({
   author: z.string({ error: typeError("a string") }).trim()
     .min(1, "must not be empty").max(128, "must be at most 128 characters")
     .superRefine(plainText()).optional(),
+  visibility: z.enum(VISIBILITIES, {
+    error: `must be one of ${VISIBILITIES.join(", ")}`,
+  }).default("internal").openapi({
+    description:
+      "internal (agents only; the default, so nothing leaks by accident) or public (the requester sees it)",
+  }),
 }).openapi("CommentInput");
 
 export const ListQuery = z.object({
@@ -190,6 +202,17 @@ const Ticket = z.object({
   created_at: z.string().openapi({ format: "date-time" }),
   updated_at: z.string().openapi({ format: "date-time" }),
   version: z.number().int(),
+  first_response_at: z.string().nullable().openapi({
+    format: "date-time",
+    description: "The first public reply by an agent",
+  }),
+  resolved_at: z.string().nullable().openapi({
+    format: "date-time",
+    description: "The last move to Closed; null while not Closed",
+  }),
+  reopened_count: z.number().int().openapi({
+    description: "How often the ticket left Closed",
+  }),
 }).openapi("Ticket");
 
 const Comment = z.object({
@@ -198,6 +221,10 @@ const Comment = z.object({
   }),
   author: z.string(),
   body: z.string(),
+  visibility: z.enum(VISIBILITIES),
+  from_requester: z.boolean().openapi({
+    description: "Written by the requester through their link",
+  }),
   created_at: z.string(),
 }).openapi("Comment");
 
@@ -272,14 +299,21 @@ export const createTicketLegacyRoute = createRoute({
   summary: "Create a ticket (the original mobile contract)",
   request: { ...body(LegacyTicketInput), headers: idempotencyHeader },
   responses: {
-    201: json(
-      z.object({
-        success: z.literal(true),
-        ticket_id: z.number().int(),
-        message: z.literal("Ticket created successfully"),
+    201: {
+      ...json(
+        z.object({
+          success: z.literal(true),
+          ticket_id: z.number().int(),
+          message: z.literal("Ticket created successfully"),
+        }),
+        "Created (or replayed for a repeated Idempotency-Key)",
+      ),
+      headers: z.object({
+        "Ticket-Status-URL": z.string().openapi({
+          description: "The requester's status page (as requester_url)",
+        }),
       }),
-      "Created (or replayed for a repeated Idempotency-Key)",
-    ),
+    },
     ...problems(400, 401, 403, 409, 413, 415, 422, 503),
   },
 });
@@ -291,7 +325,15 @@ export const createTicketRoute = createRoute({
   summary: "Create a ticket",
   request: { ...body(TicketInput), headers: idempotencyHeader },
   responses: {
-    201: json(Ticket, "The created ticket"),
+    201: json(
+      Ticket.extend({
+        requester_url: z.string().openapi({
+          description:
+            "The requester's status page (/r/{token}); absolute when the server has PUBLIC_URL. The same URL on an idempotent replay.",
+        }),
+      }),
+      "The created ticket",
+    ),
     ...problems(400, 401, 403, 409, 413, 415, 422, 503),
   },
 });

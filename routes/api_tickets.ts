@@ -5,13 +5,16 @@ import type {
   BulkOutcome,
   PageKey,
   Sort,
-  Ticket,
   TicketStore,
   TicketWithComments,
 } from "../db/store.ts";
 import { readPageKey, writePageKey } from "../lib/page_key.ts";
 import { toProblem } from "./errors.ts";
 import { problemBody } from "./problems.ts";
+import { commentJson, ticketJson } from "../lib/ticket_json.ts";
+import type { RequesterLinks } from "../lib/requester_token.ts";
+import type { RateLimiter } from "../lib/rate_limit.ts";
+import { requestRoutes } from "./api_requests.ts";
 import {
   addCommentRoute,
   API_KEY_SCHEME,
@@ -32,42 +35,25 @@ import { requireScope } from "./auth.tsx";
 
 export interface ApiDeps {
   store: TicketStore;
+  /** The requester's links (requester_url, Ticket-Status-URL, /api/v1/requests). */
+  links: RequesterLinks;
+  /** Requester replies per token. */
+  replyLimit: RateLimiter;
 }
 
-/** The public shape of a ticket (the legacy comments text is served as a comment). */
-function ticketJson(t: Ticket) {
-  return {
-    id: t.id,
-    user_id: t.user_id,
-    pdf_link: t.pdf_link,
-    product_id: t.product_id,
-    other_ids: t.other_ids,
-    status: t.status,
-    description: t.description,
-    // Answers stored for idempotent replay before owners existed lack these.
-    assignee: t.assignee ?? null,
-    priority: t.priority ?? "Normal",
-    created_at: t.created_at,
-    updated_at: t.updated_at,
-    version: t.version,
-  };
-}
-
+/** The ticket with its comments (the legacy comments text is served as the first, internal one). */
 function ticketWithCommentsJson(t: TicketWithComments) {
   const legacy = t.comments.trim()
     ? [{
       id: null,
       author: "legacy",
       body: t.comments,
+      visibility: "internal" as const,
+      from_requester: false,
       created_at: t.created_at,
     }]
     : [];
-  const thread = t.comment_list.map((c) => ({
-    id: c.id,
-    author: c.author,
-    body: c.body,
-    created_at: c.created_at,
-  }));
+  const thread = t.comment_list.map(commentJson);
   return { ...ticketJson(t), comments: [...legacy, ...thread] };
 }
 
@@ -134,7 +120,7 @@ function expectedVersion(c: Context): number | undefined {
 }
 
 /** Builds the JSON API sub-app; its OpenAPI document is served at /api/openapi.json. */
-export function apiTickets({ store }: ApiDeps) {
+export function apiTickets({ store, links, replyLimit }: ApiDeps) {
   const app = new OpenAPIHono({
     defaultHook: (result) => {
       if (result.success) return;
@@ -165,6 +151,8 @@ export function apiTickets({ store }: ApiDeps) {
         actor: actorOf(c),
       });
       c.header("Location", location(ticket.id));
+      // The body stays the seed's, byte for byte: the status page's URL rides in a header.
+      c.header("Ticket-Status-URL", links.url(ticket));
       return c.json({
         success: true as const,
         ticket_id: ticket.id,
@@ -185,7 +173,10 @@ export function apiTickets({ store }: ApiDeps) {
     });
     c.header("Location", location(ticket.id));
     c.header("ETag", etag(ticket.version));
-    return c.json(ticketJson(ticket), 201);
+    return c.json(
+      { ...ticketJson(ticket), requester_url: links.url(ticket) },
+      201,
+    );
   });
 
   app.openapi({
@@ -259,14 +250,10 @@ export function apiTickets({ store }: ApiDeps) {
     const { value } = await store.addComment(id, input.body, {
       // A client-supplied author is shown as such, never as if it were an admin's name.
       actor: input.author ? `${input.author} (via ${actorOf(c)})` : actorOf(c),
+      visibility: input.visibility,
     });
     c.header("Location", `${location(id)}#comment-${value.id}`);
-    return c.json({
-      id: value.id,
-      author: value.author,
-      body: value.body,
-      created_at: value.created_at,
-    }, 201);
+    return c.json(commentJson(value), 201);
   });
 
   // A known path with the wrong method: say which methods work (405 + Allow), not 404.
@@ -288,6 +275,8 @@ export function apiTickets({ store }: ApiDeps) {
       });
     });
   }
+
+  requestRoutes(app, { store, links, replyLimit });
 
   app.openAPIRegistry.registerComponent(
     "securitySchemes",

@@ -11,12 +11,15 @@ import type { Context } from "hono";
 import { z } from "@hono/zod-openapi";
 import {
   type AccountStore,
+  type BulkOutcome,
   searchTerms,
   type Status,
   type TicketStore,
+  VISIBILITIES,
 } from "../db/store.ts";
 import { writePageKey } from "../lib/page_key.ts";
 import { tabCounts } from "../views/triage.tsx";
+import type { RequesterLinks } from "../lib/requester_token.ts";
 import {
   loadBoard,
   namedTicket,
@@ -27,12 +30,14 @@ import {
   ticketView,
   undoChange,
   viewCounts,
+  webhookAlerts,
 } from "../db/desk.ts";
 import { showsTicket, watchOf } from "../lib/live_filter.ts";
 import { DEFAULT_VIEW } from "../lib/status_view.ts";
 import {
   decodeChange,
   encodeChange,
+  UNDOABLE,
   type UndoChange,
   type UndoField,
 } from "../lib/undo.ts";
@@ -92,6 +97,8 @@ import {
 
 export interface DashboardDeps {
   store: TicketStore & AccountStore;
+  /** The requester's link, shown on the ticket page. */
+  links: RequesterLinks;
 }
 
 const PAGE_SIZE = 50;
@@ -139,6 +146,8 @@ const DescriptionFormInput = z.object({
 const CommentForm = z.object({
   back: z.string().optional(),
   body: formText(commentBodyField),
+  // Which button was pressed; a form without one (an old page) adds a note.
+  visibility: z.enum(VISIBILITIES).default("internal"),
 });
 
 /** The Undo form: the changes to put back, and which fragment to answer with. */
@@ -160,6 +169,30 @@ async function readUndoForm(c: Context) {
   return { changes, view: view.data, back };
 }
 
+/** The changes a bulk change made to one ticket, for its Undo. */
+function changesMade(
+  o: Extract<BulkOutcome, { ok: true }>,
+): UndoChange[] {
+  return UNDOABLE.flatMap((field) => {
+    const c = o.changes[field];
+    return c
+      ? [{
+        id: o.id,
+        field,
+        version: o.ticket.version,
+        from: String(c.from ?? ""),
+        to: String(c.to ?? ""),
+      }]
+      : [];
+  });
+}
+
+/** What a bulk change did, as its Undo offer says it: "Changed 12 tickets". */
+function bulkText(changes: UndoChange[]): string {
+  const n = new Set(changes.map((c) => c.id)).size;
+  return n === 1 ? `Changed #${changes[0]!.id}` : `Changed ${n} tickets`;
+}
+
 /** A URL with the Undo offer of a change, for the no-JavaScript answer (no text, only the change). */
 function withUndo(url: string, change: UndoChange): string {
   const [path, hash = ""] = url.split("#");
@@ -167,6 +200,17 @@ function withUndo(url: string, change: UndoChange): string {
   return `${path}${sep}undo=${encodeURIComponent(encodeChange(change))}${
     hash ? `#${hash}` : ""
   }`;
+}
+
+/** The Undo offer a URL carries (the no-JavaScript answer to a change): none unless every part is one. */
+function undoOfUrl(c: Context): UndoChange[] | undefined {
+  const raw = c.req.queries("undo") ?? [];
+  const changes = raw.slice(0, 50).map(decodeChange).filter((
+    x,
+  ): x is UndoChange => x !== undefined);
+  return changes.length > 0 && changes.length === raw.length
+    ? changes
+    : undefined;
 }
 
 /** A refused button press has no field to show a message beside: it is a 422 notice. */
@@ -255,7 +299,7 @@ function statusConflict(
 }
 
 /** Builds the dashboard sub-app. */
-export function dashboard({ store }: DashboardDeps) {
+export function dashboard({ store, links }: DashboardDeps) {
   const app = new Hono<AppEnv>();
 
   /** The whole ticket page (the no-JavaScript answer to every ticket form). */
@@ -270,6 +314,7 @@ export function dashboard({ store }: DashboardDeps) {
       now: new Date(),
       assets: PAGE_ASSETS,
       user: viewer(c),
+      requesterUrl: links.url(view.ticket),
       live: {
         watch: watchOf({ ticket: view.ticket.id }, view.after),
         worker: ASSETS.liveHub.url,
@@ -334,14 +379,18 @@ export function dashboard({ store }: DashboardDeps) {
       bulkNotice: readBulkNotice(c),
     });
     if (!wantsFragment(c)) {
-      const products = await store.listProducts(100);
+      const [products, disabledWebhooks] = await Promise.all([
+        store.listProducts(100),
+        webhookAlerts(store, viewer(c).role),
+      ]);
       return c.html(
         DashboardPage({
           ...props,
           products,
+          disabledWebhooks,
           assets: PAGE_ASSETS,
           user: viewer(c),
-          undo: decodeChange(c.req.query("undo")),
+          undo: undoOfUrl(c),
         }),
       );
     }
@@ -663,15 +712,34 @@ export function dashboard({ store }: DashboardDeps) {
       skipped,
     };
     const back = backOf(c, form.back);
+    const changes = outcomes.flatMap((o) => o.ok ? changesMade(o) : []);
     if (!isHtmx(c)) {
+      // Without JavaScript the Undo goes through the URL: up to 50 changes.
+      const undo = changes.length <= 50
+        ? changes.map((ch) => `&undo=${encodeURIComponent(encodeChange(ch))}`)
+          .join("")
+        : "";
       return c.redirect(
-        `${back}${back.includes("?") ? "&" : "?"}${bulkQuery(notice)}`,
+        `${back}${back.includes("?") ? "&" : "?"}${bulkQuery(notice)}${undo}`,
         303,
       );
     }
     const props = await boardProps(c, filterOf(back), { bulkNotice: notice });
     c.header("HX-Push-Url", back);
-    return c.html(<BoardFragment {...props} />);
+    return c.html(
+      <>
+        <BoardFragment {...props} />
+        {changes.length > 0 && (
+          <UndoOffer
+            text={bulkText(changes)}
+            changes={changes}
+            view="board"
+            back={back}
+            oob
+          />
+        )}
+      </>,
+    );
   });
 
   app.post("/tickets/:id/description", async (c) => {
@@ -766,8 +834,10 @@ export function dashboard({ store }: DashboardDeps) {
         422,
       );
     }
+    const { visibility } = form.value;
     const { value } = await store.addComment(id, form.value.body, {
       actor: actorOf(c),
+      visibility,
     });
     if (!isHtmx(c)) {
       return c.redirect(pageUrl(id, back, `#comment-${value.id}`), 303);
@@ -779,7 +849,9 @@ export function dashboard({ store }: DashboardDeps) {
           ticket={ticket}
           back={back}
           now={new Date()}
-          announce="Comment added"
+          announce={visibility === "public"
+            ? "Reply sent to the requester"
+            : "Internal note added"}
         />
         <Activity events={events} now={new Date()} oob />
       </>,

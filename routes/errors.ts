@@ -14,6 +14,7 @@ import {
   StaleVersionError,
   StorageUnavailableError,
   UnknownAssigneeError,
+  WebhookNotFoundError,
 } from "../db/store.ts";
 import type { Logger } from "../log.ts";
 import { ErrorNotice, ErrorPage } from "../views/error_page.tsx";
@@ -26,7 +27,10 @@ export type Surface = "api" | "page";
 /** Maps a thrown value to a problem; null for errors nobody expected. */
 export function toProblem(err: unknown, surface: Surface): ProblemInit | null {
   if (err instanceof HttpProblem) return err.init;
-  if (err instanceof NotFoundError || err instanceof AccountNotFoundError) {
+  if (
+    err instanceof NotFoundError || err instanceof AccountNotFoundError ||
+    err instanceof WebhookNotFoundError
+  ) {
     return { status: 404, title: "Not found", detail: err.message };
   }
   if (err instanceof StaleVersionError) {

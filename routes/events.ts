@@ -13,7 +13,7 @@
  * table, then drains the buffer skipping ids it already sent — no gap and no
  * duplicate at the seam.
  */
-import { Hono } from "hono";
+import { type Context, Hono, type MiddlewareHandler } from "hono";
 import type { EventBus } from "../db/bus.ts";
 import type { TicketEvent, TicketStore } from "../db/store.ts";
 import type { Logger } from "../log.ts";
@@ -83,6 +83,8 @@ export interface EventsDeps {
   sessionAlive?: (hash: string) => Promise<boolean>;
   /** Who has which ticket open: sent to every stream when it opens and whenever it changes. */
   presence?: PresenceBoard;
+  /** Whether a requester's token opens a request now (a stream watching one that does not is refused). */
+  requestOpens?: (token: string) => Promise<boolean>;
 }
 
 const REPLAY_PAGE = 500;
@@ -100,6 +102,7 @@ function readLastId(header: string | undefined, after: string | undefined) {
 }
 
 const encoder = new TextEncoder();
+const EMPTY = new Uint8Array(0);
 
 /**
  * One SSE frame as bytes: `id:`, the filter's channel (`f:`, a field that
@@ -110,9 +113,12 @@ function frameBytes(
   id: number,
   channel: string,
   msg: SseMessage | null,
+  quiet: boolean,
 ): Uint8Array {
   const head = `id: ${id}\nf: ${channel}\n`;
-  if (!msg) return encoder.encode(`${head}\n`);
+  // A requester's stream hears of its own ticket only: not even the ids of
+  // the desk's other events (how busy the desk is) reach it.
+  if (!msg) return quiet ? EMPTY : encoder.encode(`${head}\n`);
   const data = msg.data.split(/\r\n|\r|\n/).map((l) => `data: ${l}`).join(
     "\n",
   );
@@ -262,7 +268,7 @@ class Watch {
       return;
     }
     if (frames[0]!.id > this.#lastSent) {
-      this.conn.send(bytes);
+      if (bytes.length > 0) this.conn.send(bytes);
       this.#lastSent = frames.at(-1)!.id;
       return;
     }
@@ -271,7 +277,7 @@ class Watch {
 
   #sendFrame(f: Frame) {
     if (f.id <= this.#lastSent) return;
-    this.conn.send(f.bytes);
+    if (f.bytes.length > 0) this.conn.send(f.bytes);
     this.#lastSent = f.id;
   }
 
@@ -399,8 +405,12 @@ export function events(deps: EventsDeps) {
       deps.logger.warn("live frames failed", { error: String(err) });
       msgs = events.map(() => null);
     }
+    const quiet = filter.request !== undefined;
     return events.map((e, i) => {
-      const f = { id: e.id, bytes: frameBytes(e.id, key, msgs[i] ?? null) };
+      const f = {
+        id: e.id,
+        bytes: frameBytes(e.id, key, msgs[i] ?? null, quiet),
+      };
       remember(key, f);
       return f;
     });
@@ -472,8 +482,7 @@ export function events(deps: EventsDeps) {
     for (const c of [...connections]) c.close(false);
   });
 
-  const app = new Hono<AppEnv>();
-  app.get("/events", (c) => {
+  const serve = async (c: Context<AppEnv>) => {
     if (deps.signal?.aborted) return c.text("Shutting down", 503);
     const watches = readWatches(c, c.get("user")?.username ?? "");
     if (
@@ -485,6 +494,16 @@ export function events(deps: EventsDeps) {
       )
     ) {
       return c.text("The stream's filters name nothing this desk shows", 400);
+    }
+    const requests = watches.filter((w) => w.filter.request !== undefined);
+    if (requests.length > 0 && requests.length < watches.length) {
+      // A requester's stream needs no session, so it never carries anything else.
+      return c.text("A requester's stream watches requests only", 400);
+    }
+    for (const { filter } of requests) {
+      if (!await deps.requestOpens?.(filter.request!)) {
+        return c.text("No request has this link", 404);
+      }
     }
     const conn = new Connection(opts, (dropped) => {
       connections.delete(conn);
@@ -534,6 +553,22 @@ export function events(deps: EventsDeps) {
         "X-Accel-Buffering": "no", // nginx: do not buffer the stream
       },
     });
-  });
-  return { app, stats };
+  };
+
+  const app = new Hono<AppEnv>();
+  app.get("/events", serve);
+  /**
+   * Mounted before the session guard: serves a stream that watches requester
+   * channels only (their tokens are the credential, checked above), and
+   * passes every other stream on to the guard and `app`.
+   */
+  const requesterStreams: MiddlewareHandler<AppEnv> = async (c, next) => {
+    // No session here: `@me` means nobody (a requester channel has no owner anyway).
+    const watches = readWatches(c, "");
+    if (watches?.length && watches.every((w) => w.filter.request)) {
+      return await serve(c);
+    }
+    return await next();
+  };
+  return { app, stats, requesterStreams };
 }

@@ -19,6 +19,8 @@ import { splitUsers, viewCounts } from "../db/desk.ts";
 import { showsTicket } from "../lib/live_filter.ts";
 import { UNDOABLE, type UndoField } from "../lib/undo.ts";
 import { MovedCard } from "../views/undo.tsx";
+import { RequestReply, RequestStatusPanel } from "../views/requester_page.tsx";
+import type { RequesterLinks } from "../lib/requester_token.ts";
 import type { LiveComposer, SseMessage, StreamFilter } from "./events.ts";
 
 /** A one-line summary for toasts and desktop notifications. */
@@ -28,7 +30,19 @@ export function describeEvent(e: TicketEvent, t: TicketSummary): string {
       t.product_id ? ` (${t.product_id})` : ""
     }`;
   }
-  if (e.type === "comment.added") return `${e.actor} commented on #${t.id}`;
+  if (e.type === "comment.added") {
+    if (e.data.from_requester) {
+      return `${
+        e.actor.replace(/^requester:/, "")
+      } (requester) replied on #${t.id}`;
+    }
+    return e.data.visibility === "public"
+      ? `${e.actor} replied to the requester on #${t.id}`
+      : `${e.actor} added an internal note to #${t.id}`;
+  }
+  if (e.type === "requester.revoked") {
+    return `${e.actor} revoked the requester link of #${t.id}`;
+  }
   const changes = (e.data.changes ?? {}) as Record<
     string,
     { from: unknown; to: unknown }
@@ -105,9 +119,47 @@ function ticketPageMessages(
   );
 }
 
-/** Builds the stream's composer over the store. */
+/**
+ * A requester's status page hears of its own ticket only, while its token is
+ * the ticket's current one, and gets public things only: its public replies
+ * (appended) and its status (swapped). An internal note sends nothing at all.
+ */
+function requesterMessages(
+  links: RequesterLinks,
+  token: string,
+  events: TicketEvent[],
+): Promise<(SseMessage | null)[]> {
+  const now = new Date();
+  return Promise.all(events.map(async (e): Promise<SseMessage | null> => {
+    const t = e.ticket;
+    if (!t || !links.matches(token, t)) return null;
+    const reply = e.type === "comment.added" &&
+        e.comment?.visibility === "public"
+      ? e.comment
+      : null;
+    if (!reply && e.type !== "ticket.updated") return null;
+    const parts = [
+      String(LivePartial({
+        target: "#request-status",
+        swap: "outerHTML",
+        children: await RequestStatusPanel({ ticket: t, now }),
+      })),
+    ];
+    if (reply) {
+      parts.push(String(LivePartial({
+        target: "#replies",
+        swap: "beforeend",
+        children: await RequestReply({ reply, now }),
+      })));
+    }
+    return { data: parts.join("") };
+  }));
+}
+
+/** Builds the stream's composer over the store; `links` checks requesters' tokens (without it, requesters hear nothing). */
 export function liveComposer(
   store: TicketStore & AccountStore,
+  links: RequesterLinks | null = null,
 ): LiveComposer<Shared> {
   return {
     async prepare(events) {
@@ -142,6 +194,11 @@ export function liveComposer(
     },
 
     async compose(shared, f, events) {
+      if (f.request !== undefined) {
+        return links
+          ? await requesterMessages(links, f.request, events)
+          : events.map(() => null);
+      }
       if (f.ticket !== undefined) return ticketPageMessages(shared, f, events);
       // The tab counts of this view (narrowed by a search, product or priority:
       // counted for it). The Mine count is the viewer's, found by the page

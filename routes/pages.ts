@@ -30,6 +30,11 @@ import { HttpProblem } from "./problems.ts";
 import { problemTypes } from "./problem_types.tsx";
 import { settings } from "./settings.tsx";
 import { presence, PresenceBoard } from "./presence.ts";
+import { requesterLinkRoutes, requesterPages } from "./requester_pages.tsx";
+import { webhookSettings } from "./webhook_settings.tsx";
+import { openRequest } from "../db/requests.ts";
+import type { RequesterLinks } from "../lib/requester_token.ts";
+import type { RateLimiter } from "../lib/rate_limit.ts";
 
 export interface PageSurfaceDeps extends AuthDeps {
   store: TicketStore & AccountStore;
@@ -38,6 +43,9 @@ export interface PageSurfaceDeps extends AuthDeps {
   signals?: SignalBus;
   /** Aborted at shutdown: ends the live streams so the server can stop. */
   signal?: AbortSignal;
+  /** Requesters' links and their reply allowance (shared with the API). */
+  links: RequesterLinks;
+  replyLimit: RateLimiter;
 }
 
 /** Forms are small: a description or a comment is at most 10,000 characters. */
@@ -101,25 +109,31 @@ export function pageSurface(deps: PageSurfaceDeps) {
 
   pages.use(formLimit, csrfGuard(config));
   pages.route("/", authPages(deps));
-  pages.use(requireSession(deps));
   const board = new PresenceBoard(deps.signals ?? createMemorySignals());
   deps.signal?.addEventListener("abort", () => board.close());
+  const live = events({
+    store,
+    bus: deps.bus,
+    logger,
+    composer: liveComposer(store, deps.links),
+    sessionAlive: (hash) => sessionAlive(store, hash),
+    presence: board,
+    requestOpens: async (token) =>
+      await openRequest(store, deps.links, token) !== null,
+    signal: deps.signal,
+    live: { retentionMs: config.liveReplayDays * 24 * 60 * 60 * 1000 },
+  });
+  // A requester has no session: their page and its stream (requester
+  // channels only) are served here; the link's token is the key.
+  pages.route("/", requesterPages(deps));
+  pages.get("/events", live.requesterStreams);
+  pages.use(requireSession(deps));
   pages.route("/", presence(board));
   pages.route("/", settings(deps));
+  pages.route("/", webhookSettings(deps));
   pages.route("/", dashboard(deps));
-  pages.route(
-    "/",
-    events({
-      store,
-      bus: deps.bus,
-      logger,
-      composer: liveComposer(store),
-      sessionAlive: (hash) => sessionAlive(store, hash),
-      presence: board,
-      signal: deps.signal,
-      live: { retentionMs: config.liveReplayDays * 24 * 60 * 60 * 1000 },
-    }).app,
-  );
+  pages.route("/", requesterLinkRoutes(deps));
+  pages.route("/", live.app);
   pages.onError(errorHandler("page", logger));
   return pages;
 }

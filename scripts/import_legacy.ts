@@ -79,6 +79,11 @@ export function readLegacy(path: string): LegacyTicket[] {
   }
 }
 
+/** A Closed ticket without history counts as resolved when it last changed (for reports). */
+function resolvedAt(t: LegacyTicket): string | null {
+  return t.status === "Closed" ? t.created_at : null;
+}
+
 async function intoSqlite(
   path: string,
   tickets: LegacyTicket[],
@@ -90,8 +95,8 @@ async function intoSqlite(
     db.exec("BEGIN IMMEDIATE");
     const insert = db.prepare(
       `INSERT OR IGNORE INTO tickets (id, user_id, pdf_link, product_id, other_ids,
-         status, description, comments, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         status, description, comments, created_at, updated_at, resolved_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     let imported = 0;
     for (const t of tickets) {
@@ -107,6 +112,7 @@ async function intoSqlite(
           t.comments,
           t.created_at,
           t.created_at,
+          resolvedAt(t),
         ).changes,
       );
     }
@@ -135,6 +141,7 @@ async function intoPostgres(
         const rows = tickets.slice(i, i + 500).map((t) => ({
           ...t,
           updated_at: t.created_at,
+          resolved_at: resolvedAt(t),
         }));
         const done = await tx`
           INSERT INTO tickets ${
@@ -150,6 +157,7 @@ async function intoPostgres(
             "comments",
             "created_at",
             "updated_at",
+            "resolved_at",
           )
         } ON CONFLICT (id) DO NOTHING RETURNING id`;
         imported += done.length;

@@ -6,10 +6,12 @@
  *
  * `--to` copies the SQLite database at DB_PATH (default data/tickets.db) into
  * PostgreSQL; `--from` copies PostgreSQL into the SQLite file at DB_PATH.
- * Tickets (version, legacy comments, times), comments, events (so a browser's
- * Last-Event-ID still means the same event), idempotency keys, users
- * (password hashes) and API keys (hashes, scopes) are copied; sessions are
- * not, so everyone signs in again. The target is migrated first and must hold none of
+ * Tickets (version, legacy comments, times, requester token version, report
+ * times), comments (visibility), events (so a browser's Last-Event-ID still
+ * means the same event), idempotency keys, users (password hashes), API keys
+ * (hashes, scopes) and webhooks (endpoints with their secrets, the outbox of
+ * deliveries, the attempt log) are copied; sessions are not, so everyone
+ * signs in again. The target is migrated first and must hold none of
  * those rows, unless `--force` empties it (it would otherwise collide on ids).
  *
  * The source is read in one read transaction, so the copy is the source as of
@@ -62,6 +64,10 @@ export const TABLES: readonly Table[] = [
       ["created_at", "time"],
       ["updated_at", "time"],
       ["version", "int"],
+      ["token_version", "int"],
+      ["first_response_at", "time"],
+      ["resolved_at", "time"],
+      ["reopened_count", "int"],
     ],
     key: ["id"],
     counter: true,
@@ -74,6 +80,8 @@ export const TABLES: readonly Table[] = [
       ["author", "text"],
       ["body", "text"],
       ["created_at", "time"],
+      ["visibility", "text"],
+      ["from_requester", "bool"],
     ],
     key: ["id"],
     counter: true,
@@ -129,6 +137,57 @@ export const TABLES: readonly Table[] = [
       ["last_used_at", "time"],
       ["revoked_at", "time"],
       ["scopes", "text"],
+    ],
+    key: ["id"],
+    counter: true,
+  },
+  {
+    name: "webhook_endpoints",
+    columns: [
+      ["id", "int"],
+      ["url", "text"],
+      ["events", "text"],
+      ["secret", "text"],
+      ["previous_secret", "text"],
+      ["previous_secret_until", "time"],
+      ["created_at", "time"],
+      ["disabled_at", "time"],
+      ["disabled_reason", "text"],
+    ],
+    key: ["id"],
+    counter: true,
+  },
+  {
+    name: "webhook_deliveries",
+    columns: [
+      ["id", "int"],
+      ["endpoint_id", "int"],
+      ["event_id", "int"],
+      ["ticket_id", "int"],
+      ["type", "text"],
+      ["msg_id", "text"],
+      ["payload", "text"],
+      ["status", "text"],
+      ["attempts", "int"],
+      ["next_attempt_at", "time"],
+      ["leased_until", "time"],
+      ["created_at", "time"],
+      ["finished_at", "time"],
+    ],
+    key: ["id"],
+    counter: true,
+  },
+  {
+    name: "webhook_attempts",
+    columns: [
+      ["id", "int"],
+      ["endpoint_id", "int"],
+      ["delivery_id", "int"],
+      ["attempted_at", "time"],
+      ["status_code", "int"],
+      ["duration_ms", "int"],
+      ["error", "text"],
+      ["outcome", "text"],
     ],
     key: ["id"],
     counter: true,
@@ -304,6 +363,9 @@ async function openSqliteTarget(path: string): Promise<Target> {
         for (
           const t of [
             "sessions",
+            "webhook_attempts",
+            "webhook_deliveries",
+            "webhook_endpoints",
             "idempotency_keys",
             "comments",
             "events",

@@ -30,8 +30,10 @@
     const el = liveEl();
     if ("SharedWorker" in window && el?.dataset.worker) {
       try {
+        // A requester's status page names a hub of its own: its stream never
+        // carries an agent's channels, nor theirs its.
         const worker = new SharedWorker(el.dataset.worker, {
-          name: "ticket-desk-live",
+          name: el.dataset.hub || "ticket-desk-live",
         });
         return worker.port;
       } catch {

@@ -156,3 +156,58 @@ Deno.test("The start and dev tasks grant exactly the settings readConfig reads, 
     );
   }
 });
+
+Deno.test("readConfig takes PUBLIC_URL without its trailing slash, and refuses one that is not an absolute http(s) URL", () => {
+  assert.equal(
+    readConfig(env({ PUBLIC_URL: "https://desk.example.com/" })).publicUrl,
+    "https://desk.example.com",
+  );
+  assert.equal(
+    readConfig(env({ PUBLIC_URL: "http://10.0.0.2:8000/desk" })).publicUrl,
+    "http://10.0.0.2:8000/desk",
+  );
+  for (
+    const bad of [
+      "desk.example.com",
+      "ftp://desk.example.com",
+      "https://desk.example.com/?a=1",
+      "https://u:p@desk.example.com",
+      "/desk",
+    ]
+  ) {
+    assert.throws(() => readConfig(env({ PUBLIC_URL: bad })), {
+      name: "ConfigError",
+      message:
+        `PUBLIC_URL must be an absolute http(s) URL like https://desk.example.com, got ${
+          JSON.stringify(bad)
+        }`,
+    });
+  }
+});
+
+Deno.test("readConfig reads WEBHOOK_ALLOW_PRIVATE as a flag and WEBHOOK_RETRY_SCHEDULE as seconds", () => {
+  assert.equal(DEFAULT_CONFIG.webhookAllowPrivate, false);
+  assert.deepEqual(
+    DEFAULT_CONFIG.webhookRetrySchedule,
+    [0, 5, 300, 1800, 7200, 18000, 36000, 36000],
+  );
+  const config = readConfig(
+    env({ WEBHOOK_ALLOW_PRIVATE: "1", WEBHOOK_RETRY_SCHEDULE: "0, 0.5,2" }),
+  );
+  assert.equal(config.webhookAllowPrivate, true);
+  assert.deepEqual(config.webhookRetrySchedule, [0, 0.5, 2]);
+  assert.throws(() => readConfig(env({ WEBHOOK_ALLOW_PRIVATE: "maybe" })), {
+    name: "ConfigError",
+    message: 'WEBHOOK_ALLOW_PRIVATE must be 1 or 0, got "maybe"',
+  });
+  for (const bad of ["5,-1", "a", "1,,2", "1e3", "700000"]) {
+    assert.throws(
+      () => readConfig(env({ WEBHOOK_RETRY_SCHEDULE: bad })),
+      (err: Error) =>
+        err instanceof ConfigError &&
+        err.message.startsWith("WEBHOOK_RETRY_SCHEDULE must be") &&
+        err.message.endsWith(JSON.stringify(bad)),
+      bad,
+    );
+  }
+});

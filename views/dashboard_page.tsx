@@ -1,5 +1,6 @@
 /** The dashboard page: search and filters above the board of ticket cards. */
-import type { ProductCount, User } from "../db/store.ts";
+import type { ProductCount, User, WebhookEndpoint } from "../db/store.ts";
+import { WebhookAlert } from "./webhook_settings_page.tsx";
 import { Layout } from "./layout.tsx";
 import { LiveDock, LiveIndicator } from "./live.tsx";
 import { UserMenu } from "./user_menu.tsx";
@@ -28,10 +29,12 @@ export interface PageAssets {
 
 export interface DashboardPageProps extends BoardProps {
   assets: PageAssets;
-  /** An Undo offer carried by the URL (the no-JavaScript answer to a quick change). */
-  undo?: UndoChange;
+  /** An Undo offer carried by the URL (the no-JavaScript answer to a quick or bulk change). */
+  undo?: UndoChange[];
   products: ProductCount[];
   user: Pick<User, "username" | "role">;
+  /** For admins: webhook endpoints that were disabled, and why. */
+  disabledWebhooks?: WebhookEndpoint[];
 }
 
 /** The search form: works as a plain GET form; htmx swaps just the board. */
@@ -141,6 +144,7 @@ export function DashboardPage(p: DashboardPageProps) {
         user={<UserMenu user={p.user} />}
       >
         <h1 class="visually-hidden">Dashboard</h1>
+        <WebhookAlert disabled={p.disabledWebhooks ?? []} />
         {/* <search> is the landmark; Pico would draw [role=search] as one pill. */}
         <search>
           <Filters filter={p.filter} products={p.products} />
@@ -150,9 +154,11 @@ export function DashboardPage(p: DashboardPageProps) {
         <LiveDock
           undo={p.undo && (
             <UndoOffer
-              text={changeText(p.undo, p.user.username)}
-              changes={[p.undo]}
-              view="card"
+              text={p.undo.length === 1
+                ? changeText(p.undo[0]!, p.user.username)
+                : `Changed ${new Set(p.undo.map((u) => u.id)).size} tickets`}
+              changes={p.undo}
+              view={p.undo.length === 1 ? "card" : "board"}
               back={dashboardHref(p.filter)}
             />
           )}

@@ -15,10 +15,14 @@ export interface LiveStreamProps {
   worker: string;
   /** On a ticket page, its ticket (notifications about it are shown there). */
   ticket?: number;
+  /** The SharedWorker's name: pages that must never share a stream use another hub. */
+  hub?: string;
 }
 
 /** The hidden element that holds LiveStreamProps for static/live.js; what the stream delivers lands on it. */
-export function LiveStream({ watch, user, worker, ticket }: LiveStreamProps) {
+export function LiveStream(
+  { watch, user, worker, ticket, hub }: LiveStreamProps,
+) {
   return (
     <div
       id="live"
@@ -28,6 +32,7 @@ export function LiveStream({ watch, user, worker, ticket }: LiveStreamProps) {
       data-user={user}
       data-worker={worker}
       data-ticket={ticket ? String(ticket) : undefined}
+      data-hub={hub}
     >
     </div>
   );

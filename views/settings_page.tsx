@@ -4,6 +4,7 @@ import type { ApiKey, ApiScope, User } from "../db/store.ts";
 import { NAME_MAX, PASSWORD_MIN } from "../lib/fields.ts";
 import { Layout } from "./layout.tsx";
 import { UserMenu } from "./user_menu.tsx";
+import { SettingsNav } from "./webhook_settings_page.tsx";
 
 export interface SettingsProps {
   styles: string[];
@@ -340,6 +341,7 @@ export function SettingsPage(p: SettingsProps) {
         user={<UserMenu user={p.me} />}
       >
         <h1>Settings</h1>
+        <SettingsNav current="accounts" />
         <p role="status" aria-live="polite" class="notice">{p.notice ?? ""}</p>
         <UsersSection {...p} />
         <KeysSection {...p} />

@@ -1,11 +1,13 @@
 /** The ticket page: fields, status, description edited in place, comment thread, activity. */
 import type {
+  Comment,
   Ticket,
   TicketEvent,
   TicketWithComments,
   User,
 } from "../db/store.ts";
 import { LiveDock, LiveIndicator, LiveStream } from "./live.tsx";
+import { RequesterLinkPanel } from "./requester_page.tsx";
 import { UserMenu } from "./user_menu.tsx";
 import type { PageAssets } from "./dashboard_page.tsx";
 import { Layout } from "./layout.tsx";
@@ -274,9 +276,12 @@ export function Thread(
             </li>
           )}
           {ticket.comment_list.map((c) => (
-            <li class="comment" id={`comment-${c.id}`}>
+            <li
+              class={`comment comment-${c.visibility}`}
+              id={`comment-${c.id}`}
+            >
               <p class="comment-meta">
-                <strong>{c.author}</strong>{" "}
+                <CommentKind comment={c} /> <strong>{c.author}</strong>{" "}
                 <When iso={c.created_at} now={now} />
               </p>
               <div class="text">{c.body}</div>
@@ -293,7 +298,7 @@ export function Thread(
         class="comment-form"
       >
         <BackField back={back} />
-        <label for="comment-body">Add a comment</label>
+        <label for="comment-body">Add a note or a reply</label>
         <textarea
           id="comment-body"
           name="body"
@@ -301,20 +306,61 @@ export function Thread(
           required
           maxlength={MAX_TEXT}
           aria-invalid={error ? "true" : undefined}
-          aria-describedby={error ? "comment-error" : undefined}
+          aria-describedby={error
+            ? "comment-error comment-help"
+            : "comment-help"}
         >
           {textareaText(draft)}
         </textarea>
         {error && <small id="comment-error">{error}</small>}
-        <button type="submit" id="comment-submit">Add comment</button>
+        <small id="comment-help">
+          An internal note is for agents only. A reply is also shown to the
+          requester, on their status page.
+        </small>
+        <div role="group" class="form-actions">
+          {/* First: the button a form submits by default is the private one. */}
+          <button
+            type="submit"
+            name="visibility"
+            value="internal"
+            id="comment-submit"
+          >
+            Add internal note
+          </button>
+          <button
+            type="submit"
+            name="visibility"
+            value="public"
+            id="comment-reply"
+            class="secondary"
+          >
+            Reply to requester
+          </button>
+        </div>
       </form>
     </section>
   );
 }
 
+/** Which kind a comment is, in words (never colour alone). */
+function CommentKind({ comment }: { comment: Comment }) {
+  if (comment.from_requester) {
+    return <span class="comment-kind kind-requester">Requester's reply</span>;
+  }
+  return comment.visibility === "public"
+    ? <span class="comment-kind kind-public">Public reply</span>
+    : <span class="comment-kind kind-internal">Internal note</span>;
+}
+
 function describeEvent(e: TicketEvent): string {
   if (e.type === "ticket.created") return "created the ticket";
-  if (e.type === "comment.added") return "commented";
+  if (e.type === "requester.revoked") return "revoked the requester link";
+  if (e.type === "comment.added") {
+    if (e.data.visibility !== "public") return "added an internal note";
+    return e.data.from_requester
+      ? "replied (the requester)"
+      : "replied to the requester";
+  }
   const changes = (e.data.changes ?? {}) as Record<
     string,
     { from: string | null; to: string | null }
@@ -406,6 +452,8 @@ export interface TicketPageProps {
   user: Pick<User, "username" | "role">;
   /** Active users, for the owner picker. */
   users: string[];
+  /** The requester's status page, shown with the button that revokes it. */
+  requesterUrl?: string;
   /** What this page watches live (the ticket's channel and resume point), and the hub's script. */
   live: { watch: { channel: string; after: number }; worker: string };
   /** An Undo offer carried by the URL (the no-JavaScript answer to a quick change). */
@@ -488,6 +536,9 @@ export function TicketPage(p: TicketPageProps) {
                 </dd>
               </dl>
             </section>
+            {p.requesterUrl && (
+              <RequesterLinkPanel ticketId={t.id} url={p.requesterUrl} />
+            )}
             <Activity events={p.events} now={p.now} />
           </aside>
         </div>

@@ -23,6 +23,8 @@ export interface StartOptions {
   port?: number;
   /** Serve HTTPS (and HTTP/2) with this certificate: PEM files, and the certificate to trust. */
   tls?: { certFile: string; keyFile: string; cert: string };
+  /** More settings for this server (the webhook scenarios' schedule, say). */
+  env?: Record<string, string>;
 }
 
 /** Picks a free loopback port (the OS assigns it; a tiny race remains, handled by retrying). */
@@ -160,6 +162,7 @@ export async function startServer(opts: StartOptions): Promise<ServerProcess> {
         ...(opts.tls
           ? { TLS_CERT: opts.tls.certFile, TLS_KEY: opts.tls.keyFile }
           : {}),
+        ...opts.env,
       },
       stdin: "null",
       stdout: "piped",

@@ -7,6 +7,9 @@ import m003 from "./migrations/003_accounts.sql" with { type: "text" };
 import m004 from "./migrations/004_one_letter_words.sql" with { type: "text" };
 import m005 from "./migrations/005_api_key_scopes.sql" with { type: "text" };
 import m006 from "./migrations/006_team_triage.sql" with { type: "text" };
+import m007 from "./migrations/007_requester_webhooks.sql" with {
+  type: "text",
+};
 import m008 from "./migrations/008_workspace.sql" with { type: "text" };
 
 /** Every migration, in order. Add new files here; never edit an applied one. */
@@ -17,6 +20,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 4, name: "004_one_letter_words", sql: m004 },
   { version: 5, name: "005_api_key_scopes", sql: m005 },
   { version: 6, name: "006_team_triage", sql: m006 },
+  { version: 7, name: "007_requester_webhooks", sql: m007 },
   { version: 8, name: "008_workspace", sql: m008 },
 ];
 

@@ -6,17 +6,23 @@ import type { EventBus, SignalBus } from "../bus.ts";
 import {
   type AccountStore,
   type ApiKey,
+  type AttemptRecord,
   type BoardLayout,
   type BulkOutcome,
   type Comment,
   type CreateResult,
+  type DeliveryAttempt,
+  type DueDelivery,
   type IdempotencyOptions,
   type ListFilter,
   type NewApiKey,
   type NewTicket,
+  type NewWebhook,
   type OwnerCounts,
   type OwnerGuard,
   type ProductCount,
+  type RequesterReplyResult,
+  type RequestView,
   type Role,
   type SessionRecord,
   type StatusCounts,
@@ -30,6 +36,8 @@ import {
   type TicketSummary,
   type TicketWithComments,
   type User,
+  type Visibility,
+  type WebhookEndpoint,
   type WriteContext,
   type WriteResult,
 } from "../store.ts";
@@ -44,6 +52,7 @@ import * as reads from "./reads.ts";
 import * as writes from "./writes.ts";
 import { SIGNALS_CHANNEL } from "./writes.ts";
 import * as accounts from "./accounts.ts";
+import * as webhooks from "./webhooks.ts";
 import { PostgresEventListener } from "./listener.ts";
 import {
   commitFigures,
@@ -162,8 +171,11 @@ export class PostgresStore implements TicketStore, AccountStore {
 
   async #commit<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     const value = await this.#writes.submit(fn) as T;
-    const v = value as { event?: TicketEvent | null; events?: TicketEvent[] };
-    const events = [...(v?.event ? [v.event] : []), ...(v?.events ?? [])];
+    const { event, events: all } = (value ?? {}) as {
+      event?: TicketEvent | null;
+      events?: TicketEvent[];
+    };
+    const events = all ?? (event ? [event] : []);
     if (events.length > 0) {
       // One path to the bus: the listener publishes in id order (listener.ts).
       if (this.listener) await this.listener.reached(events.at(-1)!.id);
@@ -298,10 +310,99 @@ export class PostgresStore implements TicketStore, AccountStore {
   addComment(
     ticketId: number,
     body: string,
-    ctx: WriteContext,
+    ctx: WriteContext & { visibility?: Visibility },
   ): Promise<WriteResult<Comment>> {
+    return this.#write((tx) => writes.addComment(tx, ticketId, body, ctx));
+  }
+
+  addRequesterReply(
+    ticketId: number,
+    body: string,
+    ctx: { tokenVersion: number },
+  ): Promise<RequesterReplyResult> {
     return this.#write((tx) =>
-      writes.addComment(tx, ticketId, body, ctx.actor)
+      writes.addRequesterReply(tx, ticketId, body, ctx.tokenVersion)
+    );
+  }
+
+  revokeRequesterLink(
+    ticketId: number,
+    ctx: WriteContext,
+  ): Promise<WriteResult<TicketSummary>> {
+    return this.#write((tx) =>
+      writes.revokeRequesterLink(tx, ticketId, ctx.actor)
+    );
+  }
+
+  requestView(id: number): Promise<RequestView | null> {
+    return this.#read((sql) => reads.requestView(sql, id));
+  }
+
+  // ---- webhooks -------------------------------------------------------
+
+  /** A webhook write in its own transaction (not a ticket write: nothing to group or publish). */
+  #webhookTx<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.#account((sql) => sql.begin(fn) as Promise<T>);
+  }
+
+  createWebhook(w: NewWebhook): Promise<WebhookEndpoint> {
+    return this.#webhookTx((tx) => webhooks.createWebhook(tx, w));
+  }
+
+  listWebhooks(): Promise<WebhookEndpoint[]> {
+    return this.#read((sql) => webhooks.listWebhooks(sql));
+  }
+
+  getWebhook(id: number): Promise<WebhookEndpoint | null> {
+    return this.#read((sql) => webhooks.getWebhook(sql, id));
+  }
+
+  removeWebhook(id: number): Promise<void> {
+    return this.#webhookTx((tx) => webhooks.removeWebhook(tx, id));
+  }
+
+  rotateWebhookSecret(
+    id: number,
+    secret: string,
+    keepOldUntil: string,
+  ): Promise<WebhookEndpoint> {
+    return this.#account((sql) =>
+      webhooks.rotateWebhookSecret(sql, id, secret, keepOldUntil)
+    );
+  }
+
+  async enableWebhook(id: number): Promise<WebhookEndpoint> {
+    await this.#webhookTx((tx) => webhooks.enableWebhook(tx, id));
+    return (await this.getWebhook(id))!;
+  }
+
+  claimDeliveries(
+    opts: { limit: number; leaseMs: number; firstWaitMs?: number },
+  ): Promise<DueDelivery[]> {
+    return this.#account((sql) => webhooks.claimDeliveries(sql, opts));
+  }
+
+  finishDelivery(id: number, record: AttemptRecord): Promise<void> {
+    return this.#webhookTx((tx) => webhooks.finishDelivery(tx, id, record));
+  }
+
+  /** Nothing to do: another instance may be sending; a stopped one's leases expire by themselves. */
+  releaseDeliveries(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  webhookAttempts(
+    endpointId: number,
+    limit: number,
+  ): Promise<DeliveryAttempt[]> {
+    return this.#read((sql) =>
+      webhooks.webhookAttempts(sql, endpointId, limit)
+    );
+  }
+
+  resendDelivery(endpointId: number, deliveryId: number): Promise<void> {
+    return this.#account((sql) =>
+      webhooks.resendDelivery(sql, endpointId, deliveryId)
     );
   }
 

@@ -5,6 +5,7 @@ import {
   MATCH_START,
   type OwnerCounts,
   type ProductCount,
+  type RequestView,
   searchTerms,
   type StatusCounts,
   type TicketEvent,
@@ -19,10 +20,12 @@ import {
 } from "./connection.ts";
 import {
   cappedCounts,
+  commentIdsOf,
   ownerCount,
   priorityRank,
   rowToSummary,
   toTicketPage,
+  withComments,
   withTickets,
 } from "../rows.ts";
 import { statusCounts } from "../counts.ts";
@@ -208,7 +211,39 @@ export async function eventsAfter(
     SELECT t.*,
       (SELECT count(*) FROM comments c WHERE c.ticket_id = t.id) AS comment_count
     FROM tickets t WHERE t.id = ANY(${ids}::bigint[])`;
-  return withTickets(events, tickets.map(rowToSummary));
+  withTickets(events, tickets.map(rowToSummary));
+  const commentIds = commentIdsOf(events);
+  if (commentIds.length === 0) return events;
+  const comments = await sql`
+    SELECT * FROM comments WHERE id = ANY(${commentIds}::bigint[])`;
+  return withComments(events, comments.map(rowToComment));
+}
+
+/**
+ * A ticket, its public replies and the newest event id, read in one snapshot:
+ * events commit in id order (the write lock), so every event up to `after` is
+ * in what it shows and none after it.
+ */
+export async function requestView(
+  sql: Sql,
+  id: number,
+): Promise<RequestView | null> {
+  return await sql.begin(
+    "isolation level repeatable read read only",
+    async (tx) => {
+      const [row] = await tx`SELECT * FROM tickets WHERE id = ${id}`;
+      if (!row) return null;
+      const replies = await tx`
+        SELECT * FROM comments WHERE ticket_id = ${id} AND visibility = 'public'
+        ORDER BY id`;
+      const [e] = await tx`SELECT coalesce(max(id), 0) AS id FROM events`;
+      return {
+        after: Number(e!.id),
+        ticket: rowToTicket(row),
+        replies: replies.map(rowToComment),
+      };
+    },
+  ) as RequestView | null;
 }
 
 /** Which of `ids` a search for `q` finds. */

@@ -1,6 +1,7 @@
 /** Every ticket write the PostgreSQL store makes, each inside the caller's transaction. */
 import {
   type BulkOutcome,
+  type Comment,
   type IdempotencyOptions,
   type NewTicket,
   NotFoundError,
@@ -12,7 +13,9 @@ import {
   type TicketPatch,
   type TicketSummary,
   UnknownAssigneeError,
+  type Visibility,
 } from "../store.ts";
+import { queueDeliveries } from "./webhooks.ts";
 import {
   rowToComment,
   rowToEvent,
@@ -22,12 +25,17 @@ import {
 } from "./connection.ts";
 import { priorityRank, rowToSummary } from "../rows.ts";
 import {
+  changesOf,
   commentEvent,
   createdEvent,
   IDEMPOTENCY_TTL_MS,
   idempotencyVerdict,
+  isAgentReply,
   patchChanges,
   patched,
+  reopenPatch,
+  revokedEvent,
+  statusTimes,
   updatedEvent,
 } from "../rules.ts";
 
@@ -56,12 +64,14 @@ export async function lockWrites(tx: TransactionSql): Promise<void> {
 
 /**
  * Inserts an event row and queues its NOTIFY, which Postgres delivers only on
- * commit; the event carries the ticket as this change left it.
+ * commit, and the webhook deliveries it owes (the outbox, in the same
+ * transaction); the event carries the ticket as this change left it.
  */
 async function insertEvent(
   tx: TransactionSql,
   e: Omit<TicketEvent, "id">,
   ticket: TicketSummary,
+  comment?: Comment,
 ): Promise<TicketEvent> {
   const [row] = await tx`
     WITH e AS (
@@ -71,7 +81,10 @@ async function insertEvent(
       RETURNING *
     )
     SELECT e.*, pg_notify(${EVENTS_CHANNEL}, e.id::text) FROM e`;
-  return { ...rowToEvent(row!), ticket };
+  const event: TicketEvent = { ...rowToEvent(row!), ticket };
+  if (comment) event.comment = comment;
+  await queueDeliveries(tx, event);
+  return event;
 }
 
 /** The ticket row with the count of its comment rows. */
@@ -166,6 +179,7 @@ async function applyPatch(
   const changes = patchChanges(cur, wanted, opts);
   if (!changes) return { value: cur, event: null };
   const next = patched(cur, wanted);
+  if (changes.status) await setStatusTimes(tx, cur, next.status);
   const [row] = await tx`
     UPDATE tickets SET status = ${next.status}, description = ${next.description},
       assignee = ${next.assignee}, priority = ${priorityRank(next.priority)},
@@ -216,7 +230,12 @@ export async function bulkUpdate(
         noSteal: ctx.noSteal && item.expectedVersion === undefined,
       });
       if (event) events.push(event);
-      outcomes.push({ id: item.id, ok: true, ticket: value });
+      outcomes.push({
+        id: item.id,
+        ok: true,
+        ticket: value,
+        changes: changesOf(event),
+      });
     } catch (err) {
       if (!(err instanceof StoreError)) throw err;
       outcomes.push({ id: item.id, ok: false, error: err });
@@ -250,20 +269,102 @@ export async function addComment(
   tx: TransactionSql,
   ticketId: number,
   body: string,
+  ctx: { actor: string; visibility?: Visibility },
+) {
+  await lockWrites(tx);
+  await currentTicket(tx, ticketId);
+  return await insertComment(tx, ticketId, {
+    author: ctx.actor,
+    body,
+    visibility: ctx.visibility ?? "internal",
+    from_requester: false,
+  });
+}
+
+/** Inserts a comment, touches its ticket (first_response_at on an agent's first public reply), records the event. */
+async function insertComment(
+  tx: TransactionSql,
+  ticketId: number,
+  c: Pick<Comment, "author" | "body" | "visibility" | "from_requester">,
+) {
+  const at = new Date();
+  const [row] = await tx`
+    INSERT INTO comments (ticket_id, author, body, visibility, from_requester, created_at)
+    VALUES (${ticketId}, ${c.author}, ${c.body}, ${c.visibility},
+            ${c.from_requester}, ${at}) RETURNING *`;
+  const comment = rowToComment(row!);
+  const [t] = await tx`
+    UPDATE tickets SET updated_at = ${at},
+      first_response_at = CASE WHEN ${isAgentReply(comment)}::boolean
+        THEN coalesce(first_response_at, ${at}) ELSE first_response_at END
+    WHERE id = ${ticketId}
+    RETURNING ${tx.unsafe(SUMMARY)}`;
+  const event = await insertEvent(
+    tx,
+    commentEvent(comment),
+    rowToSummary(t!),
+    comment,
+  );
+  return { value: comment, event };
+}
+
+/** Report times of a status change (rules.ts), written before the change's own UPDATE returns the row. */
+async function setStatusTimes(
+  tx: TransactionSql,
+  cur: TicketSummary,
+  to: TicketSummary["status"],
+) {
+  const t = statusTimes(cur, to, new Date().toISOString());
+  await tx`
+    UPDATE tickets SET resolved_at = ${t.resolved_at},
+      reopened_count = ${t.reopened_count}
+    WHERE id = ${cur.id}`;
+}
+
+/** The requester's public reply through their link; a Closed ticket opens again (a second event). */
+export async function addRequesterReply(
+  tx: TransactionSql,
+  ticketId: number,
+  body: string,
+  tokenVersion: number,
+) {
+  await lockWrites(tx);
+  const cur = await currentTicket(tx, ticketId);
+  // Revoked between the link's check and this write: the link is dead.
+  if (cur.token_version !== tokenVersion) throw new NotFoundError(ticketId);
+  const { value, event } = await insertComment(tx, ticketId, {
+    author: cur.user_id,
+    body,
+    visibility: "public",
+    from_requester: true,
+  });
+  const events = [event];
+  const reopen = reopenPatch(cur);
+  if (reopen) {
+    const r = await updateTicket(tx, ticketId, reopen, { actor: event.actor });
+    if (r.event) events.push(r.event);
+  }
+  return { value, event, events, reopened: reopen !== null };
+}
+
+/** Bumps the token version, so the requester's link stops working; the event says who. */
+export async function revokeRequesterLink(
+  tx: TransactionSql,
+  ticketId: number,
   actor: string,
 ) {
   await lockWrites(tx);
   await currentTicket(tx, ticketId);
-  const at = new Date();
-  const [row] = await tx`
-    INSERT INTO comments (ticket_id, author, body, created_at)
-    VALUES (${ticketId}, ${actor}, ${body}, ${at}) RETURNING *`;
-  const comment = rowToComment(row!);
   const [t] = await tx`
-    UPDATE tickets SET updated_at = ${at} WHERE id = ${ticketId}
-    RETURNING ${tx.unsafe(SUMMARY)}`;
-  const event = await insertEvent(tx, commentEvent(comment), rowToSummary(t!));
-  return { value: comment, event };
+    UPDATE tickets SET token_version = token_version + 1
+    WHERE id = ${ticketId} RETURNING ${tx.unsafe(SUMMARY)}`;
+  const summary = rowToSummary(t!);
+  const event = await insertEvent(
+    tx,
+    revokedEvent(summary, actor, new Date().toISOString()),
+    summary,
+  );
+  return { value: summary, event };
 }
 
 /** Drops idempotency keys and sessions past their lifetime; returns how many of each. */

@@ -6,6 +6,9 @@ import m002 from "./migrations/002_search_counts.sql" with { type: "text" };
 import m003 from "./migrations/003_accounts.sql" with { type: "text" };
 import m004 from "./migrations/004_api_key_scopes.sql" with { type: "text" };
 import m005 from "./migrations/005_team_triage.sql" with { type: "text" };
+import m006 from "./migrations/006_requester_webhooks.sql" with {
+  type: "text",
+};
 import m007 from "./migrations/007_workspace.sql" with { type: "text" };
 
 /** Every migration, in order. Add new files here; never edit an applied one. */
@@ -15,6 +18,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 3, name: "003_accounts", sql: m003 },
   { version: 4, name: "004_api_key_scopes", sql: m004 },
   { version: 5, name: "005_team_triage", sql: m005 },
+  { version: 6, name: "006_requester_webhooks", sql: m006 },
   { version: 7, name: "007_workspace", sql: m007 },
 ];
 

@@ -7,6 +7,7 @@ import {
   MATCH_START,
   type OwnerCounts,
   type ProductCount,
+  type RequestView,
   searchTerms,
   type StatusCounts,
   type TicketEvent,
@@ -15,6 +16,7 @@ import {
 } from "../store.ts";
 import {
   cappedCounts,
+  commentIdsOf,
   ownerCount,
   priorityRank,
   rowToComment,
@@ -22,6 +24,7 @@ import {
   rowToSummary,
   rowToTicket,
   toTicketPage,
+  withComments,
   withTickets,
 } from "../rows.ts";
 
@@ -214,7 +217,32 @@ export function eventsAfter(
     `SELECT t.*, ${COMMENT_COUNT} FROM tickets t
      WHERE t.id IN (SELECT value FROM json_each(?))`,
   ).all(ids).map(rowToSummary);
-  return withTickets(events, tickets);
+  withTickets(events, tickets);
+  const commentIds = commentIdsOf(events);
+  if (commentIds.length === 0) return events;
+  const comments = stmts.get(
+    "SELECT * FROM comments WHERE id IN (SELECT value FROM json_each(?))",
+  ).all(JSON.stringify(commentIds)).map(rowToComment);
+  return withComments(events, comments);
+}
+
+/**
+ * A ticket, its public replies and the newest event id, read in one read
+ * transaction: every event up to `after` is in what it shows, none after it.
+ */
+export function requestView(stmts: Statements, id: number): RequestView | null {
+  stmts.db.exec("BEGIN");
+  try {
+    const row = stmts.get("SELECT * FROM tickets WHERE id = ?").get(id);
+    if (!row) return null;
+    const replies = stmts.get(
+      `SELECT * FROM comments WHERE ticket_id = ? AND visibility = 'public'
+       ORDER BY id`,
+    ).all(id).map(rowToComment);
+    return { after: latestEventId(stmts), ticket: rowToTicket(row), replies };
+  } finally {
+    stmts.db.exec("COMMIT");
+  }
 }
 
 /** Which of `ids` a search for `q` finds. */

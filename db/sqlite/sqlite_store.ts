@@ -24,22 +24,30 @@ import {
 import * as reads from "./reads.ts";
 import * as accounts from "./accounts.ts";
 import type { AccountWrite } from "./accounts.ts";
+import * as webhooks from "./webhooks.ts";
+import type { WebhookWrite } from "./webhooks.ts";
 import type { WorkerReply } from "./writer_protocol.ts";
 import type { EventBus } from "../bus.ts";
 import {
   type AccountStore,
   type ApiKey,
+  type AttemptRecord,
   type BoardLayout,
   type BulkOutcome,
   type Comment,
   type CreateResult,
+  type DeliveryAttempt,
+  type DueDelivery,
   type IdempotencyOptions,
   type ListFilter,
   type NewApiKey,
   type NewTicket,
+  type NewWebhook,
   type OwnerCounts,
   type OwnerGuard,
   type ProductCount,
+  type RequesterReplyResult,
+  type RequestView,
   type Role,
   type SessionRecord,
   type StatusCounts,
@@ -53,6 +61,8 @@ import {
   type TicketSummary,
   type TicketWithComments,
   type User,
+  type Visibility,
+  type WebhookEndpoint,
   type WriteContext,
   type WriteResult,
 } from "../store.ts";
@@ -153,7 +163,7 @@ async function startWorkerWriter(path: string) {
 
 /** A bulk outcome as it crosses from the writer: its error is plain data. */
 type SerializedBulk =
-  | { id: number; ok: true; ticket: TicketSummary }
+  | Extract<BulkOutcome, { ok: true }>
   | { id: number; ok: false; error: SerializedError };
 
 /** SQLite implementation of TicketStore. */
@@ -219,9 +229,11 @@ export class SqliteStore implements TicketStore, AccountStore {
   async #write<T>(op: WriteOp): Promise<T> {
     if (this.#closed) throw new StorageUnavailableError("The store is closed");
     const value = await this.#writes.submit(op) as T;
-    const v = value as { event?: TicketEvent | null; events?: TicketEvent[] };
-    if (v?.event) this.bus?.publish(v.event);
-    for (const e of v?.events ?? []) this.bus?.publish(e);
+    const { event, events } = (value ?? {}) as {
+      event?: TicketEvent | null;
+      events?: TicketEvent[];
+    };
+    for (const e of events ?? (event ? [event] : [])) this.bus?.publish(e);
     return value;
   }
 
@@ -311,14 +323,109 @@ export class SqliteStore implements TicketStore, AccountStore {
   addComment(
     ticketId: number,
     body: string,
-    ctx: WriteContext,
+    ctx: WriteContext & { visibility?: Visibility },
   ): Promise<WriteResult<Comment>> {
     return this.#write({
       kind: "addComment",
       ticketId,
       body,
       actor: ctx.actor,
+      visibility: ctx.visibility,
     });
+  }
+
+  addRequesterReply(
+    ticketId: number,
+    body: string,
+    ctx: { tokenVersion: number },
+  ): Promise<RequesterReplyResult> {
+    return this.#write({
+      kind: "requesterReply",
+      ticketId,
+      body,
+      tokenVersion: ctx.tokenVersion,
+    });
+  }
+
+  revokeRequesterLink(
+    ticketId: number,
+    ctx: WriteContext,
+  ): Promise<WriteResult<TicketSummary>> {
+    return this.#write({
+      kind: "revokeRequesterLink",
+      ticketId,
+      actor: ctx.actor,
+    });
+  }
+
+  requestView(id: number): Promise<RequestView | null> {
+    return this.#read(() => reads.requestView(this.#reads, id));
+  }
+
+  // ---- webhooks -------------------------------------------------------
+
+  #webhook<T>(write: WebhookWrite): Promise<T> {
+    return this.#write<T>({ kind: "webhook", write });
+  }
+
+  createWebhook(webhook: NewWebhook): Promise<WebhookEndpoint> {
+    return this.#webhook({ action: "create", webhook });
+  }
+
+  listWebhooks(): Promise<WebhookEndpoint[]> {
+    return this.#read(() => webhooks.listWebhooks(this.#reads));
+  }
+
+  getWebhook(id: number): Promise<WebhookEndpoint | null> {
+    return this.#read(() => webhooks.getWebhook(this.#reads, id));
+  }
+
+  removeWebhook(id: number): Promise<void> {
+    return this.#webhook({ action: "remove", id });
+  }
+
+  rotateWebhookSecret(
+    id: number,
+    secret: string,
+    keepOldUntil: string,
+  ): Promise<WebhookEndpoint> {
+    return this.#webhook({ action: "rotate", id, secret, keepOldUntil });
+  }
+
+  enableWebhook(id: number): Promise<WebhookEndpoint> {
+    return this.#webhook({ action: "enable", id });
+  }
+
+  async claimDeliveries(
+    opts: { limit: number; leaseMs: number; firstWaitMs?: number },
+  ): Promise<DueDelivery[]> {
+    const firstWaitMs = opts.firstWaitMs ?? 0;
+    // Asked on the read connection first: an idle sender never queues a write.
+    if (!await this.#read(() => webhooks.anyDue(this.#reads, firstWaitMs))) {
+      return [];
+    }
+    return await this.#webhook({ action: "claim", ...opts, firstWaitMs });
+  }
+
+  finishDelivery(id: number, record: AttemptRecord): Promise<void> {
+    return this.#webhook({ action: "finish", id, record });
+  }
+
+  releaseDeliveries(): Promise<void> {
+    return this.#webhook({ action: "release" });
+  }
+
+  webhookAttempts(
+    endpointId: number,
+    limit: number,
+  ): Promise<DeliveryAttempt[]> {
+    return this.#read(() =>
+      webhooks.webhookAttempts(this.#reads, endpointId, limit)
+    );
+  }
+
+  resendDelivery(endpointId: number, deliveryId: number): Promise<void> {
+    return this.#webhook({ action: "resend", endpointId, deliveryId });
   }
 
   // ---- accounts -------------------------------------------------------

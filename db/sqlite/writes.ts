@@ -3,6 +3,7 @@ import type { Statements } from "./connection.ts";
 import {
   AccountNotFoundError,
   AlreadyAssignedError,
+  type Comment,
   DuplicateNameError,
   IdempotencyMismatchError,
   type IdempotencyOptions,
@@ -17,8 +18,16 @@ import {
   type TicketPatch,
   type TicketSummary,
   UnknownAssigneeError,
+  type Visibility,
+  WebhookNotFoundError,
 } from "../store.ts";
 import { type AccountWrite, applyAccountWrite } from "./accounts.ts";
+import {
+  applyWebhookWrite,
+  forgetEndpoints,
+  queueDeliveries,
+  type WebhookWrite,
+} from "./webhooks.ts";
 import {
   priorityRank,
   rowToComment,
@@ -27,12 +36,17 @@ import {
   rowToTicket,
 } from "../rows.ts";
 import {
+  changesOf,
   commentEvent,
   createdEvent,
   IDEMPOTENCY_TTL_MS,
   idempotencyVerdict,
+  isAgentReply,
   patchChanges,
   patched,
+  reopenPatch,
+  revokedEvent,
+  statusTimes,
   updatedEvent,
 } from "../rules.ts";
 
@@ -59,7 +73,21 @@ export type WriteOp =
     noSteal?: boolean;
   }
   | { kind: "releaseTickets"; assignee: string; actor: string }
-  | { kind: "addComment"; ticketId: number; body: string; actor: string }
+  | {
+    kind: "addComment";
+    ticketId: number;
+    body: string;
+    actor: string;
+    visibility?: Visibility;
+  }
+  | {
+    kind: "requesterReply";
+    ticketId: number;
+    body: string;
+    tokenVersion: number;
+  }
+  | { kind: "revokeRequesterLink"; ticketId: number; actor: string }
+  | { kind: "webhook"; write: WebhookWrite }
   | { kind: "account"; write: AccountWrite }
   | { kind: "purgeExpired" }
   | { kind: "ping" };
@@ -75,6 +103,8 @@ export interface SerializedError {
   value?: string;
   owner?: string;
   assignee?: string;
+  webhookId?: number;
+  deliveryId?: number;
 }
 
 export type WriteOutcome =
@@ -117,6 +147,8 @@ export function serializeError(err: unknown): SerializedError {
       "value",
       "owner",
       "assignee",
+      "webhookId",
+      "deliveryId",
     ] as const
   ) {
     if (e?.[k] !== undefined) {
@@ -145,6 +177,8 @@ export function deserializeError(e: SerializedError): Error {
       return new AlreadyAssignedError(e.ticketId!, e.owner!);
     case "UnknownAssigneeError":
       return new UnknownAssigneeError(e.assignee!);
+    case "WebhookNotFoundError":
+      return new WebhookNotFoundError(e.webhookId!, e.deliveryId);
     default:
       return new StoreError(e.message);
   }
@@ -176,6 +210,7 @@ function runBatch(
   savepoints: boolean,
 ): WriteOutcome[] | null {
   const db = stmts.db;
+  forgetEndpoints(stmts); // read again inside this transaction
   try {
     db.exec("BEGIN IMMEDIATE");
   } catch (err) {
@@ -236,6 +271,12 @@ export function applyWrite(stmts: Statements, op: WriteOp): unknown {
       return releaseTickets(stmts, op);
     case "addComment":
       return addComment(stmts, op);
+    case "requesterReply":
+      return requesterReply(stmts, op);
+    case "revokeRequesterLink":
+      return revokeRequesterLink(stmts, op);
+    case "webhook":
+      return applyWebhookWrite(stmts, op.write);
     case "account":
       return applyAccountWrite(stmts, op.write);
     case "purgeExpired":
@@ -245,17 +286,24 @@ export function applyWrite(stmts: Statements, op: WriteOp): unknown {
   }
 }
 
-/** Inserts an event row; the event carries the ticket as this change left it. */
+/**
+ * Inserts an event row, and the webhook deliveries it owes (the outbox, in
+ * the same transaction); the event carries the ticket as this change left it.
+ */
 function insertEvent(
   stmts: Statements,
   e: Omit<TicketEvent, "id">,
   ticket: TicketSummary,
+  comment?: Comment,
 ): TicketEvent {
   const row = stmts.get(
     `INSERT INTO events (type, ticket_id, actor, data, created_at)
      VALUES (?, ?, ?, ?, ?) RETURNING *`,
   ).get(e.type, e.ticket_id, e.actor, JSON.stringify(e.data), e.created_at);
-  return { ...rowToEvent(row!), ticket };
+  const event: TicketEvent = { ...rowToEvent(row!), ticket };
+  if (comment) event.comment = comment;
+  queueDeliveries(stmts, event);
+  return event;
 }
 
 /** The ticket row with the count of its comment rows, as the writer returns it. */
@@ -362,6 +410,7 @@ function applyPatch(
   const changes = patchChanges(cur, wanted, opts);
   if (!changes) return { value: cur, event: null };
   const next = patched(cur, wanted);
+  if (changes.status) setStatusTimes(stmts, cur, next.status);
   const summary = rowToSummary(
     stmts.get(
       `UPDATE tickets SET status = ?, description = ?, assignee = ?, priority = ?,
@@ -413,7 +462,12 @@ function bulkUpdate(
         noSteal: op.noSteal && item.expectedVersion === undefined,
       });
       if (event) events.push(event);
-      return { id: item.id, ok: true as const, ticket: value };
+      return {
+        id: item.id,
+        ok: true as const,
+        ticket: value,
+        changes: changesOf(event),
+      };
     } catch (err) {
       if (!(err instanceof StoreError)) throw err;
       return { id: item.id, ok: false as const, error: serializeError(err) };
@@ -443,21 +497,106 @@ function addComment(
   op: Extract<WriteOp, { kind: "addComment" }>,
 ) {
   currentTicket(stmts, op.ticketId);
+  return insertComment(stmts, op.ticketId, {
+    author: op.actor,
+    body: op.body,
+    visibility: op.visibility ?? "internal",
+    from_requester: false,
+  });
+}
+
+/** Inserts a comment, touches its ticket (first_response_at on an agent's first public reply), records the event. */
+function insertComment(
+  stmts: Statements,
+  ticketId: number,
+  c: Pick<Comment, "author" | "body" | "visibility" | "from_requester">,
+) {
   const at = new Date().toISOString();
   const comment = rowToComment(
     stmts.get(
-      `INSERT INTO comments (ticket_id, author, body, created_at)
-     VALUES (?, ?, ?, ?) RETURNING *`,
-    ).get(op.ticketId, op.actor, op.body, at)!,
+      `INSERT INTO comments (ticket_id, author, body, visibility, from_requester, created_at)
+       VALUES (?, ?, ?, ?, ?, ?) RETURNING *`,
+    ).get(
+      ticketId,
+      c.author,
+      c.body,
+      c.visibility,
+      c.from_requester ? 1 : 0,
+      at,
+    )!,
   );
   const summary = rowToSummary(
     stmts.get(
-      `UPDATE tickets SET updated_at = ? WHERE id = ? ${RETURNING_SUMMARY}`,
-    )
-      .get(at, op.ticketId)!,
+      `UPDATE tickets SET updated_at = ?,
+         first_response_at = CASE WHEN ? THEN coalesce(first_response_at, ?)
+                             ELSE first_response_at END
+       WHERE id = ? ${RETURNING_SUMMARY}`,
+    ).get(at, isAgentReply(comment) ? 1 : 0, at, ticketId)!,
   );
-  const event = insertEvent(stmts, commentEvent(comment), summary);
+  const event = insertEvent(stmts, commentEvent(comment), summary, comment);
   return { value: comment, event };
+}
+
+/** Report times of a status change (rules.ts), written before the change's own UPDATE returns the row. */
+function setStatusTimes(
+  stmts: Statements,
+  cur: TicketSummary,
+  to: TicketSummary["status"],
+) {
+  const t = statusTimes(cur, to, new Date().toISOString());
+  stmts.get(
+    "UPDATE tickets SET resolved_at = ?, reopened_count = ? WHERE id = ?",
+  ).run(t.resolved_at, t.reopened_count, cur.id);
+}
+
+/** The requester's public reply through their link; a Closed ticket opens again (a second event). */
+function requesterReply(
+  stmts: Statements,
+  op: Extract<WriteOp, { kind: "requesterReply" }>,
+) {
+  const cur = currentTicket(stmts, op.ticketId);
+  // Revoked between the link's check and this write: the link is dead.
+  if (cur.token_version !== op.tokenVersion) {
+    throw new NotFoundError(op.ticketId);
+  }
+  const { value, event } = insertComment(stmts, op.ticketId, {
+    author: cur.user_id,
+    body: op.body,
+    visibility: "public",
+    from_requester: true,
+  });
+  const events = [event];
+  const reopen = reopenPatch(cur);
+  if (reopen) {
+    const r = updateTicket(stmts, {
+      kind: "updateTicket",
+      id: op.ticketId,
+      patch: reopen,
+      actor: event.actor,
+    });
+    if (r.event) events.push(r.event);
+  }
+  return { value, event, events, reopened: reopen !== null };
+}
+
+/** Bumps the token version, so the requester's link stops working; the event says who. */
+function revokeRequesterLink(
+  stmts: Statements,
+  op: Extract<WriteOp, { kind: "revokeRequesterLink" }>,
+) {
+  currentTicket(stmts, op.ticketId);
+  const summary = rowToSummary(
+    stmts.get(
+      `UPDATE tickets SET token_version = token_version + 1
+       WHERE id = ? ${RETURNING_SUMMARY}`,
+    ).get(op.ticketId)!,
+  );
+  const event = insertEvent(
+    stmts,
+    revokedEvent(summary, op.actor, new Date().toISOString()),
+    summary,
+  );
+  return { value: summary, event };
 }
 
 /** Drops idempotency keys and sessions past their lifetime. */

@@ -15,9 +15,12 @@ const TINY: ChaosSize = {
   // The probes send a NUL inside user_id / other_ids: it must be refused, never
   // stored and read back cut at the NUL.
   fuzzProbes: true,
+  // A kill -9 with webhooks waiting, and a receiver down 1.5 s (a few seconds each).
+  webhookChanges: 6,
+  webhookDownMs: 1_500,
 };
 
-Deno.test("chaos scenarios lose no acknowledged ticket, answer garbage (in the API and in every page's forms and links) without a 5xx or an off-site redirect, recover and replay the live stream without gap or duplicate", async () => {
+Deno.test("chaos scenarios lose no acknowledged ticket, answer garbage (in the API and in every page's forms and links) without a 5xx or an off-site redirect, recover and replay the live stream without gap or duplicate, and deliver every committed webhook after a kill -9 or a receiver outage", async () => {
   const results = await runChaos({ size: TINY, seed: 20_260_808 });
   const failed = results.filter((r) => r.result === "FAIL");
   if (failed.length) {
@@ -27,8 +30,8 @@ Deno.test("chaos scenarios lose no acknowledged ticket, answer garbage (in the A
       ).join("\n"),
     );
   }
-  if (results.length !== 7) {
-    throw new Error(`expected 7 scenarios, got ${results.length}`);
+  if (results.length !== 9) {
+    throw new Error(`expected 9 scenarios, got ${results.length}`);
   }
   // The disk scenario may skip where it cannot mount a tmpfs; the stream must run.
   const sse = results.find((r) => r.scenario === "sse forced drops");

@@ -97,7 +97,10 @@ testEachBackend(
           assert.equal(two?.comments, "Called back, walrus fixed");
           assert.equal(two?.created_at, "2024-03-02T10:00:00.000Z");
           assert.equal(two?.version, 1);
+          // No history: a Closed ticket counts as resolved when it last changed.
+          assert.equal(two?.resolved_at, two?.updated_at);
           const one = await store.getTicket(1);
+          assert.equal(one?.resolved_at, null);
           assert.equal(one?.description, "");
           assert.equal(one?.comments, "");
           assert.equal((await store.getTicket(5))?.status, "Pending");

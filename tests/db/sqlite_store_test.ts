@@ -55,7 +55,10 @@ testEachBackend(
         changes: { status: { from: "Open", to: "Closed" } },
         version: 2,
       });
-      assert.deepEqual(rows[3]!.data, { comment_id: 1 });
+      assert.deepEqual(rows[3]!.data, {
+        comment_id: 1,
+        visibility: "internal",
+      });
       const bare = (events: TicketEvent[]) =>
         events.map(({ ticket: _, ...e }) => e);
       assert.deepEqual(bare(published), bare(rows));

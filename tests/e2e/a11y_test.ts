@@ -9,6 +9,7 @@ import axeSource from "axe-core/axe.min.js" with { type: "text" };
 import type { Browser, BrowserContextOptions, Page } from "playwright-core";
 import type { Status } from "../../db/store.ts";
 import { hashPassword } from "../../lib/passwords.ts";
+import { requesterLinks } from "../../lib/requester_token.ts";
 import { browserTest, startServer, type TestServer } from "./harness.ts";
 
 const PASSWORD = "correct horse battery";
@@ -269,6 +270,112 @@ browserTest(
       await page.context().clearCookies();
       await open(page, server.url + "/login");
       await audit.check(page, "the login page (dark)");
+      audit.assertNoSerious();
+    } finally {
+      await server.stop();
+    }
+  },
+);
+
+browserTest(
+  "the requester's status page, Settings → Webhooks, its delivery log and the dashboard's webhook alert have no serious accessibility violations",
+  async (browser) => {
+    const secretKey = "a11y-requester-secret-0123456789abcdef0123";
+    const server = await startServer({ config: { secretKey } });
+    try {
+      await server.store.createUser({
+        username: "alice",
+        passwordHash: await hashPassword(PASSWORD),
+        role: "admin",
+      });
+      await seed(server);
+      await server.store.addComment(9, "We found the cause.", {
+        actor: "alice",
+        visibility: "public",
+      });
+      await server.store.addRequesterReply(9, "Thank you, it works now.", {
+        tokenVersion: 1,
+      });
+      const ticket = (await server.store.getTicket(9))!;
+      const statusUrl = server.url +
+        requesterLinks(secretKey, null).url(ticket);
+      const audit = new Audit();
+      for (
+        const [label, options] of [
+          ["", {}],
+          [" on a phone (390×844)", {
+            viewport: { width: 390, height: 844 },
+            isMobile: true,
+            hasTouch: true,
+          }],
+          [" (dark)", { colorScheme: "dark" as const }],
+        ] as [string, BrowserContextOptions][]
+      ) {
+        const context = await browser.newContext({
+          bypassCSP: true,
+          ...options,
+        });
+        const page = await context.newPage();
+        page.setDefaultTimeout(WAIT);
+        await open(page, statusUrl);
+        assert.equal(await page.locator("#replies li").count(), 2);
+        await audit.check(page, `the requester's status page${label}`);
+        await page.fill("#reply-body", "   ");
+        await page.click("#reply-submit");
+        await page.waitForSelector("#reply-error");
+        await audit.check(page, `the status page with a reply error${label}`);
+        await context.close();
+      }
+      const admin = await signedIn(browser, server);
+      await open(admin, server.url + "/tickets/9");
+      assert.equal(await admin.locator("#thread .comment").count(), 4);
+      await audit.check(
+        admin,
+        "a ticket page with notes, replies and the requester's link",
+      );
+      const dark = await signedIn(browser, server, { colorScheme: "dark" });
+      await open(dark, server.url + "/tickets/9");
+      await audit.check(dark, "a ticket page with notes and replies (dark)");
+      await dark.context().close();
+      await open(admin, server.url + "/settings/webhooks");
+      await audit.check(admin, "Settings → Webhooks, empty");
+      await admin.fill("input[name=url]", "http://10.0.0.1/hook");
+      await admin.click(
+        "form[action='/settings/webhooks'] button[type=submit]",
+      );
+      await admin.waitForSelector("#webhook-url-error");
+      await audit.check(admin, "Settings → Webhooks with a field error");
+      await admin.fill("input[name=url]", "https://hooks.example.com/desk");
+      await admin.click(
+        "form[action='/settings/webhooks'] button[type=submit]",
+      );
+      await admin.waitForSelector("#webhook-secret");
+      await audit.check(admin, "Settings → Webhooks with a new secret");
+      await server.store.createTicket({
+        user_id: "hooked",
+        pdf_link: "https://example.com/h.pdf",
+        product_id: null,
+        other_ids: null,
+      }, { actor: "api:mobile" });
+      const [d] = await server.store.claimDeliveries({
+        limit: 1,
+        leaseMs: 60_000,
+      });
+      await server.store.finishDelivery(d!.id, {
+        status_code: null,
+        duration_ms: 10_000,
+        error: "timed out after 10 s",
+        outcome: "failed",
+        disable_reason:
+          "Every attempt failed: 8 over 28 h; the last one: timed out after 10 s.",
+      });
+      await open(admin, `${server.url}/settings/webhooks/${d!.endpoint_id}`);
+      await audit.check(admin, "a webhook's delivery log");
+      await open(admin, server.url + "/settings/webhooks");
+      await audit.check(admin, "Settings → Webhooks with a disabled endpoint");
+      await open(admin, server.url + "/dashboard");
+      assert.ok(await admin.isVisible("#webhook-alert"));
+      await audit.check(admin, "the dashboard with a webhook alert");
       audit.assertNoSerious();
     } finally {
       await server.stop();

@@ -69,6 +69,9 @@ Deno.test("POST /create_ticket numbers tickets 1, 2, 3 and stores every field", 
         created_at: "",
         updated_at: "",
         version: 1,
+        first_response_at: null,
+        resolved_at: null,
+        reopened_count: 0,
         comments: [],
       },
     );
@@ -115,11 +118,15 @@ Deno.test('POST /api/v1/tickets returns 201 with the ticket, its Location and ET
       "assignee",
       "created_at",
       "description",
+      "first_response_at",
       "id",
       "other_ids",
       "pdf_link",
       "priority",
       "product_id",
+      "reopened_count",
+      "requester_url",
+      "resolved_at",
       "status",
       "updated_at",
       "user_id",
@@ -572,6 +579,8 @@ Deno.test("POST /api/v1/tickets/{id}/comments returns 201 and the comment appear
       id: 1,
       author: actor,
       body: "Please send the serial number.",
+      visibility: "internal",
+      from_requester: false,
       created_at: "",
     });
     assert.match(comment.created_at, ISO_TIME);
@@ -598,8 +607,14 @@ Deno.test("POST /api/v1/tickets/{id}/comments returns 201 and the comment appear
     assert.deepEqual(
       events.map((e) => [e.type, e.ticket_id, e.actor, e.data]),
       [
-        ["comment.added", t.id, actor, { comment_id: 1 }],
-        ["comment.added", t.id, `agent-7 (via ${actor})`, { comment_id: 2 }],
+        ["comment.added", t.id, actor, {
+          comment_id: 1,
+          visibility: "internal",
+        }],
+        ["comment.added", t.id, `agent-7 (via ${actor})`, {
+          comment_id: 2,
+          visibility: "internal",
+        }],
       ],
     );
   });

@@ -241,7 +241,7 @@ dashboardTest(
     );
 
     const none = await html(await b.get("/dashboard?q=zzz"), 200);
-    assert.match(none, /No tickets matching “zzz”/);
+    assert.match(none, /No unsolved tickets matching “zzz”/);
 
     const jump = await b.get(`/dashboard?q=%23${t.id}`);
     assert.equal(jump.status, 303);

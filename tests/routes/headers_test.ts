@@ -89,11 +89,7 @@ Deno.test("GET /login?next= with a control character, logged in, redirects to /d
         headers: { Cookie: cookie },
       });
       assert.equal(res.status, 303, c);
-      assert.match(
-        res.headers.get("location") ?? "",
-        /^\/dashboard(\?undo=[0-9a-zA-Z%]+)?$/,
-        c,
-      );
+      assert.equal(res.headers.get("location"), "/dashboard", c);
     }
   });
 });
@@ -147,7 +143,12 @@ Deno.test("A status form's back field with a control character goes back to /das
         }, { cookie }),
       );
       assert.equal(res.status, 303, c);
-      assert.equal(res.headers.get("location"), "/dashboard", c);
+      // Back to the plain board (with the change's Undo, when there was one).
+      assert.match(
+        res.headers.get("location") ?? "",
+        /^\/dashboard(\?undo=[0-9a-zA-Z%]+)?$/,
+        c,
+      );
     }
   });
 });

@@ -361,11 +361,17 @@ Deno.test("The bulk form changes the selected tickets, skips the one changed mea
     });
     assert.equal(res.status, 303);
     const to = res.headers.get("location")!;
-    assert.equal(to, `/dashboard?status=Open&bulk=4.5&skipped=${ids[2]}`);
+    assert.ok(
+      to.startsWith(`/dashboard?status=Open&bulk=4.5&skipped=${ids[2]}&undo=`),
+      to,
+    );
     const page = await htmlOf(
       await h.rawApp.request(to, { headers: { Cookie: cookie } }),
       200,
     );
+    // The Undo offer comes along: every change, in one form.
+    assert.match(page, /<span>Changed 4 tickets<\/span>/);
+    assert.equal(page.match(/name="change"/g)?.length, 8);
     assert.match(
       page,
       new RegExp(

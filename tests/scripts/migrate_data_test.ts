@@ -57,6 +57,42 @@ async function seedSource(path: string): Promise<string> {
   await store.addComment(7, "The walrus ate the manual", { actor: "agent" });
   await store.addComment(7, "Sent a new one", { actor: "admin" });
   await store.addComment(first.id, "First!", { actor: "admin" });
+  // Webhooks, one delivered to and one disabled, and the public side of a ticket.
+  const hookA = await store.createWebhook({
+    url: "https://hooks.example.com/a",
+    events: ["comment.public"],
+    secret: "whsec_b2xkb2xkb2xkb2xkb2xkb2xkb2xkb2xk",
+  });
+  await store.rotateWebhookSecret(
+    hookA.id,
+    "whsec_bmV3bmV3bmV3bmV3bmV3bmV3bmV3bmV3",
+    "2099-01-01T00:00:00.000Z",
+  );
+  await store.createWebhook({
+    url: "https://hooks.example.com/b",
+    events: ["comment.public", "comment.internal"],
+    secret: "whsec_YmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJi",
+  });
+  await store.addComment(7, "We found it", {
+    actor: "agent",
+    visibility: "public",
+  });
+  await store.addRequesterReply(7, "Thank you!", { tokenVersion: 1 });
+  await store.revokeRequesterLink(9, { actor: "admin" });
+  const due = await store.claimDeliveries({ limit: 10, leaseMs: 1 });
+  await store.finishDelivery(due[0]!.id, {
+    status_code: 204,
+    duration_ms: 12,
+    error: null,
+    outcome: "delivered",
+  });
+  await store.finishDelivery(due[1]!.id, {
+    status_code: 410,
+    duration_ms: 7,
+    error: "HTTP 410",
+    outcome: "failed",
+    disable_reason: "The receiver answered 410 Gone.",
+  });
   const admin = await store.createUser({
     username: "admin",
     passwordHash: await hashPassword(PASSWORD),
@@ -101,7 +137,14 @@ async function dump(store: AnyStore) {
   const users = await store.listUsers();
   const logins = [];
   for (const u of users) logins.push(await store.findUserForLogin(u.username));
+  const webhooks = await store.listWebhooks();
+  const attempts = [];
+  for (const w of webhooks) {
+    attempts.push(await store.webhookAttempts(w.id, 99));
+  }
   return {
+    webhooks,
+    attempts,
     tickets,
     events: await store.eventsAfter(0, 10_000),
     users,
@@ -120,7 +163,7 @@ async function assertWorksAsTarget(
 ) {
   const walrus = await store.listTickets({ q: "walrus", limit: 10 });
   assert.deepEqual(walrus.items.map((t) => t.id), [7], "a comment word");
-  assert.equal(walrus.items[0]?.comment_count, 2);
+  assert.equal(walrus.items[0]?.comment_count, 4);
   const narwhal = await store.listTickets({ q: "narwhal", limit: 10 });
   assert.deepEqual(narwhal.items.map((t) => t.id), [3], "a legacy comment");
   assert.equal(await store.getSession("session-hash"), null, "no sessions");
@@ -153,6 +196,24 @@ async function assertWorksAsTarget(
   const created = await store.createTicket(input(32), { actor: "t" });
   assert.equal(created.ticket.id, 32);
   assert.equal(created.event?.id, lastEventId + 1);
+
+  // The outbox goes on: the pending delivery, signed with both secrets.
+  const [due, ...more] = await store.claimDeliveries({
+    limit: 10,
+    leaseMs: 1000,
+  });
+  assert.equal(more.length, 0, "the disabled endpoint sends nothing");
+  assert.equal(due?.url, "https://hooks.example.com/a");
+  assert.deepEqual(due?.secrets, [
+    "whsec_bmV3bmV3bmV3bmV3bmV3bmV3bmV3bmV3",
+    "whsec_b2xkb2xkb2xkb2xkb2xkb2xkb2xkb2xk",
+  ]);
+  assert.equal(JSON.parse(due!.payload).data.comment.body, "Thank you!");
+  const comment = await store.addComment(7, "again", {
+    actor: "t",
+    visibility: "public",
+  });
+  assert.ok(comment.value.id > 5, "comment ids go on after the copy's");
 }
 
 function assertMatched(r: MigrateReport, rows: Record<string, number>) {
@@ -167,11 +228,15 @@ function assertMatched(r: MigrateReport, rows: Record<string, number>) {
 
 const ROWS = {
   tickets: 30,
-  comments: 3,
-  events: 31 + 3 + 3, // creates (31 incl. the deleted one), updates, comments
+  comments: 5,
+  // creates (31 incl. the deleted one), updates, comments, a revoked link
+  events: 31 + 3 + 5 + 1,
   idempotency_keys: 1,
   users: 2,
   api_keys: 2,
+  webhook_endpoints: 2,
+  webhook_deliveries: 4, // two public comments to each endpoint
+  webhook_attempts: 2,
 };
 
 testPostgres(
@@ -212,7 +277,12 @@ testPostgres(
         const copy = await openSqliteStore({ path: `${dir}/back.db` });
         try {
           const expected = await dump(source);
-          assert.equal(expected.tickets[6]?.comment_list.length, 2);
+          assert.equal(expected.tickets[6]?.comment_list.length, 4);
+          assert.ok(expected.tickets[6]?.first_response_at);
+          assert.equal(expected.tickets[8]?.token_version, 2);
+          assert.ok(expected.tickets[1]?.resolved_at);
+          assert.equal(expected.webhooks.length, 2);
+          assert.ok(expected.webhooks[1]!.disabled_at);
           assert.equal(expected.logins.length, 2);
           assert.deepEqual(await dump(pg), expected, "PostgreSQL = source");
           assert.deepEqual(await dump(copy), expected, "round trip = source");
@@ -278,7 +348,8 @@ testPostgres(
         assert.equal(to.code, 0, to.stdout + to.stderr);
         assert.match(to.stdout, /tickets\s+30\/30/);
         assert.match(to.stdout, /tickets\s+30 → 30\s+ok/);
-        assert.match(to.stdout, /events\s+37 → 37\s+ok/);
+        assert.match(to.stdout, /events\s+40 → 40\s+ok/);
+        assert.match(to.stdout, /webhook_deliveries\s+4 → 4\s+ok/);
         assert.match(to.stdout, /search index\s+30 rows for 30 tickets ok/);
         assert.match(to.stdout, /Sessions were not copied/);
         assert.doesNotMatch(to.stdout, /MISMATCH/);
