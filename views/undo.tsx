@@ -54,7 +54,7 @@ export function UndoForm(
   },
 ) {
   const first = changes[0];
-  if (!first) return <></>;
+  if (!first) return null;
   const target = view === "board"
     ? "#board"
     : view === "page"
