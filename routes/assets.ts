@@ -84,3 +84,12 @@ export function assets() {
     }));
   return app;
 }
+
+/** Every page's stylesheets: Pico, then ours. */
+export const PAGE_STYLES = [ASSETS.pico.url, ASSETS.appCss.url];
+
+/** Stylesheets and the script (htmx, the live hub's fallback, app.js, live.js in one file) of the desk's pages. */
+export const PAGE_ASSETS = {
+  styles: PAGE_STYLES,
+  scripts: [ASSETS.pageJs.url],
+};

@@ -18,7 +18,7 @@ import { LoginThrottle } from "../lib/login_throttle.ts";
 import { RateLimiter, rateLimitHeaders } from "../lib/rate_limit.ts";
 import { hashApiKey, hashSessionId, randomToken } from "../lib/tokens.ts";
 import { LoginPage } from "../views/login_page.tsx";
-import { ASSETS } from "./assets.ts";
+import { PAGE_STYLES } from "./assets.ts";
 import { type AppEnv, clientIp, isHttps, publicOrigin } from "./context.ts";
 import { HttpProblem } from "./problems.ts";
 import { localPath } from "./headers.ts";
@@ -37,7 +37,7 @@ const SECURE_COOKIE = "__Host-desk_session";
 const TOUCH_EVERY_MS = 5 * 60 * 1000;
 const LOGIN_ERROR = "Wrong username or password.";
 
-const styles = () => [ASSETS.pico.url, ASSETS.appCss.url];
+const styles = () => PAGE_STYLES;
 
 /** Only same-site paths may be a post-login destination (no open redirect). */
 function safeNext(next: unknown): string {

@@ -15,7 +15,6 @@ import {
   searchTerms,
   type Status,
   type TicketStore,
-  VISIBILITIES,
 } from "../db/store.ts";
 import { writePageKey } from "../lib/page_key.ts";
 import { tabCounts } from "../views/triage.tsx";
@@ -26,7 +25,6 @@ import {
   saveField,
   type SaveOutcome,
   splitUsers,
-  type TicketView,
   ticketView,
   undoChange,
   viewCounts,
@@ -47,19 +45,18 @@ import {
   undoneText,
   UndoOffer,
 } from "../views/undo.tsx";
-import { ASSETS } from "./assets.ts";
+import { ASSETS, PAGE_ASSETS } from "./assets.ts";
 import { actorOf, type AppEnv } from "./context.ts";
 import { ticketsCsv } from "./csv.ts";
 import {
-  commentBodyField,
-  descriptionField,
-  formText,
   positiveIntField,
   priorityField,
   readFields,
   readForm,
+  refused,
   statusField,
 } from "./fields.ts";
+import { ticketPageRenderer } from "./ticket_pages.tsx";
 import {
   backOf,
   filterOf,
@@ -74,7 +71,6 @@ import {
   viewer,
   wantsFragment,
 } from "./page_request.ts";
-import { HttpProblem } from "./problems.ts";
 import {
   CardsPage,
   CountsUpdate,
@@ -84,16 +80,7 @@ import {
   TicketCard,
 } from "../views/ticket_card.tsx";
 import { BoardFragment, DashboardPage } from "../views/dashboard_page.tsx";
-import {
-  Activity,
-  DescriptionForm,
-  DescriptionView,
-  lastChangedBy,
-  Thread,
-  TicketPage,
-  type TicketPageProps,
-  TriagePanel,
-} from "../views/ticket_page.tsx";
+import { Activity, TriagePanel } from "../views/ticket_page.tsx";
 
 export interface DashboardDeps {
   store: TicketStore & AccountStore;
@@ -105,12 +92,6 @@ const PAGE_SIZE = 50;
 
 /** What a bulk change did (the board shows it above the cards). */
 type BulkNotice = { changed: number; total: number; skipped: number[] };
-
-/** Stylesheets and the script (htmx, the live hub's fallback, app.js, live.js in one file) of every page. */
-export const PAGE_ASSETS = {
-  styles: [ASSETS.pico.url, ASSETS.appCss.url],
-  scripts: [ASSETS.pageJs.url],
-};
 
 /** Every dashboard form carries the version it was rendered with, and where to go back to. */
 const versioned = {
@@ -139,17 +120,6 @@ const BulkForm = z.object({
   )
     .default(""),
 });
-const DescriptionFormInput = z.object({
-  ...versioned,
-  description: formText(descriptionField).transform((v) => v.trim()),
-});
-const CommentForm = z.object({
-  back: z.string().optional(),
-  body: formText(commentBodyField),
-  // Which button was pressed; a form without one (an old page) adds a note.
-  visibility: z.enum(VISIBILITIES).default("internal"),
-});
-
 /** The Undo form: the changes to put back, and which fragment to answer with. */
 async function readUndoForm(c: Context) {
   const body = await c.req.parseBody({ all: true });
@@ -211,18 +181,6 @@ function undoOfUrl(c: Context): UndoChange[] | undefined {
   return changes.length > 0 && changes.length === raw.length
     ? changes
     : undefined;
-}
-
-/** A refused button press has no field to show a message beside: it is a 422 notice. */
-function refused(errors: Record<string, string>): HttpProblem {
-  const fields = Object.entries(errors);
-  return new HttpProblem({
-    status: 422,
-    title: "Invalid form",
-    detail: fields.map(([f, m]) => `${f} ${m}`).join("; ") +
-      (errors.version ? ": reload the page and try again" : ""),
-    errors: fields.map(([field, detail]) => ({ field, detail })),
-  });
 }
 
 function ownerConflict(id: number, owner: string | null): string {
@@ -302,25 +260,7 @@ function statusConflict(
 export function dashboard({ store, links }: DashboardDeps) {
   const app = new Hono<AppEnv>();
 
-  /** The whole ticket page (the no-JavaScript answer to every ticket form). */
-  const ticketPage = (
-    c: Context,
-    view: TicketView,
-    extra: Partial<TicketPageProps> = {},
-  ) =>
-    TicketPage({
-      ...view,
-      back: backOf(c),
-      now: new Date(),
-      assets: PAGE_ASSETS,
-      user: viewer(c),
-      requesterUrl: links.url(view.ticket),
-      live: {
-        watch: watchOf({ ticket: view.ticket.id }, view.after),
-        worker: ASSETS.liveHub.url,
-      },
-      ...extra,
-    });
+  const ticketPage = ticketPageRenderer({ links });
 
   app.get("/", (c) => c.redirect("/dashboard", 302));
 
@@ -420,36 +360,6 @@ export function dashboard({ store, links }: DashboardDeps) {
       "Content-Disposition": `attachment; filename="tickets-${stamp}.csv"`,
       "Cache-Control": "no-store",
     });
-  });
-
-  app.get("/tickets/:id", async (c) => {
-    const view = await ticketView(store, ticketId(c));
-    return c.html(
-      ticketPage(c, view, {
-        editing: c.req.query("edit") === "description",
-        undo: decodeChange(c.req.query("undo")),
-      }),
-    );
-  });
-
-  app.get("/tickets/:id/description", async (c) => {
-    const id = ticketId(c);
-    const back = backOf(c);
-    if (!isHtmx(c)) return c.redirect(pageUrl(id, back, "#description"), 303);
-    const { ticket } = await ticketView(store, id);
-    return c.html(<DescriptionView ticket={ticket} back={back} />);
-  });
-
-  app.get("/tickets/:id/description/edit", async (c) => {
-    const id = ticketId(c);
-    const back = backOf(c);
-    if (!isHtmx(c)) {
-      const q = new URLSearchParams({ edit: "description" });
-      if (back !== "/dashboard") q.set("back", back);
-      return c.redirect(`/tickets/${id}?${q}#description`, 303);
-    }
-    const { ticket } = await ticketView(store, id);
-    return c.html(<DescriptionForm ticket={ticket} back={back} />);
   });
 
   /**
@@ -738,122 +648,6 @@ export function dashboard({ store, links }: DashboardDeps) {
             oob
           />
         )}
-      </>,
-    );
-  });
-
-  app.post("/tickets/:id/description", async (c) => {
-    const id = ticketId(c);
-    const form = await readForm(c, DescriptionFormInput);
-    if (!form.ok && !form.errors.description) throw refused(form.errors);
-    if (!form.ok) {
-      const view = await ticketView(store, id);
-      const draft = String((await c.req.parseBody()).description ?? "");
-      const error = `The description ${form.errors.description}.`;
-      if (!isHtmx(c)) {
-        return c.html(
-          ticketPage(c, view, {
-            editing: true,
-            descriptionDraft: draft,
-            descriptionError: error,
-          }),
-          422,
-        );
-      }
-      return c.html(
-        <DescriptionForm
-          ticket={view.ticket}
-          back={backOf(c)}
-          draft={draft}
-          error={error}
-        />,
-        422,
-      );
-    }
-    const { description, version, seen } = form.value;
-    const back = backOf(c, form.value.back);
-    const result = await saveField(store, id, { description }, {
-      version,
-      seen: seen.replaceAll("\r\n", "\n"),
-      actor: actorOf(c),
-    });
-    if (!isHtmx(c) && result.ok) {
-      return c.redirect(pageUrl(id, back, "#description"), 303);
-    }
-    const events = await store.ticketActivity(id);
-    if (!result.ok) {
-      const conflict = {
-        mine: description,
-        by: lastChangedBy(events, "description"),
-      };
-      if (!isHtmx(c)) {
-        return c.html(
-          ticketPage(c, await ticketView(store, id), { conflict }),
-          409,
-        );
-      }
-      return c.html(
-        <DescriptionForm
-          ticket={result.current}
-          back={back}
-          conflict={conflict}
-        />,
-        409,
-      );
-    }
-    return c.html(
-      <>
-        <DescriptionView ticket={result.ticket} back={back} saved />
-        <Activity events={events} now={new Date()} oob />
-      </>,
-    );
-  });
-
-  app.post("/tickets/:id/comments", async (c) => {
-    const id = ticketId(c);
-    const form = await readForm(c, CommentForm);
-    const back = backOf(c, form.ok ? form.value.back : undefined);
-    if (!form.ok) {
-      const view = await ticketView(store, id);
-      const draft = String((await c.req.parseBody()).body ?? "");
-      const error = `The comment ${form.errors.body ?? "cannot be read"}.`;
-      if (!isHtmx(c)) {
-        return c.html(
-          ticketPage(c, view, { commentError: error, commentDraft: draft }),
-          422,
-        );
-      }
-      return c.html(
-        <Thread
-          ticket={view.ticket}
-          back={back}
-          now={new Date()}
-          draft={draft}
-          error={error}
-        />,
-        422,
-      );
-    }
-    const { visibility } = form.value;
-    const { value } = await store.addComment(id, form.value.body, {
-      actor: actorOf(c),
-      visibility,
-    });
-    if (!isHtmx(c)) {
-      return c.redirect(pageUrl(id, back, `#comment-${value.id}`), 303);
-    }
-    const { ticket, events } = await ticketView(store, id);
-    return c.html(
-      <>
-        <Thread
-          ticket={ticket}
-          back={back}
-          now={new Date()}
-          announce={visibility === "public"
-            ? "Reply sent to the requester"
-            : "Internal note added"}
-        />
-        <Activity events={events} now={new Date()} oob />
       </>,
     );
   });

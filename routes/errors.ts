@@ -18,7 +18,7 @@ import {
 } from "../db/store.ts";
 import type { Logger } from "../log.ts";
 import { ErrorNotice, ErrorPage } from "../views/error_page.tsx";
-import { ASSETS } from "./assets.ts";
+import { PAGE_STYLES } from "./assets.ts";
 import type { AppEnv } from "./context.ts";
 import { HttpProblem, problemBody, type ProblemInit } from "./problems.ts";
 
@@ -123,7 +123,7 @@ export function respondPage(c: Context<AppEnv>, p: ProblemInit) {
     return c.html(ErrorNotice(view), p.status as 400);
   }
   return c.html(
-    ErrorPage({ ...view, styles: [ASSETS.pico.url, ASSETS.appCss.url] }),
+    ErrorPage({ ...view, styles: PAGE_STYLES }),
     p.status as 400,
   );
 }

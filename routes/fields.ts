@@ -12,6 +12,7 @@ import {
 } from "../db/store.ts";
 import { MAX_TEXT, NAME, NAME_RULE } from "../lib/fields.ts";
 import { plainText } from "./validation.ts";
+import { HttpProblem } from "./problems.ts";
 
 /** "is required" for a missing field, "must be a <kind>" for a wrong type. */
 export function typeError(kind: string) {
@@ -109,4 +110,16 @@ export function readFields<T>(
     errors[field] ??= issue.message;
   }
   return { ok: false, errors };
+}
+
+/** A refused button press has no field to show a message beside: it is a 422 notice. */
+export function refused(errors: Record<string, string>): HttpProblem {
+  const fields = Object.entries(errors);
+  return new HttpProblem({
+    status: 422,
+    title: "Invalid form",
+    detail: fields.map(([f, m]) => `${f} ${m}`).join("; ") +
+      (errors.version ? ": reload the page and try again" : ""),
+    errors: fields.map(([field, detail]) => ({ field, detail })),
+  });
 }

@@ -22,6 +22,7 @@ import {
   sessionAlive,
 } from "./auth.tsx";
 import { type AppEnv, isHttps } from "./context.ts";
+import { ticketPages } from "./ticket_pages.tsx";
 import { dashboard } from "./dashboard.tsx";
 import { errorHandler, strictTransport } from "./errors.ts";
 import { events } from "./events.ts";
@@ -132,6 +133,7 @@ export function pageSurface(deps: PageSurfaceDeps) {
   pages.route("/", settings(deps));
   pages.route("/", webhookSettings(deps));
   pages.route("/", dashboard(deps));
+  pages.route("/", ticketPages(deps));
   pages.route("/", requesterLinkRoutes(deps));
   pages.route("/", live.app);
   pages.onError(errorHandler("page", logger));

@@ -4,7 +4,7 @@ import {
   type ProblemType,
   ProblemTypePage,
 } from "../views/problem_type_page.tsx";
-import { ASSETS } from "./assets.ts";
+import { PAGE_STYLES } from "./assets.ts";
 
 /** Every problem type the API uses (its `type` is /problems/<key>). */
 export const PROBLEM_TYPES: Record<string, ProblemType> = {
@@ -79,7 +79,7 @@ export function problemTypes() {
       ProblemTypePage({
         slug,
         type,
-        styles: [ASSETS.pico.url, ASSETS.appCss.url],
+        styles: PAGE_STYLES,
       }),
     );
   });

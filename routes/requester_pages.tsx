@@ -18,7 +18,7 @@ import {
   RequestNotFoundPage,
 } from "../views/requester_page.tsx";
 import { Activity } from "../views/ticket_page.tsx";
-import { ASSETS } from "./assets.ts";
+import { ASSETS, PAGE_STYLES } from "./assets.ts";
 import { actorOf, type AppEnv } from "./context.ts";
 import { commentBodyField, formText, readForm } from "./fields.ts";
 import { isHtmx, ticketId } from "./page_request.ts";
@@ -30,7 +30,7 @@ export interface RequesterPagesDeps {
   replyLimit: RateLimiter;
 }
 
-const STYLES = [ASSETS.pico.url, ASSETS.appCss.url];
+const STYLES = PAGE_STYLES;
 const ASSETS_OF_PAGE = {
   styles: STYLES,
   scripts: [ASSETS.pageJs.url],

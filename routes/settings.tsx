@@ -13,7 +13,7 @@ import {
 import { hashPassword, passwordProblem } from "../lib/passwords.ts";
 import { newApiKey } from "../lib/tokens.ts";
 import { SettingsPage, type SettingsProps } from "../views/settings_page.tsx";
-import { ASSETS } from "./assets.ts";
+import { PAGE_STYLES } from "./assets.ts";
 import { actorOf, type AppEnv } from "./context.ts";
 import { requireAdmin } from "./auth.tsx";
 import { NAME, NAME_RULE } from "../lib/fields.ts";
@@ -69,7 +69,7 @@ export function settings(
     c.header("Cache-Control", "no-store");
     return c.html(
       SettingsPage({
-        styles: [ASSETS.pico.url, ASSETS.appCss.url],
+        styles: PAGE_STYLES,
         me: c.get("user")!,
         users,
         keys,

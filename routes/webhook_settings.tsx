@@ -13,7 +13,7 @@ import {
   WebhooksPage,
   type WebhooksPageProps,
 } from "../views/webhook_settings_page.tsx";
-import { ASSETS } from "./assets.ts";
+import { PAGE_STYLES } from "./assets.ts";
 import type { AppEnv } from "./context.ts";
 import { requireAdmin } from "./auth.tsx";
 import { positiveInt } from "./page_request.ts";
@@ -24,7 +24,7 @@ export interface WebhookSettingsDeps {
   config: { webhookAllowPrivate: boolean };
 }
 
-const STYLES = [ASSETS.pico.url, ASSETS.appCss.url];
+const STYLES = PAGE_STYLES;
 /** After a rotation the old secret still signs (beside the new one) this long. */
 const KEEP_OLD_SECRET_MS = 24 * 60 * 60 * 1000;
 /** The delivery log shows this many attempts (as many as are kept). */
