@@ -11,6 +11,7 @@ import type { Context } from "hono";
 import { z } from "@hono/zod-openapi";
 import {
   type AccountStore,
+  BOARD_LAYOUTS,
   type BulkOutcome,
   searchTerms,
   type Status,
@@ -108,6 +109,10 @@ const AssigneeForm = z.object({
   assignee: z.string().regex(/^(@me|[\w.@-]{0,64})$/, "must be a user name"),
   view,
   confirm: z.string().optional().transform((v) => v === "1"),
+});
+const LayoutForm = z.object({
+  layout: z.enum(BOARD_LAYOUTS, { message: "must be grid or list" }),
+  back: z.string().optional(),
 });
 /** The bulk form: the cards' boxes (ids) and versions (v<id>), and what to set. */
 const BulkForm = z.object({
@@ -291,6 +296,7 @@ export function dashboard({ store, links }: DashboardDeps) {
       },
       users: board.users,
       origin: new URL(c.req.url).origin,
+      layout: (c as Context<AppEnv>).get("user")?.board_layout ?? "grid",
       ...extra,
       // A later page (?after=) is history: it does not take live inserts.
       live: list.after === undefined
@@ -336,6 +342,24 @@ export function dashboard({ store, links }: DashboardDeps) {
     }
     // Typing replaces the history entry; a tab or a submitted search adds one.
     c.header(live ? "HX-Replace-Url" : "HX-Push-Url", dashboardHref(filter));
+    return c.html(<BoardFragment {...props} />);
+  });
+
+  /** Cards or list: remembered for the user, then the board again in that layout. */
+  app.post("/dashboard/layout", async (c) => {
+    const form = await readForm(c, LayoutForm);
+    if (!form.ok) throw refused(form.errors);
+    const user = (c as Context<AppEnv>).get("user");
+    if (user) {
+      const saved = await store.setBoardLayout(
+        user.username,
+        form.value.layout,
+      );
+      (c as Context<AppEnv>).set("user", saved);
+    }
+    const back = backOf(c, form.value.back);
+    if (!isHtmx(c)) return c.redirect(back, 303);
+    const props = await boardProps(c, filterOf(back));
     return c.html(<BoardFragment {...props} />);
   });
 

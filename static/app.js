@@ -29,6 +29,9 @@
     return [...document.querySelectorAll(".ticket-card")];
   }
 
+  /** Whether a card is a placeholder for a ticket that left the view. */
+  const isMoved = (card) => card?.classList.contains("moved");
+
   // The card the admin is on. Key handlers move it at once; focus follows, but a
   // swap (a status change, the live stream) can take focus away for a moment and
   // keys typed meanwhile still mean this card.
@@ -56,13 +59,39 @@
     card.scrollIntoView({ block: "nearest" });
   }
 
+  // `j` on the last card loaded asks for the next page, then goes on there.
+  let moveAfterLoad = false;
+
   function move(step) {
     const all = cards();
     if (all.length === 0) return;
-    const i = all.indexOf(currentCard());
-    const next = i < 0 ? (step > 0 ? 0 : all.length - 1) : i + step;
-    focusCard(all[Math.max(0, Math.min(all.length - 1, next))]);
+    let i = all.indexOf(currentCard());
+    if (i < 0) i = step > 0 ? -1 : all.length;
+    // Step over placeholders of tickets that left the view.
+    let next = i + step;
+    while (next >= 0 && next < all.length && isMoved(all[next])) next += step;
+    if (next >= all.length) {
+      const more = document.querySelector("#more a");
+      if (more) {
+        moveAfterLoad = true;
+        more.click();
+      } else {
+        announce("That is the last ticket in this view");
+      }
+      return;
+    }
+    if (next < 0) return;
+    focusCard(all[next]);
   }
+  document.addEventListener("htmx:after:settle", (e) => {
+    if (!moveAfterLoad) return;
+    const fresh = e.detail?.newContent ?? [];
+    if (!fresh.some((n) => n instanceof Element && n.matches(".ticket-card"))) {
+      return;
+    }
+    moveAfterLoad = false;
+    queueMicrotask(() => move(1));
+  });
 
   /** The card or triage panel a key acts on. */
   function statusScope() {
@@ -201,6 +230,7 @@
     if (!count) return;
     const n = selectedBoxes().length;
     count.textContent = n === 0 ? "" : n === 1 ? "1 selected" : `${n} selected`;
+    count.closest(".bulk-bar")?.classList.toggle("has-selection", n > 0);
     const all = document.getElementById("select-all");
     const boxes = document.querySelectorAll("[data-select]");
     if (all) {
@@ -236,6 +266,50 @@
     const dialog = document.getElementById("keys-help");
     if (dialog && !dialog.open) dialog.showModal();
   }
+
+  // ---- Search: Escape leaves the field (a second one clears it), Enter shows the results ----
+
+  let leftSearch = false; // the last Escape left a search that still has text
+  let focusResults = false; // Enter in search: focus the first result when it arrives
+
+  document.addEventListener("keydown", (e) => {
+    const search = e.target instanceof Element && e.target.id === "q"
+      ? e.target
+      : null;
+    if (search && e.key === "Escape") {
+      // Not the browser's own Escape, which clears the field and reloads the board.
+      e.preventDefault();
+      search.blur();
+      leftSearch = search.value !== "";
+      document.getElementById("main")?.focus({ preventScroll: true });
+    } else if (search && e.key === "Enter") {
+      focusResults = true;
+    } else if (
+      e.key === "Escape" && leftSearch && !e.target.closest?.(TYPING)
+    ) {
+      const q = document.getElementById("q");
+      if (q && q.value && !document.querySelector("dialog[open]")) {
+        e.preventDefault();
+        q.value = "";
+        q.form?.requestSubmit();
+        announce("Search cleared");
+      }
+      leftSearch = false;
+    } else if (e.key !== "Shift") {
+      leftSearch = false;
+    }
+  }, true);
+  document.addEventListener("htmx:after:settle", (e) => {
+    if (!focusResults) return;
+    const board = (e.detail?.newContent ?? []).find((n) =>
+      n instanceof Element && n.id === "board"
+    );
+    if (!board) return;
+    focusResults = false;
+    const first = board.querySelector(".ticket-card");
+    // After htmx's own focus restore, which runs right after this event.
+    if (first) queueMicrotask(() => focusCard(first));
+  });
 
   document.addEventListener("keydown", (e) => {
     if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey) return;
@@ -279,6 +353,20 @@
     } else if (key === "?") {
       e.preventDefault();
       openHelp();
+    } else if (key === "u") {
+      const undo = document.querySelector("#undo [data-undo]");
+      if (undo) {
+        e.preventDefault();
+        undo.click();
+      }
+    } else if (key === "v") {
+      const other = document.querySelector(
+        '[data-layout-button][aria-pressed="false"]',
+      );
+      if (other) {
+        e.preventDefault();
+        other.click();
+      }
     }
   });
 
@@ -368,6 +456,173 @@
         ? format.format(Math.round(seconds / unit[1]), unit[0])
         : times.justNow;
     }
+    // How long a ticket has waited: "3 h".
+    for (const t of document.querySelectorAll("time[data-age]")) {
+      const seconds = (now - Date.parse(t.dateTime)) / 1000;
+      const unit = times.age.units.find(([, size]) => seconds >= size);
+      t.textContent = unit
+        ? `${Math.floor(seconds / unit[1])} ${unit[0]}`
+        : times.age.under;
+    }
   }
   setInterval(refreshTimes, 60_000);
+
+  // ---- Undo: the offer stays 8 seconds (longer while pointed at or focused) ----
+
+  const UNDO_MS = 8000;
+  let undoTimer = null;
+
+  function undoRegion() {
+    return document.getElementById("undo");
+  }
+
+  function clearUndo() {
+    const region = undoRegion();
+    if (!region) return;
+    const hadFocus = region.contains(document.activeElement);
+    region.replaceChildren();
+    if (hadFocus) focusCard(document.getElementById(currentId ?? ""));
+    sizeDock();
+  }
+
+  function armUndo() {
+    clearTimeout(undoTimer);
+    const region = undoRegion();
+    if (!region?.firstElementChild) return;
+    undoTimer = setTimeout(function expire() {
+      // Not while the agent is on its button.
+      if (region.matches(":hover") || region.contains(document.activeElement)) {
+        undoTimer = setTimeout(expire, 1000);
+        return;
+      }
+      clearUndo();
+    }, UNDO_MS);
+    sizeDock();
+  }
+  // An offer comes out of band with a change; the page may also load with one.
+  document.addEventListener("htmx:after:settle", () => {
+    const region = undoRegion();
+    if (
+      region?.firstElementChild && region.dataset.armed !== region.innerHTML
+    ) {
+      region.dataset.armed = region.innerHTML;
+      armUndo();
+    }
+  });
+  if (undoRegion()?.firstElementChild) armUndo();
+  document.addEventListener("click", (e) => {
+    if (
+      e.target instanceof Element && e.target.closest("[data-dismiss-undo]")
+    ) {
+      clearUndo();
+    }
+  });
+
+  // ---- Placeholders of tickets that left the view go after a moment ----------
+
+  const placeholderTimers = new WeakSet();
+
+  function retirePlaceholders() {
+    for (const card of document.querySelectorAll(".ticket-card.moved")) {
+      if (placeholderTimers.has(card)) continue;
+      placeholderTimers.add(card);
+      setTimeout(function retire() {
+        if (!card.isConnected || !card.classList.contains("moved")) return;
+        // Kept while it is pointed at or focused; the keyboard moves on with j/k.
+        if (card.matches(":hover") || card.contains(document.activeElement)) {
+          setTimeout(retire, 1000);
+          return;
+        }
+        const wasCurrent = currentId === card.id;
+        const after = card.nextElementSibling?.closest?.(".ticket-card") ??
+          card.previousElementSibling?.closest?.(".ticket-card");
+        card.remove();
+        if (wasCurrent && after && !isMoved(after)) currentId = after.id;
+      }, UNDO_MS);
+    }
+  }
+  retirePlaceholders();
+  document.addEventListener("htmx:after:settle", retirePlaceholders);
+
+  // ---- Back from a ticket: the same card, where it was --------------------------
+
+  const RETURN_KEY = "desk:return";
+  const LIST_KEY = "desk:list";
+
+  /** Remembers, for this tab, where the agent was and the list around the ticket being opened. */
+  function rememberPlace(card) {
+    if (!document.getElementById("board")) return;
+    const here = location.pathname + location.search;
+    try {
+      sessionStorage.setItem(
+        RETURN_KEY,
+        JSON.stringify({ url: here, id: card.id, y: scrollY }),
+      );
+      const ids = cards().filter((c) => !isMoved(c)).map((c) =>
+        Number(c.dataset.ticketId)
+      );
+      sessionStorage.setItem(LIST_KEY, JSON.stringify({ back: here, ids }));
+    } catch { /* storage full or off: back still works, without the place */ }
+  }
+  document.addEventListener("click", (e) => {
+    const open = e.target instanceof Element &&
+      e.target.closest("a[data-open]");
+    const card = open?.closest(".ticket-card");
+    if (card) rememberPlace(card);
+  }, true);
+
+  function restorePlace() {
+    let place;
+    try {
+      place = JSON.parse(sessionStorage.getItem(RETURN_KEY) ?? "null");
+    } catch {
+      return;
+    }
+    if (!place || place.url !== location.pathname + location.search) return;
+    const card = document.getElementById(place.id);
+    if (!card) return;
+    sessionStorage.removeItem(RETURN_KEY);
+    scrollTo({ top: place.y });
+    currentId = card.id;
+    card.focus({ preventScroll: true });
+    card.scrollIntoView({ block: "nearest" });
+  }
+  restorePlace();
+  // Back from the back/forward cache: the page is as it was, focus it again.
+  addEventListener("pageshow", (e) => {
+    if (e.persisted) restorePlace();
+  });
+
+  // ---- The phone: filters behind one button, room for the toasts ---------------
+
+  for (const toggle of document.querySelectorAll("[data-filters-toggle]")) {
+    toggle.hidden = false;
+    toggle.addEventListener("click", () => {
+      const more = document.getElementById(
+        toggle.getAttribute("aria-controls") ?? "",
+      );
+      const open = !more?.classList.contains("open");
+      more?.classList.toggle("open", open);
+      toggle.setAttribute("aria-expanded", String(open));
+    });
+  }
+
+  /** Tells the page how tall the bottom dock (toasts, Undo) is, so nothing stays under it. */
+  function sizeDock() {
+    const undo = undoRegion()?.offsetHeight ?? 0;
+    const toasts = document.getElementById("toasts")?.offsetHeight ?? 0;
+    const root = document.documentElement.style;
+    root.setProperty("--undo-height", `${undo ? undo + 8 : 0}px`);
+    root.setProperty(
+      "--dock-height",
+      `${undo + toasts ? undo + toasts + 16 : 0}px`,
+    );
+  }
+  if ("ResizeObserver" in window) {
+    const dock = new ResizeObserver(sizeDock);
+    for (const id of ["toasts", "undo"]) {
+      const el = document.getElementById(id);
+      if (el) dock.observe(el);
+    }
+  }
 })();

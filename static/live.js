@@ -370,18 +370,26 @@
     }
   }
 
-  // A burst of new tickets is one toast that counts, not a wall of toasts.
+  // A burst of new tickets is one toast that counts, not a wall of toasts. Its
+  // number is the button's when they wait behind it, so the two never differ.
   let burst = null;
   function toastNewTicket(text, ticketId) {
+    const waiting = held.length;
+    const words = waiting > 0
+      ? `${
+        waiting === 1 ? "1 new ticket" : `${waiting} new tickets`
+      } waiting: press . to show`
+      : null;
     if (burst?.item.isConnected && Date.now() - burst.at < 5000) {
       burst.count++;
       burst.at = Date.now();
       const link = burst.item.querySelector("a");
       link.href = `/tickets/${ticketId}`;
-      link.textContent = `${burst.count} new tickets, the latest: ${text}`;
+      link.textContent = words ??
+        `${burst.count} new tickets, the latest: ${text}`;
       return;
     }
-    toast(text, ticketId);
+    toast(words ?? text, ticketId);
     burst = { item: toasts()?.lastElementChild, count: 1, at: Date.now() };
   }
 
@@ -393,7 +401,12 @@
       const d = note.dataset;
       if (d.actor === me()) continue; // your own change is already on screen
       const text = note.textContent.trim();
-      if (d.type === "ticket.created") toastNewTicket(text, d.ticket);
+      // A new ticket this view shows is counted with the others; one it does
+      // not show is its own toast.
+      const shown = d.type === "ticket.created" &&
+        (document.getElementById(`ticket-${d.ticket}`) ||
+          held.some((c) => c.id === `ticket-${d.ticket}`));
+      if (shown) toastNewTicket(text, d.ticket);
       else toast(text, d.ticket);
       // Desktop notifications come from the hub: one per event per browser.
     }

@@ -37,10 +37,15 @@ export interface DashboardPageProps extends BoardProps {
   disabledWebhooks?: WebhookEndpoint[];
 }
 
-/** The search form: works as a plain GET form; htmx swaps just the board. */
+/**
+ * The search form: works as a plain GET form; htmx swaps just the board. One
+ * row on a desktop; on a phone the product, priority and order sit behind a
+ * "Filters" button (static/app.js; without JavaScript they show).
+ */
 function Filters(
   { filter, products }: Pick<DashboardPageProps, "filter" | "products">,
 ) {
+  const narrowed = Boolean(filter.product || filter.priority || filter.sort);
   return (
     <form
       id="filters"
@@ -55,13 +60,13 @@ function Filters(
     >
       <ViewFields filter={filter} />
       <div class="filter-search">
-        <label for="q">Search</label>
+        <label for="q" class="visually-hidden">Search</label>
         <input
           type="search"
           id="q"
           name="q"
           value={filter.q ?? ""}
-          placeholder="Words, IDs or #ticket"
+          placeholder="Search words, IDs or #ticket"
           autocomplete="off"
           aria-keyshortcuts="/"
           aria-describedby="q-help"
@@ -72,57 +77,70 @@ function Filters(
           hx-swap="outerHTML"
           hx-sync="this:replace"
         />
-        <small id="q-help">
+        <small id="q-help" class="visually-hidden">
           Finds word starts in users, products, IDs, descriptions and comments.
-          #42 opens ticket 42.
+          #42 opens ticket 42. Enter shows the results; Escape leaves the field,
+          a second Escape clears it.
         </small>
+        <button
+          type="button"
+          class="secondary outline filters-toggle"
+          aria-expanded="false"
+          aria-controls="more-filters"
+          data-filters-toggle
+          hidden
+        >
+          Filters{narrowed ? " (on)" : ""}
+        </button>
       </div>
-      <div class="filter-product">
-        <label for="product">Product</label>
-        <input
-          type="search"
-          id="product"
-          name="product"
-          list="product-list"
-          value={filter.product ?? ""}
-          placeholder="Any product"
-          autocomplete="off"
-        />
-        <datalist id="product-list">
-          {products.map((p) => (
-            <option value={p.product_id}>
-              {`${p.tickets} tickets`}
-            </option>
-          ))}
-        </datalist>
-      </div>
-      <div class="filter-priority">
-        <label for="priority">Priority</label>
-        <select id="priority" name="priority">
-          <option value="" selected={!filter.priority}>Any</option>
-          {PRIORITIES.map((p) => (
-            <Choice key={p} value={p} selected={filter.priority === p}>
-              {p}
-            </Choice>
-          ))}
-        </select>
-      </div>
-      <div class="filter-sort">
-        <label for="sort">Order</label>
-        <select id="sort" name="sort">
-          {SORT_LABELS.map(([value, label]) => (
-            <Choice
-              key={value}
-              value={value}
-              selected={(filter.sort ?? "newest") === value}
-            >
-              {label}
-            </Choice>
-          ))}
-        </select>
-      </div>
-      <div class="filter-submit">
-        <button type="submit">Filter</button>
+      <div id="more-filters" class="more-filters">
+        <div class="filter-product">
+          <label for="product" class="visually-hidden">Product</label>
+          <input
+            type="search"
+            id="product"
+            name="product"
+            list="product-list"
+            value={filter.product ?? ""}
+            placeholder="Any product"
+            autocomplete="off"
+          />
+          <datalist id="product-list">
+            {products.map((p) => (
+              <option value={p.product_id}>
+                {`${p.tickets} tickets`}
+              </option>
+            ))}
+          </datalist>
+        </div>
+        <div class="filter-priority">
+          <label for="priority" class="visually-hidden">Priority</label>
+          <select id="priority" name="priority">
+            <option value="" selected={!filter.priority}>Any priority</option>
+            {PRIORITIES.map((p) => (
+              <Choice key={p} value={p} selected={filter.priority === p}>
+                {p}
+              </Choice>
+            ))}
+          </select>
+        </div>
+        <div class="filter-sort">
+          <label for="sort" class="visually-hidden">Order</label>
+          <select id="sort" name="sort">
+            {SORT_LABELS.map(([value, label]) => (
+              <Choice
+                key={value}
+                value={value}
+                selected={(filter.sort ?? "newest") === value}
+              >
+                {label}
+              </Choice>
+            ))}
+          </select>
+        </div>
+        <div class="filter-submit">
+          <button type="submit">Filter</button>
+        </div>
       </div>
     </form>
   );
@@ -140,6 +158,7 @@ export function DashboardPage(p: DashboardPageProps) {
         styles={p.assets.styles}
         scripts={p.assets.scripts}
         current="dashboard"
+        wide
         connection={<LiveIndicator />}
         user={<UserMenu user={p.user} />}
       >

@@ -10,6 +10,8 @@ export interface LayoutProps {
   scripts?: string[];
   /** Which nav entry is the current page. */
   current?: "dashboard";
+  /** Use the whole width of wide screens (the board), not a reading column. */
+  wide?: boolean;
   /** Header slot: the live-connection indicator. */
   connection?: Child;
   /** Header slot: the signed-in user and sign-out. */
@@ -27,6 +29,9 @@ const KEYS: [string, string][] = [
   ["x", "Select the focused ticket for a bulk change"],
   ["/", "Search"],
   [".", "Show new tickets that are waiting"],
+  ["u", "Undo the last change (for 8 seconds)"],
+  ["v", "Switch between cards and a list"],
+  ["Esc", "In search: leave the field; again: clear it"],
   ["?", "This help"],
   ["Esc", "Close this help"],
 ];
@@ -77,9 +82,10 @@ function Script({ src }: { src: string }) {
 
 /** Wraps a page's main content in the document shell. */
 export function Layout(
-  { title, styles, scripts = [], current, connection, user, children }:
+  { title, styles, scripts = [], current, wide, connection, user, children }:
     LayoutProps,
 ) {
+  const container = wide ? "container wide" : "container";
   return (
     <html lang="en">
       <head>
@@ -93,7 +99,7 @@ export function Layout(
       </head>
       <body data-relative-time={RELATIVE_TIME_JSON}>
         <a class="skip-link" href="#main">Skip to content</a>
-        <header class="container site-header">
+        <header class={`${container} site-header`}>
           <nav aria-label="Main">
             <ul>
               <li>
@@ -126,7 +132,7 @@ export function Layout(
             </ul>
           </nav>
         </header>
-        <main class="container" id="main" tabindex={-1}>{children}</main>
+        <main class={container} id="main" tabindex={-1}>{children}</main>
         {/* Outcomes of background actions (errors of an htmx request) are announced here. */}
         <div
           id="flash"

@@ -4,11 +4,16 @@
  * keep them fresh: one table, one set of words.
  */
 
-/** The locale, the units largest first with their length in seconds, and what is said under a minute. */
+/**
+ * The locale, the units largest first with their length in seconds, and what
+ * is said under a minute; `age` is the compact form of how long a ticket has
+ * waited ("3 h").
+ */
 export const RELATIVE_TIME: {
   locale: string;
   units: [Intl.RelativeTimeFormatUnit, number][];
   justNow: string;
+  age: { units: [string, number][]; under: string };
 } = {
   locale: "en",
   units: [
@@ -20,6 +25,10 @@ export const RELATIVE_TIME: {
     ["minute", 60],
   ],
   justNow: "just now",
+  age: {
+    units: [["d", 86400], ["h", 3600], ["min", 60]],
+    under: "<1 min",
+  },
 };
 
 const FORMAT = new Intl.RelativeTimeFormat(RELATIVE_TIME.locale, {
@@ -35,4 +44,13 @@ export function relativeTime(iso: string, now: Date): string {
     }
   }
   return RELATIVE_TIME.justNow;
+}
+
+/** How long from `fromIso` to `now`, compactly: "3 h", "12 d", "<1 min". */
+export function ageText(fromIso: string, now: Date): string {
+  const seconds = (now.getTime() - Date.parse(fromIso)) / 1000;
+  for (const [unit, size] of RELATIVE_TIME.age.units) {
+    if (seconds >= size) return `${Math.floor(seconds / size)} ${unit}`;
+  }
+  return RELATIVE_TIME.age.under;
 }

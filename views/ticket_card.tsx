@@ -6,7 +6,7 @@
 import type { Child } from "hono/jsx";
 import { cardId } from "./card_id.ts";
 import { LiveStream, type LiveStreamProps } from "./live.tsx";
-import { relativeTime } from "./relative_time.ts";
+import { ageText, relativeTime } from "./relative_time.ts";
 import {
   Choice,
   Owner,
@@ -19,6 +19,8 @@ import {
   type TabCounts,
 } from "./triage.tsx";
 import {
+  BOARD_LAYOUTS,
+  type BoardLayout,
   MATCH_END,
   MATCH_START,
   PRIORITIES,
@@ -210,7 +212,9 @@ export function StatusButtons(
             value={s}
             id={`${idPrefix}-set-${s.toLowerCase()}`}
             aria-pressed={s === ticket.status ? "true" : "false"}
-            class={s === ticket.status ? "" : "outline secondary"}
+            class={`status-button status-${s.toLowerCase()}${
+              s === ticket.status ? "" : " outline secondary"
+            }`}
             data-status-key={s[0]!.toLowerCase()}
           >
             {s}
@@ -237,10 +241,38 @@ export interface TicketCardProps {
   viewer?: string;
 }
 
+/** How long a ticket has waited: still waiting (kept fresh by the page script), or how long it took to close. */
+export function Waited({ ticket: t, now }: {
+  ticket: Pick<
+    TicketSummary,
+    "status" | "created_at" | "resolved_at" | "updated_at"
+  >;
+  now: Date;
+}) {
+  if (t.status === "Closed") {
+    const closed = t.resolved_at ?? t.updated_at;
+    return (
+      <span class="waited" title={`Created ${exactTime(t.created_at)}`}>
+        <span class="waited-word">closed after</span>{" "}
+        {ageText(t.created_at, new Date(closed))}
+      </span>
+    );
+  }
+  return (
+    <span class="waited" title={`Waiting since ${exactTime(t.created_at)}`}>
+      <span class="waited-word">waiting</span>{" "}
+      <time datetime={t.created_at} data-age>
+        {ageText(t.created_at, now)}
+      </time>
+    </span>
+  );
+}
+
 /**
  * One ticket on the dashboard. Same markup for page, quick action and
- * stream; the only per-viewer touch is the `mine` class, which the page
- * script also sets on cards that arrive over the stream.
+ * stream, and for both layouts: the board's container (a card grid or a
+ * list of rows) lays it out. The only per-viewer touch is the `mine` class,
+ * which the page script also sets on cards that arrive over the stream.
  */
 export function TicketCard(
   {
@@ -276,8 +308,8 @@ export function TicketCard(
             <span class="visually-hidden">Ticket</span> #{t.id}
           </a>
         </h3>
-        <PriorityBadge priority={t.priority} />
         <StatusBadge status={t.status} />
+        <PriorityBadge priority={t.priority} />
       </header>
       {notice && !confirmOwner && <p class="notice" role="alert">{notice}</p>}
       {notice && confirmOwner && (
@@ -307,26 +339,29 @@ export function TicketCard(
           }
         </div>
       )}
+      {/* The labels are for assistive tech: on screen, the place and style say what each is. */}
       <dl class="ticket-ids">
-        <dt>Owner</dt>
-        <dd>
+        <dt class="visually-hidden">Owner</dt>
+        <dd class="card-owner">
           <Owner
             assignee={t.assignee}
             disabled={Boolean(t.assignee && disabledOwners?.has(t.assignee))}
           />
         </dd>
-        <dt>User</dt>
-        <dd>
+        <dt class="visually-hidden">User</dt>
+        <dd class="card-user">
           <Highlight text={t.user_id} terms={terms} />
         </dd>
-        <dt>Product</dt>
-        <dd>
-          {t.product_id ? <Highlight text={t.product_id} terms={terms} /> : "—"}
+        <dt class="visually-hidden">Product</dt>
+        <dd class="card-product">
+          {t.product_id
+            ? <Highlight text={t.product_id} terms={terms} />
+            : <span class="muted">no product</span>}
         </dd>
         {t.other_ids && (
           <>
-            <dt>Other IDs</dt>
-            <dd>
+            <dt class="visually-hidden">Other IDs</dt>
+            <dd class="card-other">
               <Highlight text={t.other_ids} terms={terms} />
             </dd>
           </>
@@ -344,11 +379,18 @@ export function TicketCard(
         </p>
       )}
       <p class="meta">
-        <When iso={t.created_at} now={now} />
-        <span aria-hidden="true">·</span>
-        <PdfLink href={t.pdf_link} label="PDF" />
-        <span aria-hidden="true">·</span>
-        <span>{comments}</span>
+        <Waited ticket={t} now={now} />
+        <span class="sep" aria-hidden="true">·</span>
+        <span class="active">
+          <span class="active-word">active</span>{" "}
+          <When iso={t.updated_at} now={now} />
+        </span>
+        <span class="sep" aria-hidden="true">·</span>
+        <span class="card-pdf">
+          <PdfLink href={t.pdf_link} label="PDF" />
+        </span>
+        <span class="sep" aria-hidden="true">·</span>
+        <span class="card-comments">{comments}</span>
       </p>
       <footer>
         <StatusButtons ticket={t} view="card" idPrefix={id} />
@@ -706,33 +748,35 @@ export function BulkBar(
       <h3 id="bulk-title" class="visually-hidden">Change selected tickets</h3>
       <label class="select-all">
         <input type="checkbox" id="select-all" data-select-all />
-        Select all on this page
+        Select all <span class="visually-hidden">on this page</span>
       </label>
       <span id="bulk-count" class="muted" aria-live="polite"></span>
-      <label>
-        <span class="visually-hidden">New status</span>
-        <select name="status" id="bulk-status">
-          <option value="">Status…</option>
-          {STATUSES.map((s) => <Choice key={s} value={s}>{s}</Choice>)}
-        </select>
-      </label>
-      <label>
-        <span class="visually-hidden">New owner</span>
-        <select name="assignee" id="bulk-assignee">
-          <option value="">Owner…</option>
-          <option value="@me">Me</option>
-          <option value="@none">Nobody (unassign)</option>
-          {users.map((u) => <Choice key={u} value={u}>{u}</Choice>)}
-        </select>
-      </label>
-      <label>
-        <span class="visually-hidden">New priority</span>
-        <select name="priority" id="bulk-priority">
-          <option value="">Priority…</option>
-          {PRIORITIES.map((p) => <Choice key={p} value={p}>{p}</Choice>)}
-        </select>
-      </label>
-      <button type="submit" class="secondary">Apply to selected</button>
+      <span class="bulk-controls">
+        <label>
+          <span class="visually-hidden">New status</span>
+          <select name="status" id="bulk-status">
+            <option value="">Status…</option>
+            {STATUSES.map((s) => <Choice key={s} value={s}>{s}</Choice>)}
+          </select>
+        </label>
+        <label>
+          <span class="visually-hidden">New owner</span>
+          <select name="assignee" id="bulk-assignee">
+            <option value="">Owner…</option>
+            <option value="@me">Me</option>
+            <option value="@none">Nobody (unassign)</option>
+            {users.map((u) => <Choice key={u} value={u}>{u}</Choice>)}
+          </select>
+        </label>
+        <label>
+          <span class="visually-hidden">New priority</span>
+          <select name="priority" id="bulk-priority">
+            <option value="">Priority…</option>
+            {PRIORITIES.map((p) => <Choice key={p} value={p}>{p}</Choice>)}
+          </select>
+        </label>
+        <button type="submit" class="secondary">Apply to selected</button>
+      </span>
     </form>
   );
 }
@@ -755,6 +799,8 @@ export interface BoardProps {
   origin: string;
   /** What this board watches live (its filter's channel and resume point), the viewer, and the hub's script. */
   live?: LiveStreamProps;
+  /** Cards in a grid (the default) or one row per ticket: the viewer's choice. */
+  layout?: BoardLayout;
 }
 
 /** How the summary names the first page of each order. */
@@ -831,6 +877,8 @@ function BoardSummary(
 /** Tabs, summary and grid: the part of the dashboard a filter change replaces. */
 export function Board(p: BoardProps) {
   const shown = p.items.length;
+  const layout = p.layout ?? "grid";
+  const here = dashboardHref(p.filter);
   return (
     <section id="board" aria-labelledby="board-title">
       <h2 id="board-title" class="visually-hidden">Tickets</h2>
@@ -842,10 +890,11 @@ export function Board(p: BoardProps) {
           next={Boolean(p.continued)}
           sort={p.filter.sort}
         />
-        <p>
+        {shown > 0 && <BulkBar users={p.users} back={here} />}
+        <p class="board-links">
           {p.continued && (
             <>
-              <a href={dashboardHref(p.filter)}>Back to the first page</a>
+              <a href={here}>Back to the first page</a>
               {" · "}
             </>
           )}
@@ -853,6 +902,7 @@ export function Board(p: BoardProps) {
             Export CSV
           </a>
         </p>
+        <LayoutSwitch layout={layout} back={here} />
       </div>
       {p.bulkNotice && <BulkNotice notice={p.bulkNotice} />}
       {p.jump !== undefined && (
@@ -860,7 +910,6 @@ export function Board(p: BoardProps) {
           <a href={`/tickets/${p.jump}`}>Go to ticket #{p.jump}</a>
         </p>
       )}
-      {shown > 0 && <BulkBar users={p.users} back={dashboardHref(p.filter)} />}
       {p.live && (
         <>
           <LiveStream {...p.live} />
@@ -883,8 +932,13 @@ export function Board(p: BoardProps) {
           total={p.counts.status.all}
         />
       )}
+      {layout === "list" && shown > 0 && <ListHead />}
       {/* Always present, so live cards have somewhere to go on an empty board. */}
-      <div id="cards" class="card-grid">
+      <div
+        id="cards"
+        class={layout === "list" ? "ticket-list" : "card-grid"}
+        data-layout={layout}
+      >
         {shown > 0 && (
           <CardsPage
             items={p.items}
@@ -895,5 +949,57 @@ export function Board(p: BoardProps) {
         )}
       </div>
     </section>
+  );
+}
+
+/** The list's column names (for the eye: each row's cells carry their own labels for assistive tech). */
+function ListHead() {
+  return (
+    <div class="list-head" aria-hidden="true">
+      <span class="col-select"></span>
+      <span class="col-id">#</span>
+      <span class="col-status">Status</span>
+      <span class="col-priority">Priority</span>
+      <span class="col-owner">Owner</span>
+      <span class="col-user">User</span>
+      <span class="col-product">Product</span>
+      <span class="col-excerpt">Description</span>
+      <span class="col-waited">Waited</span>
+      <span class="col-active">Activity</span>
+    </div>
+  );
+}
+
+/** Cards or list: each user's choice, remembered on the server (a plain form). */
+function LayoutSwitch(
+  { layout, back }: { layout: BoardLayout; back: string },
+) {
+  return (
+    <form
+      method="post"
+      action="/dashboard/layout"
+      hx-post="/dashboard/layout"
+      hx-target="#board"
+      hx-swap="outerHTML"
+      class="layout-switch"
+      aria-label="Show tickets as"
+    >
+      <input type="hidden" name="back" value={back} />
+      <div role="group">
+        {BOARD_LAYOUTS.map((l) => (
+          <button
+            type="submit"
+            name="layout"
+            value={l}
+            aria-pressed={l === layout ? "true" : "false"}
+            class={l === layout ? "" : "outline secondary"}
+            aria-keyshortcuts="v"
+            data-layout-button={l}
+          >
+            {l === "grid" ? "Cards" : "List"}
+          </button>
+        ))}
+      </div>
+    </form>
   );
 }

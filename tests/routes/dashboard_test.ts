@@ -105,7 +105,7 @@ dashboardTest(
     assert.match(page, /^<!doctype html>/i);
     assert.match(page, /No tickets yet/);
     assert.match(page, /curl -X POST http:\/\/localhost\/create_ticket/);
-    assert.match(page, /<main class="container" id="main"/);
+    assert.match(page, /<main class="container[^"]*" id="main"/);
   },
 );
 
