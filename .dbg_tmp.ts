@@ -7,13 +7,21 @@ await server.store.createUser({
   passwordHash: await hashPassword("correct horse battery"),
   role: "admin",
 });
+for (let i = 0; i < 3; i++) {
+  await server.store.createTicket({
+    user_id: "a" + i,
+    pdf_link: "https://e.com/a.pdf",
+    product_id: null,
+    other_ids: null,
+  }, { actor: "x" });
+}
 const browser = await chromium.launch({
   executablePath: "/usr/bin/chromium",
   args: ["--headless", "--no-sandbox"],
 });
-const page =
-  await (await browser.newContext({ viewport: { width: 390, height: 844 } }))
-    .newPage();
+const page = await (await browser.newContext()).newPage();
+page.on("console", (m) => console.log("console:", m.type(), m.text()));
+page.on("pageerror", (e) => console.log("pageerror:", e.message));
 await page.goto(server.url + "/login");
 await page.fill("input[name=username]", "maria");
 await page.fill("input[name=password]", "correct horse battery");
@@ -21,18 +29,17 @@ await Promise.all([
   page.waitForURL("**/dashboard"),
   page.click("button[type=submit]"),
 ]);
-for (const url of ["/settings", "/settings/webhooks", "/dashboard"]) {
-  await page.goto(server.url + url);
-  console.log(
-    url,
-    await page.evaluate(
-      `(scrollTo(200, 0), [scrollX, document.documentElement.scrollWidth, document.body.scrollWidth])`,
-    ),
-    await page.evaluate(
-      `[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > innerWidth + 1 && !e.closest('.overflow-auto, .status-tabs ul')).slice(0, 8).map(e => e.tagName + '.' + e.className + '#' + e.id + ' ' + Math.round(e.getBoundingClientRect().right)).join(' | ')`,
-    ),
-  );
-}
+await page.waitForSelector("#live-status[data-state=live]", {
+  state: "attached",
+});
+await page.click("#ticket-3-set-closed");
+await new Promise((r) => setTimeout(r, 1500));
+console.log(await page.evaluate(`document.getElementById('undo').outerHTML`));
+console.log(
+  await page.evaluate(
+    `document.getElementById('ticket-3').outerHTML.slice(0,300)`,
+  ),
+);
 await browser.close();
 await server.stop();
 Deno.exit(0);

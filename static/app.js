@@ -571,22 +571,40 @@
     if (card) rememberPlace(card);
   }, true);
 
-  function restorePlace() {
-    let place;
-    try {
-      place = JSON.parse(sessionStorage.getItem(RETURN_KEY) ?? "null");
-    } catch {
-      return;
+  // A card further down than the first page: load pages until it is there.
+  let restoring = null;
+
+  function restorePlace(given) {
+    let place = given;
+    if (!place) {
+      try {
+        place = JSON.parse(sessionStorage.getItem(RETURN_KEY) ?? "null");
+      } catch {
+        return;
+      }
     }
     if (!place || place.url !== location.pathname + location.search) return;
     const card = document.getElementById(place.id);
-    if (!card) return;
+    if (!card) {
+      const more = document.querySelector("#more a");
+      if (more && (place.pages ?? 0) < 10) {
+        restoring = { ...place, pages: (place.pages ?? 0) + 1 };
+        more.click();
+      }
+      return;
+    }
     sessionStorage.removeItem(RETURN_KEY);
     scrollTo({ top: place.y });
     currentId = card.id;
     card.focus({ preventScroll: true });
     card.scrollIntoView({ block: "nearest" });
   }
+  document.addEventListener("htmx:after:settle", () => {
+    if (!restoring) return;
+    const place = restoring;
+    restoring = null;
+    queueMicrotask(() => restorePlace(place));
+  });
   restorePlace();
   // Back from the back/forward cache: the page is as it was, focus it again.
   addEventListener("pageshow", (e) => {

@@ -193,6 +193,37 @@
     });
   });
 
+  // A card with a request of this tab in flight is not replaced by the stream:
+  // the request's own answer brings the card as the change left it (with its
+  // Undo), and replacing the card under it would leave that answer nowhere.
+  const busyCards = new Map();
+  document.addEventListener("htmx:before:request", (e) => {
+    const card = e.target instanceof Element &&
+      e.target.closest(".ticket-card");
+    const ctx = e.detail?.ctx;
+    if (!card || !ctx) return;
+    ctx.deskCard = card.id;
+    busyCards.set(card.id, (busyCards.get(card.id) ?? 0) + 1);
+  });
+  document.addEventListener("htmx:finally:request", (e) => {
+    const id = e.detail?.ctx?.deskCard;
+    if (!id) return;
+    const n = (busyCards.get(id) ?? 1) - 1;
+    if (n > 0) busyCards.set(id, n);
+    else busyCards.delete(id);
+  });
+  document.addEventListener("htmx:before:swap", (e) => {
+    if (e.target !== liveEl() || busyCards.size === 0) return;
+    const tasks = e.detail?.tasks;
+    if (!Array.isArray(tasks)) return;
+    for (let i = tasks.length - 1; i >= 0; i--) {
+      const target = tasks[i].target;
+      if (target instanceof Element && busyCards.has(target.id)) {
+        tasks.splice(i, 1);
+      }
+    }
+  });
+
   /** What the hub says: the connection's state, a frame of this page's filter, a notification to show. */
   async function fromHub(msg) {
     if (msg.type === "status") return setStatus(msg.state, msg.text);

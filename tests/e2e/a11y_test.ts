@@ -185,9 +185,21 @@ browserTest(
       await seed(server);
       const audit = new Audit();
       const page = await signedIn(browser, server);
-      await open(page, server.url + "/dashboard");
+      await open(page, server.url + "/dashboard?status=all");
       assert.equal(await page.locator(".ticket-card").count(), STATUSES.length);
       await audit.check(page, "the dashboard (10 tickets)");
+      await open(page, server.url + "/dashboard");
+      await audit.check(page, "the dashboard's unsolved view");
+      // A quick change: the placeholder where the card was and the Undo offer.
+      await page.click("#ticket-10-set-closed");
+      await page.waitForSelector("#ticket-10.moved");
+      await page.waitForSelector("#undo [data-undo]");
+      await audit.check(page, "a placeholder with Undo and the Undo offer");
+      await page.click('[data-layout-button="list"]');
+      await page.waitForSelector("#cards[data-layout=list]");
+      await audit.check(page, "the dashboard as a list");
+      await page.click('[data-layout-button="grid"]');
+      await page.waitForSelector("#cards[data-layout=grid]");
       await open(page, server.url + "/dashboard?status=Pending");
       await audit.check(page, "the dashboard's Pending tab");
       await open(page, server.url + "/dashboard?q=crashes");

@@ -46,11 +46,12 @@ browserTest(
       await page.waitForSelector("#ticket-3.status-pending");
       assert.equal(await activeId(page), "ticket-3-set-pending");
 
-      // j moves to the next card, c closes it, focus stays on the (new) card.
+      // j moves to the next card, c closes it: it leaves the unsolved view,
+      // and focus stays on the placeholder in its place.
       await page.keyboard.press("j");
       assert.equal(await activeId(page), "ticket-2");
       await page.keyboard.press("c");
-      await page.waitForSelector("#ticket-2.status-closed");
+      await page.waitForSelector("#ticket-2.moved");
       assert.equal(await activeId(page), "ticket-2");
       assert.equal((await server.store.getTicket(2))?.status, "Closed");
       assert.match(await page.textContent("#tab-closed") ?? "", /Closed\s+1/);
@@ -62,14 +63,16 @@ browserTest(
       await page.keyboard.press("Escape");
       assert.ok(!(await page.isVisible("#keys-help")));
 
-      // / focuses the search; typing filters the board and replaces the URL.
+      // / focuses the search; typing filters the board (all statuses: #2 is
+      // Closed now) and replaces the URL.
+      await page.click("#tab-all");
+      await page.waitForURL("**/dashboard?status=all");
       await page.keyboard.press("/");
       assert.equal(await activeId(page), "q");
       await page.keyboard.type("bo");
-      await page.waitForURL("**/dashboard?q=bo");
-      await page.waitForFunction(
-        "document.querySelectorAll('.ticket-card').length === 1",
-      );
+      await page.waitForURL("**/dashboard?status=all&q=bo");
+      await page.locator(".ticket-card").nth(1).waitFor({ state: "detached" });
+      assert.equal(await page.locator(".ticket-card").count(), 1);
       assert.equal(await page.textContent("#ticket-2 mark"), "bo");
       // Typing "c" in the search box is text, not a shortcut.
       await page.keyboard.type("c");
