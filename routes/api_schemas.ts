@@ -162,7 +162,23 @@ export const ListQuery = z.object({
   limit: z.coerce.number({ error: "must be a whole number" }).int(
     "must be a whole number",
   ).min(1, "must be at least 1").max(100, "must be at most 100").default(50),
-  status: statusField.optional(),
+  status: z.string().transform((v, ctx) => {
+    // "unsolved" is Open and Pending together, the dashboard's first view.
+    if (v.toLowerCase() === "unsolved") return "unsolved" as const;
+    const found = STATUSES.find((s) => s.toLowerCase() === v.toLowerCase());
+    if (!found) {
+      ctx.addIssue({
+        code: "custom",
+        message: `must be one of ${STATUSES.join(", ")} or unsolved`,
+      });
+      return z.NEVER;
+    }
+    return found;
+  }).optional().openapi({
+    type: "string",
+    enum: [...STATUSES, "unsolved"],
+    description: "One status, or `unsolved` for Open and Pending together",
+  }),
   user_id: z.string().max(128, "must be at most 128 characters")
     .superRefine(plainText()).optional(),
   product_id: z.string().max(128, "must be at most 128 characters")

@@ -9,6 +9,7 @@ import type {
   TicketWithComments,
 } from "../db/store.ts";
 import { readPageKey, writePageKey } from "../lib/page_key.ts";
+import { statusFilterOf } from "../lib/status_view.ts";
 import { toProblem } from "./errors.ts";
 import { problemBody } from "./problems.ts";
 import { commentJson, ticketJson } from "../lib/ticket_json.ts";
@@ -185,7 +186,7 @@ export function apiTickets({ store, links, replyLimit }: ApiDeps) {
   }, async (c) => {
     const q = c.req.valid("query");
     const page = await store.listTickets({
-      status: q.status,
+      ...statusFilterOf(q.status),
       user_id: q.user_id,
       product_id: q.product_id,
       assignee: q.assignee === "@none" ? null : q.assignee,

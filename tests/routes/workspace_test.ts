@@ -2,7 +2,10 @@
 import assert from "node:assert/strict";
 import type { NewTicket } from "../../db/store.ts";
 import {
+  addApiKey,
   addUser,
+  assertProblem,
+  bearer,
   formPost,
   type Harness,
   logIn,
@@ -400,5 +403,64 @@ Deno.test("an Undo that is not one this desk wrote is refused and changes nothin
     }, HX);
     assert.equal(refused.status, 409);
     assert.match(refused.text, /Not undone: li can no longer own tickets/);
+  });
+});
+
+Deno.test("the API lists the unsolved view and the latest-activity order, with cursors that continue them", async () => {
+  await withApp(async (h) => {
+    const key = await addApiKey(h.store);
+    const ids: number[] = [];
+    for (let i = 0; i < 5; i++) ids.push((await create(h)).id);
+    await h.store.updateTicket(ids[1]!, { status: "Pending" }, { actor: "li" });
+    await h.store.updateTicket(ids[2]!, { status: "Closed" }, { actor: "li" });
+    const list = async (query: string) => {
+      const res = await h.rawApp.request(`/api/v1/tickets?${query}`, {
+        headers: bearer(key),
+      });
+      assert.equal(res.status, 200, query);
+      return await res.json() as {
+        items: { id: number; status: string }[];
+        next_cursor: string | null;
+      };
+    };
+    const unsolved = await list("status=unsolved");
+    assert.deepEqual(
+      unsolved.items.map((t) => t.id),
+      [ids[4], ids[3], ids[1], ids[0]],
+    );
+    assert.deepEqual((await list("status=UNSOLVED")).items.length, 4);
+    // Latest activity, two at a time, to the end.
+    const seen: number[] = [];
+    let cursor = "";
+    for (let i = 0; i < 5; i++) {
+      const page = await list(
+        `sort=activity&limit=2${cursor ? `&cursor=${cursor}` : ""}`,
+      );
+      seen.push(...page.items.map((t) => t.id));
+      if (!page.next_cursor) break;
+      cursor = encodeURIComponent(page.next_cursor);
+    }
+    assert.deepEqual([...seen].sort((a, b) => a - b), ids);
+    const bad = await h.rawApp.request("/api/v1/tickets?status=solved", {
+      headers: bearer(key),
+    });
+    const problem = await assertProblem(bad, 422, {});
+    assert.match(
+      JSON.stringify(problem.errors),
+      /must be one of Open, Pending, Closed or unsolved/,
+    );
+    // The OpenAPI document says so.
+    const doc = await (await h.rawApp.request("/api/openapi.json")).json();
+    const params = doc.paths["/api/v1/tickets"].get.parameters as {
+      name: string;
+      schema: { enum?: string[] };
+    }[];
+    assert.deepEqual(
+      params.find((p) => p.name === "status")?.schema.enum,
+      ["Open", "Pending", "Closed", "unsolved"],
+    );
+    assert.ok(
+      params.find((p) => p.name === "sort")?.schema.enum?.includes("activity"),
+    );
   });
 });
