@@ -86,6 +86,25 @@ function notification(e: TicketEvent, t: TicketSummary): string | undefined {
   });
 }
 
+/**
+ * Whether an event brings its ticket into the view `f`: created in it, or
+ * changed from outside it to inside (its fields before are in the change).
+ */
+function arrives(e: TicketEvent, f: StreamFilter): boolean {
+  const t = e.ticket;
+  if (!t || !showsTicket(f, t)) return false;
+  if (e.type === "ticket.created") return true;
+  if (e.type !== "ticket.updated") return false;
+  const changes = (e.data.changes ?? {}) as Record<string, { from: unknown }>;
+  const before = { ...t };
+  for (const field of UNDOABLE) {
+    if (changes[field]) {
+      Object.assign(before, { [field]: changes[field].from ?? null });
+    }
+  }
+  return !showsTicket(f, before);
+}
+
 /** What a moved ticket's field is now, as a placeholder says it. */
 function movedTo(t: TicketSummary, field: UndoField): string {
   return String(t[field] ?? "");
@@ -215,21 +234,22 @@ export function liveComposer(
           counts: tabCounts(narrowed, f, ""),
         }),
       );
-      // A new ticket goes on top of a newest-first list; in another order its
-      // place is elsewhere, and the counts and the toast say it came.
-      const created = (f.sort ?? "newest") !== "newest" ? [] : events.filter(
-        (e) =>
-          e.type === "ticket.created" && e.ticket && showsTicket(f, e.ticket),
-      ).map((e) => e.ticket_id);
-      const found = f.q && created.length
-        ? await store.searchMatches(f.q, created)
-        : new Set(created);
+      // A ticket new to this view (created, or changed into it: a Closed one
+      // reopened, one given to this owner) goes on top of a newest-first list;
+      // in another order its place is elsewhere, and the counts and the toast
+      // say it came.
+      const arriving = (f.sort ?? "newest") !== "newest"
+        ? []
+        : events.filter((e) => arrives(e, f)).map((e) => e.ticket_id);
+      const found = f.q && arriving.length
+        ? await store.searchMatches(f.q, arriving)
+        : new Set(arriving);
       return events.map((e) => {
         const rendered = shared.cards.get(e.id);
         if (!rendered) return null;
         // New cards wait in #incoming: static/live.js slides them in at the top of
         // the list, or holds them behind a "N new tickets" button while the agent works.
-        const card = e.type === "ticket.created"
+        const card = arrives(e, f)
           ? found.has(e.ticket_id)
             ? LivePartial({
               target: "#incoming",
@@ -237,6 +257,8 @@ export function liveComposer(
               children: rendered.card,
             })
             : ""
+          : e.type === "ticket.created"
+          ? ""
           : e.ticket && !showsTicket(f, e.ticket)
           // Moved out of this view: a line saying where, in the card's place
           // (never over the placeholder with Undo the mover's own tab shows).

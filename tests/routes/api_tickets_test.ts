@@ -293,7 +293,11 @@ for (
     ["limit=101", "limit", "must be at most 100"],
     ["limit=abc", "limit", "must be a whole number"],
     ["limit=2.5", "limit", "must be a whole number"],
-    ["status=Resolved", "status", "must be one of Open, Pending, Closed or unsolved"],
+    [
+      "status=Resolved",
+      "status",
+      "must be one of Open, Pending, Closed or unsolved",
+    ],
     ["cursor=zzz", "cursor", "is not a cursor this API returned"],
     ["cursor=!!!", "cursor", "is not a cursor this API returned"],
     [

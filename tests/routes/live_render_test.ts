@@ -38,7 +38,7 @@ async function withComposer(
   }
 }
 
-const ticket = (user_id: string, product_id: string | null = "CAM-2K") => ({
+const ticket_ = (user_id: string, product_id: string | null = "CAM-2K") => ({
   user_id,
   pdf_link: "https://example.com/a.pdf",
   product_id,
@@ -47,8 +47,8 @@ const ticket = (user_id: string, product_id: string | null = "CAM-2K") => ({
 
 Deno.test("a new ticket is offered to pages whose filter it matches, and only counted elsewhere", async () => {
   await withComposer(async (compose, store) => {
-    await store.createTicket(ticket("ann"), { actor: "t" });
-    const { event } = await store.createTicket(ticket("bob", "LOCK-PRO"), {
+    await store.createTicket(ticket_("ann"), { actor: "t" });
+    const { event } = await store.createTicket(ticket_("bob", "LOCK-PRO"), {
       actor: "api:mobile",
     });
     const e = event as TicketEvent;
@@ -80,8 +80,8 @@ Deno.test("a new ticket is offered to pages whose filter it matches, and only co
 
 Deno.test("a change replaces the card in place where the ticket still belongs, leaves a placeholder where it moved out, and a ticket page hears only of its own ticket", async () => {
   await withComposer(async (compose, store) => {
-    await store.createTicket(ticket("ann"), { actor: "t" });
-    await store.createTicket(ticket("bob"), { actor: "t" });
+    await store.createTicket(ticket_("ann"), { actor: "t" });
+    await store.createTicket(ticket_("bob"), { actor: "t" });
     const { event } = await store.updateTicket(1, { status: "Pending" }, {
       actor: "alice",
     });
@@ -113,6 +113,44 @@ Deno.test("a change replaces the card in place where the ticket still belongs, l
       type: "ticket.updated",
       text: "alice set #1 to Pending",
     });
+  });
+});
+
+Deno.test("a ticket changed into a view arrives on top of it, like a new one, where the list is newest first", async () => {
+  await withComposer(async (compose, store) => {
+    await store.createUser({
+      username: "maria",
+      passwordHash: "h",
+      role: "agent",
+    });
+    const { ticket } = await store.createTicket(ticket_("ann"), { actor: "t" });
+    await store.updateTicket(ticket.id, { status: "Closed" }, { actor: "li" });
+    const { event } = await store.updateTicket(ticket.id, { status: "Open" }, {
+      actor: "requester:ann",
+    });
+    const reopened = event as TicketEvent;
+    const arrives = (msg: SseMessage | null) =>
+      msg!.data.includes(
+        '<hx-partial hx-target="#incoming" hx-swap="afterbegin"><article id="ticket-1"',
+      );
+    assert.ok(arrives(await compose(reopened, { status: "unsolved" })));
+    assert.ok(arrives(await compose(reopened, { status: "Open" })));
+    // Already in these views: replaced in place, not arriving.
+    assert.ok(!arrives(await compose(reopened, {})));
+    // Not newest first: its place is elsewhere.
+    assert.ok(
+      !arrives(await compose(reopened, { status: "unsolved", sort: "oldest" })),
+    );
+    // A search it does not match.
+    assert.ok(
+      !arrives(await compose(reopened, { status: "unsolved", q: "zebra" })),
+    );
+    const { event: taken } = await store.updateTicket(ticket.id, {
+      assignee: "maria",
+    }, { actor: "maria" });
+    const given = taken as TicketEvent;
+    assert.ok(arrives(await compose(given, { assignee: "maria" })));
+    assert.ok(!arrives(await compose(given, { assignee: null })));
   });
 });
 
@@ -151,7 +189,7 @@ Deno.test("the stream reads no ticket back: one counts query per batch and one s
       Array.from(
         { length: 20 },
         (_, i) =>
-          store.createTicket(ticket(i % 2 ? "ann" : "bob"), { actor: "t" }),
+          store.createTicket(ticket_(i % 2 ? "ann" : "bob"), { actor: "t" }),
       ),
     );
     const got = await Promise.all(all);
