@@ -119,6 +119,10 @@ testPostgres(
       const heard = new Promise<string>((resolve) =>
         boardB.subscribe((changed) => resolve(presenceJson(changed)))
       );
+      // A hears its own report back on the same channel: it applies it then.
+      const heardByA = new Promise<void>((resolve) =>
+        boardA.subscribe(() => resolve())
+      );
       await boardA.report("maria", "browser-aaaa", [{
         ticket: 5,
         state: "typing",
@@ -127,6 +131,7 @@ testPostgres(
         await heard,
         JSON.stringify({ 5: [{ user: "maria", state: "typing" }] }),
       );
+      await heardByA;
       assert.deepEqual(
         presenceJson(boardB.snapshot()),
         presenceJson(boardA.snapshot()),
