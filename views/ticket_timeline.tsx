@@ -178,8 +178,20 @@ export function TimelineList(
     : 0;
   const rendered = items.map((item) =>
     item.kind === "comment"
-      ? <CommentItem comment={item.comment} now={now} />
-      : <EventItem event={item.event} now={now} />
+      ? (
+        <CommentItem
+          key={`comment-${item.comment.id}`}
+          comment={item.comment}
+          now={now}
+        />
+      )
+      : (
+        <EventItem
+          key={`event-${item.event.id}`}
+          event={item.event}
+          now={now}
+        />
+      )
   );
   if (legacy) {
     rendered.splice(
