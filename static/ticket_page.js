@@ -352,11 +352,13 @@
   function boardList() {
     try {
       const list = JSON.parse(sessionStorage.getItem("desk:list") ?? "null");
-      const same = (a, b) => {
-        const x = new URL(a, location.origin);
-        const y = new URL(b, location.origin);
-        return x.pathname === y.pathname && x.search === y.search;
+      // The same list whatever the order of its parameters.
+      const norm = (u) => {
+        const url = new URL(u, location.origin);
+        url.searchParams.sort();
+        return url.pathname + url.search;
       };
+      const same = (a, b) => norm(a) === norm(b);
       if (!list || !Array.isArray(list.ids) || !same(list.back, back())) {
         return null;
       }
