@@ -158,6 +158,11 @@ export interface ListFilter {
   q?: string;
   /** Where the previous page ended (keyset pagination, in the sort's order). */
   after?: PageKey;
+  /**
+   * The other way: the tickets that come before this key in the sort, nearest
+   * first (a ticket page's "previous ticket"). Not combined with `after`.
+   */
+  before?: PageKey;
   limit: number;
 }
 

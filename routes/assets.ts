@@ -11,6 +11,7 @@ import appCss from "../static/app.css" with { type: "text" };
 import appJs from "../static/app.js" with { type: "text" };
 import liveJs from "../static/live.js" with { type: "text" };
 import liveHub from "../static/live_hub.js" with { type: "text" };
+import ticketPageJs from "../static/ticket_page.js" with { type: "text" };
 import favicon from "../static/favicon.svg" with { type: "text" };
 
 interface Asset {
@@ -41,13 +42,15 @@ const noSourceMap = (js: string) =>
 
 /**
  * The page's scripts as ONE file, in order: htmx, the live hub (run in the
- * page only where SharedWorker is missing), app.js and live.js. As separate
+ * page only where SharedWorker is missing), app.js, live.js and
+ * ticket_page.js. As separate
  * deferred files, htmx (which starts itself on a timer once the document is
  * interactive) could start before the others had arrived. Concatenating is
  * not a build step: it happens here, at start-up, from the npm package and
  * static/.
  */
-const pageJs = [htmx, liveHub, appJs, liveJs].map(noSourceMap).join(";\n");
+const pageJs = [htmx, liveHub, appJs, liveJs, ticketPageJs].map(noSourceMap)
+  .join(";\n");
 
 /** Every asset by its role; views link to `.url`. */
 export const ASSETS = {
@@ -88,7 +91,7 @@ export function assets() {
 /** Every page's stylesheets: Pico, then ours. */
 export const PAGE_STYLES = [ASSETS.pico.url, ASSETS.appCss.url];
 
-/** Stylesheets and the script (htmx, the live hub's fallback, app.js, live.js in one file) of the desk's pages. */
+/** Stylesheets and the script (htmx, the live hub's fallback, app.js, live.js, ticket_page.js in one file) of the desk's pages. */
 export const PAGE_ASSETS = {
   styles: PAGE_STYLES,
   scripts: [ASSETS.pageJs.url],

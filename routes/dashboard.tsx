@@ -81,7 +81,8 @@ import {
   TicketCard,
 } from "../views/ticket_card.tsx";
 import { BoardFragment, DashboardPage } from "../views/dashboard_page.tsx";
-import { Activity, TriagePanel } from "../views/ticket_page.tsx";
+import { TriagePanel } from "../views/ticket_page.tsx";
+import { TimelineList } from "../views/ticket_timeline.tsx";
 
 export interface DashboardDeps {
   store: TicketStore & AccountStore;
@@ -265,7 +266,7 @@ function statusConflict(
 export function dashboard({ store, links }: DashboardDeps) {
   const app = new Hono<AppEnv>();
 
-  const ticketPage = ticketPageRenderer({ links });
+  const ticketPage = ticketPageRenderer({ store, links });
 
   app.get("/", (c) => c.redirect("/dashboard", 302));
 
@@ -466,7 +467,7 @@ export function dashboard({ store, links }: DashboardDeps) {
         code,
       );
     }
-    const events = await store.ticketActivity(id);
+    const { ticket: full, events } = await ticketView(store, id);
     return c.html(
       <>
         <TriagePanel
@@ -475,7 +476,7 @@ export function dashboard({ store, links }: DashboardDeps) {
           notice={notice}
           confirmOwner={answer.confirmOwner}
         />
-        <Activity events={events} now={new Date()} oob />
+        <TimelineList ticket={full} events={events} now={new Date()} oob />
         {offer}
       </>,
       code,

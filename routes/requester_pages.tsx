@@ -17,7 +17,7 @@ import {
   type RequesterPageProps,
   RequestNotFoundPage,
 } from "../views/requester_page.tsx";
-import { Activity } from "../views/ticket_page.tsx";
+import { TimelineList } from "../views/ticket_timeline.tsx";
 import { ASSETS, PAGE_STYLES } from "./assets.ts";
 import { actorOf, type AppEnv } from "./context.ts";
 import { commentBodyField, formText, readForm } from "./fields.ts";
@@ -116,7 +116,10 @@ export function requesterLinkRoutes(deps: RequesterPagesDeps) {
       actor: actorOf(c),
     });
     if (!isHtmx(c)) return c.redirect(`/tickets/${id}#requester-link`, 303);
-    const events = await deps.store.ticketActivity(id);
+    const [ticket, events] = await Promise.all([
+      deps.store.getTicket(id),
+      deps.store.ticketActivity(id),
+    ]);
     return c.html(
       <>
         <RequesterLinkPanel
@@ -124,7 +127,9 @@ export function requesterLinkRoutes(deps: RequesterPagesDeps) {
           url={deps.links.url(value)}
           notice="Link revoked: the old one no longer works. Send the requester this new one."
         />
-        <Activity events={events} now={new Date()} oob />
+        {ticket && (
+          <TimelineList ticket={ticket} events={events} now={new Date()} oob />
+        )}
       </>,
     );
   });

@@ -465,6 +465,7 @@
   setUpNotifyButton();
 
   // The server could not replay what was missed (too long offline): refetch.
+  // A ticket page brings its parts up to date itself (static/ticket_page.js).
   document.addEventListener("reload", (e) => {
     if (e.target !== liveEl()) return;
     if (document.getElementById("board")) {
@@ -472,61 +473,11 @@
         target: "#board",
         swap: "outerHTML",
       });
-    } else if (!editing()) {
+    } else if (!document.querySelector(".ticket-layout")) {
       location.reload();
     }
   });
 
-  // ---- The ticket page -------------------------------------------------------
-
-  function editing() {
-    const draft = document.getElementById("comment-body");
-    return Boolean(
-      document.getElementById("description-text") ||
-        (draft && draft.value.trim()),
-    );
-  }
-
-  function banner(text) {
-    let b = document.getElementById("live-banner");
-    if (!b) {
-      b = document.createElement("p");
-      b.id = "live-banner";
-      b.className = "live-banner";
-      b.setAttribute("role", "status");
-      const main = document.getElementById("main");
-      main?.prepend(b);
-    }
-    b.textContent = `${text}. `;
-    const show = document.createElement("a");
-    show.href = location.href;
-    show.textContent = "Show the latest";
-    b.append(show);
-  }
-
-  function refreshTicket() {
-    htmx.ajax("GET", location.pathname + location.search, {
-      target: ".ticket-layout",
-      select: ".ticket-layout",
-      swap: "outerHTML",
-    });
-  }
-
-  document.addEventListener("ticket-changed", (e) => {
-    if (e.target !== liveEl()) return;
-    let change;
-    try {
-      change = JSON.parse(e.detail?.data ?? "{}");
-    } catch {
-      return;
-    }
-    if (change.actor === me()) return;
-    toast(
-      change.text ?? "This ticket changed",
-      location.pathname.split("/").pop(),
-    );
-    // Never overwrite what the admin is typing: say what happened instead.
-    if (editing()) banner(`This ticket was changed by ${change.actor}`);
-    else refreshTicket();
-  });
+  // A ticket page's own changes (ticket-changed) are handled by
+  // static/ticket_page.js: they appear in place, so they make no toast here.
 })();

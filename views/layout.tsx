@@ -32,6 +32,19 @@ const KEYS: [string, string][] = [
   ["u", "Undo the last change (for 8 seconds)"],
   ["v", "Switch between cards and a list"],
   ["Esc", "In search: leave the field; again: clear it"],
+  [
+    "j / k",
+    "On a ticket page: the next / previous ticket of the list you came from",
+  ],
+  [
+    "Shift+O / P / C",
+    "On a ticket page: set Open / Pending / Closed, then go to the next ticket",
+  ],
+  [
+    "Ctrl+Enter",
+    "In the comment box: add it as an internal note (⌘+Enter on a Mac; Reply to requester stays a button)",
+  ],
+  ["Esc", "In the description editor: cancel the edit"],
   ["?", "This help"],
   ["Esc", "Close this help"],
 ];

@@ -1,6 +1,5 @@
-/** The ticket page: fields, status, description edited in place, comment thread, activity. */
+/** The ticket page: fields, status, description edited in place, the timeline, and the way to the next ticket. */
 import type {
-  Comment,
   Ticket,
   TicketEvent,
   TicketWithComments,
@@ -28,6 +27,7 @@ import {
   StatusButtons,
   When,
 } from "./ticket_card.tsx";
+import { textareaText, Thread } from "./ticket_timeline.tsx";
 
 /** Where a ticket page's forms send a browser without JavaScript, keeping the dashboard filter. */
 function pageHref(
@@ -41,9 +41,6 @@ function pageHref(
   const query = params.toString();
   return `/tickets/${id}${query ? `?${query}` : ""}${hash}`;
 }
-
-/** A textarea's text; the HTML parser drops one leading newline, so give it one to drop. */
-const textareaText = (s: string) => "\n" + s;
 
 function BackField({ back }: { back: string }) {
   return <input type="hidden" name="back" value={back} />;
@@ -233,188 +230,13 @@ export function DescriptionForm(
         <a
           href={pageHref(ticket.id, back, { hash: "#description" })}
           {...swapDescription(ticket.id, back, "view")}
+          id="description-cancel"
+          aria-keyshortcuts="Escape"
         >
           {conflict ? "Discard mine" : "Cancel"}
         </a>
       </div>
     </form>
-  );
-}
-
-/** The comment thread (legacy text first) and the form that appends to it. */
-export function Thread(
-  { ticket, back, now, draft = "", error, announce }: {
-    ticket: TicketWithComments;
-    back: string;
-    now: Date;
-    draft?: string;
-    error?: string;
-    /** Said by screen readers after the swap (static/app.js), e.g. "Comment added". */
-    announce?: string;
-  },
-) {
-  const legacy = ticket.comments.trim();
-  const n = ticket.comment_list.length + (legacy ? 1 : 0);
-  return (
-    <section
-      id="thread"
-      aria-labelledby="thread-title"
-      data-announce={announce}
-    >
-      <h2 id="thread-title">
-        Comments <span class="muted">({n})</span>
-      </h2>
-      {n === 0 ? <p class="muted">No comments yet.</p> : (
-        <ol class="comments">
-          {legacy && (
-            <li class="comment legacy" id="comment-legacy">
-              <p class="comment-meta">
-                <strong>Earlier notes</strong>{" "}
-                <span class="muted">(from the old system)</span>
-              </p>
-              <div class="text">{legacy}</div>
-            </li>
-          )}
-          {ticket.comment_list.map((c) => (
-            <li
-              class={`comment comment-${c.visibility}`}
-              id={`comment-${c.id}`}
-            >
-              <p class="comment-meta">
-                <CommentKind comment={c} /> <strong>{c.author}</strong>{" "}
-                <When iso={c.created_at} now={now} />
-              </p>
-              <div class="text">{c.body}</div>
-            </li>
-          ))}
-        </ol>
-      )}
-      <form
-        method="post"
-        action={`/tickets/${ticket.id}/comments`}
-        hx-post={`/tickets/${ticket.id}/comments`}
-        hx-target="#thread"
-        hx-swap="outerHTML"
-        class="comment-form"
-      >
-        <BackField back={back} />
-        <label for="comment-body">Add a note or a reply</label>
-        <textarea
-          id="comment-body"
-          name="body"
-          rows={3}
-          required
-          maxlength={MAX_TEXT}
-          aria-invalid={error ? "true" : undefined}
-          aria-describedby={error
-            ? "comment-error comment-help"
-            : "comment-help"}
-        >
-          {textareaText(draft)}
-        </textarea>
-        {error && <small id="comment-error">{error}</small>}
-        <small id="comment-help">
-          An internal note is for agents only. A reply is also shown to the
-          requester, on their status page.
-        </small>
-        <div role="group" class="form-actions">
-          {/* First: the button a form submits by default is the private one. */}
-          <button
-            type="submit"
-            name="visibility"
-            value="internal"
-            id="comment-submit"
-          >
-            Add internal note
-          </button>
-          <button
-            type="submit"
-            name="visibility"
-            value="public"
-            id="comment-reply"
-            class="secondary"
-          >
-            Reply to requester
-          </button>
-        </div>
-      </form>
-    </section>
-  );
-}
-
-/** Which kind a comment is, in words (never colour alone). */
-function CommentKind({ comment }: { comment: Comment }) {
-  if (comment.from_requester) {
-    return <span class="comment-kind kind-requester">Requester's reply</span>;
-  }
-  return comment.visibility === "public"
-    ? <span class="comment-kind kind-public">Public reply</span>
-    : <span class="comment-kind kind-internal">Internal note</span>;
-}
-
-function describeEvent(e: TicketEvent): string {
-  if (e.type === "ticket.created") return "created the ticket";
-  if (e.type === "requester.revoked") return "revoked the requester link";
-  if (e.type === "comment.added") {
-    if (e.data.visibility !== "public") return "added an internal note";
-    return e.data.from_requester
-      ? "replied (the requester)"
-      : "replied to the requester";
-  }
-  const changes = (e.data.changes ?? {}) as Record<
-    string,
-    { from: string | null; to: string | null }
-  >;
-  const parts: string[] = [];
-  if (changes.status) {
-    parts.push(
-      `changed the status from ${changes.status.from} to ${changes.status.to}`,
-    );
-  }
-  if (changes.assignee) {
-    const { from, to } = changes.assignee;
-    parts.push(
-      to === null
-        ? `unassigned ${from}`
-        : to === e.actor
-        ? (from ? `took the ticket from ${from}` : "took the ticket")
-        : `assigned the ticket to ${to}`,
-    );
-  }
-  if (changes.priority) {
-    parts.push(
-      `changed the priority from ${changes.priority.from} to ${changes.priority.to}`,
-    );
-  }
-  if (changes.description) parts.push("edited the description");
-  return parts.join(" and ") || "updated the ticket";
-}
-
-/** Who did what and when, from the events table. */
-export function Activity(
-  { events, now, oob = false }: {
-    events: TicketEvent[];
-    now: Date;
-    /** Sent alongside another fragment: htmx swaps it in by id. */
-    oob?: boolean;
-  },
-) {
-  return (
-    <section
-      id="activity"
-      aria-labelledby="activity-title"
-      hx-swap-oob={oob ? "true" : undefined}
-    >
-      <h2 id="activity-title">Activity</h2>
-      <ol class="activity">
-        {[...events].reverse().map((e) => (
-          <li>
-            <strong>{e.actor}</strong> {describeEvent(e)}{" "}
-            <When iso={e.created_at} now={now} />
-          </li>
-        ))}
-      </ol>
-    </section>
   );
 }
 
@@ -431,12 +253,79 @@ export function lastChangedBy(
   return null;
 }
 
+/** Where "← Previous ticket" and "Next ticket →" go in the list the page was opened from; null at its ends. */
+export interface TicketNavLinks {
+  prev: string | null;
+  next: string | null;
+}
+
+/**
+ * The way through the list the ticket was opened from, as plain links (`k`
+ * and `j` follow them, or the board's own order when it has one), and what
+ * stands at an end of the list instead.
+ */
+export function TicketNav({ nav }: { nav: TicketNavLinks }) {
+  return (
+    <nav class="ticket-nav" aria-label="Tickets in this list">
+      {nav.prev
+        ? (
+          <a href={nav.prev} id="ticket-prev" rel="prev" aria-keyshortcuts="k">
+            ← Previous ticket
+          </a>
+        )
+        : <span class="muted" id="ticket-prev">First in this list</span>}
+      {nav.next
+        ? (
+          <a href={nav.next} id="ticket-next" rel="next" aria-keyshortcuts="j">
+            Next ticket →
+          </a>
+        )
+        : <span class="muted" id="ticket-next">Last in this list</span>}
+      {/* Said when j or k finds no ticket that way (static/ticket_page.js). */}
+      <span id="ticket-nav-status" class="nav-status" role="status"></span>
+    </nav>
+  );
+}
+
+/** The ticket's fields; its id lets a live update swap it. */
+export function TicketDetails(
+  { ticket: t, now }: { ticket: Ticket; now: Date },
+) {
+  return (
+    <section id="ticket-details" aria-labelledby="fields-title">
+      <h2 id="fields-title">Details</h2>
+      <dl class="fields">
+        <dt>User</dt>
+        <dd>{t.user_id}</dd>
+        <dt>Product</dt>
+        <dd>{t.product_id ?? "—"}</dd>
+        <dt>Other IDs</dt>
+        <dd>{t.other_ids ?? "—"}</dd>
+        <dt>PDF</dt>
+        <dd class="pdf">
+          <PdfLink href={t.pdf_link} label={t.pdf_link} />
+        </dd>
+        <dt>Created</dt>
+        <dd>{exactTime(t.created_at)}</dd>
+        <dt>Updated</dt>
+        <dd>
+          <When iso={t.updated_at} now={now} />
+        </dd>
+      </dl>
+    </section>
+  );
+}
+
 export interface TicketPageProps {
   ticket: TicketWithComments;
   events: TicketEvent[];
   back: string;
   now: Date;
   assets: PageAssets;
+  /** The previous and next ticket of the list in `back`. */
+  nav: TicketNavLinks;
+  /** Show the timeline's comments only (`?thread=comments`). */
+  commentsOnly?: boolean;
   /** Open the description editor (the no-JS path to editing). */
   editing?: boolean;
   /** A refused description save, shown as a conflict (no-JS path). */
@@ -460,6 +349,27 @@ export interface TicketPageProps {
   undo?: UndoChange;
 }
 
+/** The Undo offer a page carries in its URL; one for another ticket (Shift+C moved on from it) is a plain form, which lands back on that ticket. */
+function PageUndo(
+  { undo, ticket, user, back }: {
+    undo: UndoChange;
+    ticket: number;
+    user: string;
+    back: string;
+  },
+) {
+  const offer = (
+    <UndoOffer
+      text={changeText(undo, user)}
+      changes={[undo]}
+      view="page"
+      back={back}
+    />
+  );
+  // Swapped with htmx, its answer would put the other ticket's panel here.
+  return undo.id === ticket ? offer : <div hx-ignore>{offer}</div>;
+}
+
 /** The whole ticket page. */
 export function TicketPage(p: TicketPageProps) {
   const t = p.ticket;
@@ -480,9 +390,12 @@ export function TicketPage(p: TicketPageProps) {
           user={p.user.username}
           ticket={t.id}
         />
-        <p class="back">
-          <a href={p.back} id="back-link">← Back to tickets</a>
-        </p>
+        <div class="ticket-top">
+          <p class="back">
+            <a href={p.back} id="back-link">← Back to tickets</a>
+          </p>
+          <TicketNav nav={p.nav} />
+        </div>
         {/* Who else has this ticket open (static/live.js keeps it true). */}
         <p id="presence" class="presence" role="status" aria-live="polite"></p>
         <hgroup>
@@ -492,7 +405,9 @@ export function TicketPage(p: TicketPageProps) {
             <When iso={t.created_at} now={p.now} />
           </p>
         </hgroup>
-        <div class="ticket-layout">
+        {/* The status panel comes first: on a phone it is the first thing under the title. */}
+        <div class="ticket-layout" data-ticket-id={String(t.id)}>
+          <TriagePanel ticket={t} users={p.users} notice={p.statusNotice} />
           <div class="ticket-main">
             {editor
               ? (
@@ -507,47 +422,27 @@ export function TicketPage(p: TicketPageProps) {
               : <DescriptionView ticket={t} back={p.back} />}
             <Thread
               ticket={t}
+              events={p.events}
               back={p.back}
               now={p.now}
+              commentsOnly={p.commentsOnly}
               draft={p.commentDraft}
               error={p.commentError}
             />
           </div>
           <aside class="ticket-side" aria-label="Details">
-            <TriagePanel ticket={t} users={p.users} notice={p.statusNotice} />
-            <section aria-labelledby="fields-title">
-              <h2 id="fields-title">Details</h2>
-              <dl class="fields">
-                <dt>User</dt>
-                <dd>{t.user_id}</dd>
-                <dt>Product</dt>
-                <dd>{t.product_id ?? "—"}</dd>
-                <dt>Other IDs</dt>
-                <dd>{t.other_ids ?? "—"}</dd>
-                <dt>PDF</dt>
-                <dd class="pdf">
-                  <PdfLink href={t.pdf_link} label={t.pdf_link} />
-                </dd>
-                <dt>Created</dt>
-                <dd>{exactTime(t.created_at)}</dd>
-                <dt>Updated</dt>
-                <dd>
-                  <When iso={t.updated_at} now={p.now} />
-                </dd>
-              </dl>
-            </section>
+            <TicketDetails ticket={t} now={p.now} />
             {p.requesterUrl && (
               <RequesterLinkPanel ticketId={t.id} url={p.requesterUrl} />
             )}
-            <Activity events={p.events} now={p.now} />
           </aside>
         </div>
         <LiveDock
           undo={p.undo && (
-            <UndoOffer
-              text={changeText(p.undo, p.user.username)}
-              changes={[p.undo]}
-              view="page"
+            <PageUndo
+              undo={p.undo}
+              ticket={t.id}
+              user={p.user.username}
               back={p.back}
             />
           )}

@@ -96,26 +96,36 @@ export async function listTickets(
   return toTicketPage(rows, f.limit);
 }
 
-/** Where the next page starts, in the filter's sort. */
+/**
+ * Where the next page starts, in the filter's sort; with `before`, the same
+ * keyset flipped (the nearest earlier ticket first, see order).
+ */
 function after(sql: Sql, f: ListFilter) {
-  if (f.after === undefined) return sql``;
+  const key = f.before ?? f.after;
+  if (key === undefined) return sql``;
+  const back = f.before !== undefined;
+  const lt = sql.unsafe(back ? ">" : "<");
+  const gt = sql.unsafe(back ? "<" : ">");
   const sort = f.sort ?? "newest";
-  if (sort === "newest") return sql`AND t.id < ${f.after.id}`;
-  if (sort === "oldest") return sql`AND t.id > ${f.after.id}`;
+  if (sort === "newest") return sql`AND t.id ${lt} ${key.id}`;
+  if (sort === "oldest") return sql`AND t.id ${gt} ${key.id}`;
   if (sort === "activity") {
-    const at = new Date(f.after.updated_at ?? 0);
-    return sql`AND (t.updated_at < ${at} OR (t.updated_at = ${at} AND t.id < ${f.after.id}))`;
+    const at = new Date(key.updated_at ?? 0);
+    return sql`AND (t.updated_at ${lt} ${at} OR (t.updated_at = ${at} AND t.id ${lt} ${key.id}))`;
   }
-  const p = priorityRank(f.after.priority);
-  return sql`AND (t.priority < ${p} OR (t.priority = ${p} AND t.id > ${f.after.id}))`;
+  const p = priorityRank(key.priority);
+  return sql`AND (t.priority ${lt} ${p} OR (t.priority = ${p} AND t.id ${gt} ${key.id}))`;
 }
 
 function order(sql: Sql, f: ListFilter) {
+  const back = f.before !== undefined;
+  const desc = sql.unsafe(back ? "ASC" : "DESC");
+  const asc = sql.unsafe(back ? "DESC" : "ASC");
   const sort = f.sort ?? "newest";
-  if (sort === "newest") return sql`t.id DESC`;
-  if (sort === "oldest") return sql`t.id ASC`;
-  if (sort === "activity") return sql`t.updated_at DESC, t.id DESC`;
-  return sql`t.priority DESC, t.id ASC`;
+  if (sort === "newest") return sql`t.id ${desc}`;
+  if (sort === "oldest") return sql`t.id ${asc}`;
+  if (sort === "activity") return sql`t.updated_at ${desc}, t.id ${desc}`;
+  return sql`t.priority ${desc}, t.id ${asc}`;
 }
 
 /** Reads the per-status counters the triggers of migration 002 maintain. */

@@ -97,26 +97,35 @@ export function listTickets(stmts: Statements, f: ListFilter): TicketPage {
   // With a search, the FTS index drives the scan in rowid (= ticket id) order.
   const id = match === null ? "t.id" : "tickets_fts.rowid";
   const sort = f.sort ?? "newest";
-  if (f.after !== undefined) {
-    if (sort === "newest") where.push(`${id} < ?`), args.push(f.after.id);
-    else if (sort === "oldest") where.push(`${id} > ?`), args.push(f.after.id);
+  // Backwards (`before`) is the same keyset with every comparison and
+  // direction flipped: the nearest earlier ticket comes first.
+  const back = f.before !== undefined;
+  const key = f.before ?? f.after;
+  const [lt, gt, desc, asc] = back
+    ? [">", "<", "ASC", "DESC"]
+    : ["<", ">", "DESC", "ASC"];
+  if (key !== undefined) {
+    if (sort === "newest") where.push(`${id} ${lt} ?`), args.push(key.id);
+    else if (sort === "oldest") where.push(`${id} ${gt} ?`), args.push(key.id);
     else if (sort === "activity") {
-      const at = f.after.updated_at ?? "";
-      where.push(`(t.updated_at < ? OR (t.updated_at = ? AND ${id} < ?))`);
-      args.push(at, at, f.after.id);
+      const at = key.updated_at ?? "";
+      where.push(
+        `(t.updated_at ${lt} ? OR (t.updated_at = ? AND ${id} ${lt} ?))`,
+      );
+      args.push(at, at, key.id);
     } else {
-      const p = priorityRank(f.after.priority);
-      where.push(`(t.priority < ? OR (t.priority = ? AND ${id} > ?))`);
-      args.push(p, p, f.after.id);
+      const p = priorityRank(key.priority);
+      where.push(`(t.priority ${lt} ? OR (t.priority = ? AND ${id} ${gt} ?))`);
+      args.push(p, p, key.id);
     }
   }
   const order = sort === "newest"
-    ? `${id} DESC`
+    ? `${id} ${desc}`
     : sort === "oldest"
-    ? `${id} ASC`
+    ? `${id} ${asc}`
     : sort === "activity"
-    ? `t.updated_at DESC, ${id} DESC`
-    : `t.priority DESC, ${id} ASC`;
+    ? `t.updated_at ${desc}, ${id} ${desc}`
+    : `t.priority ${desc}, ${id} ${asc}`;
   const from = match === null
     ? "tickets t"
     : "tickets_fts JOIN tickets t ON t.id = tickets_fts.rowid";

@@ -670,7 +670,7 @@ browserTest(
         );
         await until(
           page,
-          `document.getElementById("activity").textContent.includes("from Open to Pending")`,
+          `document.getElementById("timeline").textContent.includes("from Open to Pending")`,
         );
         assert.equal(await page.isVisible("#live-banner"), false);
 

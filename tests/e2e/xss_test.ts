@@ -288,7 +288,8 @@ browserTest(
         author: '"><img src=/xss-probe onerror=__xss++>',
       });
       await waitCount(page, "#thread .comment", 3);
-      await page.waitForSelector("#toasts .toast");
+      // Announced beside the timeline (no toast: the comment is on screen).
+      await page.waitForSelector("#thread-news:not(:empty)");
       await assertClean(w, "a live change on the ticket page");
 
       // Live inserts and updates on the dashboard.

@@ -352,7 +352,11 @@ dashboardTest(
     }, HX);
     const body = await html(res, 200);
     assert.match(body, /^<section id="ticket-status"/);
-    assert.match(body, /<section id="activity"[^>]*hx-swap-oob="true"/);
+    // The timeline comes along, with the change at its end.
+    assert.match(
+      body,
+      /<ol id="timeline"[^>]*hx-swap-oob="true"[^]*changed the status from Open to Closed[^]*<\/ol>/,
+    );
     assert.equal((await h.store.getTicket(t.id))?.status, "Closed");
   },
 );
@@ -496,9 +500,11 @@ dashboardTest(
       ),
       200,
     );
-    assert.match(thread, /^<section id="thread"/);
+    // The timeline, and a fresh box in place of the form (out of band).
+    assert.match(thread, /^<ol id="timeline"/);
     assert.match(thread, /<strong>alice<\/strong>/);
     assert.match(thread, /<div class="text">first\nsecond<\/div>/);
+    assert.match(thread, /<form id="comment-form"[^>]*hx-swap-oob="true"/);
     assert.match(thread, /<textarea id="comment-body"[^>]*>\n<\/textarea>/);
 
     const plain = await b.post(`/tickets/${t.id}/comments`, { body: "third" });
