@@ -5,7 +5,7 @@
  * Where no Chromium is found the tests are reported as ignored, with the reason,
  * unless REQUIRE_BROWSER=1 (as CI sets), where they fail instead.
  */
-import { type Browser, chromium } from "playwright-core";
+import { type Browser, chromium, type Page } from "playwright-core";
 import { createApp } from "../../app.ts";
 import { createMemoryBus, type EventBus } from "../../db/bus.ts";
 import {
@@ -141,4 +141,26 @@ export async function startServer(
       await store.close();
     },
   };
+}
+
+/**
+ * Polls a JavaScript expression in the page until it is truthy. Not
+ * page.waitForFunction: a string predicate is compiled in the page, which the
+ * app's CSP (script-src 'self', no unsafe-eval) rightly refuses. A page that
+ * is navigating answers nothing for a moment: polled again.
+ */
+export async function until(
+  page: Page,
+  expr: string,
+  timeout = 15_000,
+): Promise<void> {
+  const end = performance.now() + timeout;
+  while (
+    !(await page.evaluate<boolean>(`Boolean(${expr})`).catch(() => false))
+  ) {
+    if (performance.now() > end) {
+      throw new Error(`Timed out after ${timeout} ms waiting for ${expr}`);
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
 }

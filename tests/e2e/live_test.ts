@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { hashPassword } from "../../lib/passwords.ts";
 import { newApiKey } from "../../lib/tokens.ts";
-import { browserTest, startServer, type TestServer } from "./harness.ts";
+import { browserTest, startServer, type TestServer, until } from "./harness.ts";
 
 const PASSWORD = "correct horse battery";
 /**
@@ -266,23 +266,6 @@ async function withShots(
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
-}
-
-/**
- * Polls a JavaScript expression in the page until it is truthy. Not
- * page.waitForFunction: a string predicate is compiled in the page, which the
- * app's CSP (script-src 'self', no unsafe-eval) rightly refuses.
- */
-async function until(page: Page, expr: string, timeout = WAIT): Promise<void> {
-  const end = performance.now() + timeout;
-  while (
-    !(await page.evaluate<boolean>(`Boolean(${expr})`).catch(() => false))
-  ) {
-    if (performance.now() > end) {
-      throw new Error(`Timed out after ${timeout} ms waiting for ${expr}`);
-    }
-    await sleep(25);
-  }
 }
 
 browserTest(

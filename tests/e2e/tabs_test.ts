@@ -9,7 +9,7 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { hashPassword } from "../../lib/passwords.ts";
 import { newApiKey } from "../../lib/tokens.ts";
 import { openSqliteStore } from "../../db/sqlite/sqlite_store.ts";
-import { browserTest, startServer, type TestServer } from "./harness.ts";
+import { browserTest, startServer, type TestServer, until } from "./harness.ts";
 import { makeSelfSignedCert } from "../self_signed.ts";
 import {
   freePort,
@@ -73,18 +73,6 @@ function waitLive(page: Page) {
     state: "attached",
     timeout: WAIT,
   });
-}
-
-/**
- * Waits until `expr` holds in the page. (Polled with evaluate: a string
- * waitForFunction is evaluated with eval, which the page's CSP refuses.)
- */
-async function until(page: Page, expr: string): Promise<void> {
-  const end = performance.now() + WAIT;
-  while (!(await page.evaluate<boolean>(`Boolean(${expr})`))) {
-    if (performance.now() > end) throw new Error(`Timed out: ${expr}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 /** How many elements in the page carry the card id of ticket `id`. */

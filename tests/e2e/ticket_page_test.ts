@@ -10,7 +10,7 @@ import axeSource from "axe-core/axe.min.js" with { type: "text" };
 import type { Browser, BrowserContextOptions, Page } from "playwright-core";
 import type { NewTicket } from "../../db/store.ts";
 import { hashPassword } from "../../lib/passwords.ts";
-import { browserTest, startServer, type TestServer } from "./harness.ts";
+import { browserTest, startServer, type TestServer, until } from "./harness.ts";
 
 const PASSWORD = "correct horse battery";
 const WAIT = 15_000;
@@ -71,15 +71,6 @@ async function live(page: Page): Promise<void> {
   await page.waitForSelector("#live-status[data-state=live]", {
     state: "attached",
   });
-}
-
-/** Waits until `expr` holds in the page (polled: a string waitForFunction is refused by the CSP). */
-async function until(page: Page, expr: string): Promise<void> {
-  const end = performance.now() + WAIT;
-  while (!(await page.evaluate<boolean>(`Boolean(${expr})`))) {
-    if (performance.now() > end) throw new Error(`Timed out: ${expr}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 /** The number of the ticket the page shows. */

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { hashPassword } from "../../lib/passwords.ts";
-import { browserTest, startServer, type TestServer } from "./harness.ts";
+import { browserTest, startServer, type TestServer, until } from "./harness.ts";
 
 const PASSWORD = "correct horse battery";
 const WAIT = 15_000;
@@ -77,15 +77,6 @@ async function withTeam(
   } finally {
     for (const c of contexts) await c.close();
     await server.stop();
-  }
-}
-
-/** Waits until `expr` holds in the page (polled: a string waitForFunction is refused by the CSP). */
-async function until(page: Page, expr: string): Promise<void> {
-  const end = performance.now() + WAIT;
-  while (!(await page.evaluate<boolean>(`Boolean(${expr})`))) {
-    if (performance.now() > end) throw new Error(`Timed out: ${expr}`);
-    await new Promise((r) => setTimeout(r, 25));
   }
 }
 
