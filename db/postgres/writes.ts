@@ -15,6 +15,7 @@ import {
   UnknownAssigneeError,
   type Visibility,
 } from "../store.ts";
+import type { JSONValue as JsonValue } from "postgres";
 import { queueDeliveries } from "./webhooks.ts";
 import {
   rowToComment,
@@ -77,7 +78,7 @@ async function insertEvent(
     WITH e AS (
       INSERT INTO events (type, ticket_id, actor, data, created_at)
       VALUES (${e.type}, ${e.ticket_id}, ${e.actor},
-              ${JSON.stringify(e.data)}::json, ${e.created_at})
+              ${tx.json(e.data as JsonValue)}, ${e.created_at})
       RETURNING *
     )
     SELECT e.*, pg_notify(${EVENTS_CHANNEL}, e.id::text) FROM e`;
