@@ -351,7 +351,7 @@ function createTickets(
       }
     }
   }
-  const todo = ops.flatMap((op, i) => outcomes[i] ? [] : [i]);
+  const todo = ops.flatMap((_, i) => outcomes[i] ? [] : [i]);
   if (todo.length === 0) return outcomes as WriteOutcome[];
   // Rows are inserted in array order, so ids rise in the order of `todo`;
   // RETURNING gives no order of its own, hence the sorts by id.
