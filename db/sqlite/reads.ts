@@ -85,7 +85,10 @@ export function listTickets(stmts: Statements, f: ListFilter): TicketPage {
     where.push("t.user_id = ?"), args.push(f.user_id);
   }
   if (f.product_id !== undefined) {
-    where.push("t.product_id = ?"), args.push(f.product_id);
+    // The NOCASE index (the only one on product_id, migration 009) finds
+    // the spellings; the exact comparison keeps this one.
+    where.push("t.product_id COLLATE NOCASE = ? AND t.product_id = ?");
+    args.push(f.product_id, f.product_id);
   }
   if (f.assignee === null) where.push("t.assignee IS NULL");
   else if (f.assignee !== undefined) {

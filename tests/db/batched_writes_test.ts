@@ -169,3 +169,32 @@ testEachBackend(
     });
   },
 );
+
+testEachBackend(
+  "An exact product filter matches that spelling only, newest first, page after page",
+  async (backend) => {
+    const store = await backend.open(null);
+    try {
+      const made: number[] = [];
+      for (const p of ["PROD-1", "prod-1", "PROD-1", "PROD-2", "PROD-1"]) {
+        const { ticket } = await store.createTicket({
+          ...input("u"),
+          product_id: p,
+        }, { actor: "t" });
+        if (p === "PROD-1") made.push(ticket.id);
+      }
+      const first = await store.listTickets({ product_id: "PROD-1", limit: 2 });
+      assert.deepEqual(first.items.map((t) => t.id), [made[2], made[1]]);
+      const rest = await store.listTickets({
+        product_id: "PROD-1",
+        limit: 2,
+        after: first.next!,
+      });
+      assert.deepEqual(rest.items.map((t) => t.id), [made[0]]);
+      const lower = await store.listTickets({ product_id: "prod-1", limit: 5 });
+      assert.equal(lower.items.length, 1);
+    } finally {
+      await store.close();
+    }
+  },
+);
