@@ -94,7 +94,8 @@ export async function openPostgresStore(
         url: opts.url,
         schema: opts.schema,
         bus: opts.bus,
-        read: (after, limit) => reads.eventsAfter(sql, after, limit),
+        read: (after, limit, known) =>
+          reads.eventsAfter(sql, after, limit, known),
         fromId: await reads.latestEventId(sql),
       });
       await listener.start();
@@ -202,7 +203,7 @@ export class PostgresStore implements TicketStore, AccountStore {
     const events = all ?? (event ? [event] : []);
     if (events.length > 0) {
       // One path to the bus: the listener publishes in id order (listener.ts).
-      if (this.listener) await this.listener.reached(events.at(-1)!.id);
+      if (this.listener) await this.listener.publishOwn(events);
       else for (const e of events) this.bus?.publish(e);
     }
     return value;

@@ -352,3 +352,37 @@ testPostgres(
     });
   },
 );
+
+testPostgres(
+  "an instance publishes its own events with each ticket as that change left it",
+  async () => {
+    await withSchema(async (schema) => {
+      const bus = createMemoryBus();
+      const published: TicketEvent[] = [];
+      bus.subscribe((e) => published.push(e));
+      const store = await openTestPostgres(schema, bus);
+      try {
+        const { ticket: t } = await store.createTicket(ticket(), ACTOR);
+        // The last two commit together: a ticket read back after that commit
+        // would show version 4 on both their events.
+        await Promise.all([
+          store.updateTicket(t.id, { status: "Pending" }, ACTOR),
+          store.updateTicket(t.id, { description: "Later" }, ACTOR),
+          store.updateTicket(t.id, { priority: "High" }, ACTOR),
+        ]);
+        await eventually(() => published.length === 4, "four events");
+        assert.deepEqual(
+          published.map((e) => [e.type, e.ticket?.version, e.ticket?.priority]),
+          [
+            ["ticket.created", 1, "Normal"],
+            ["ticket.updated", 2, "Normal"],
+            ["ticket.updated", 3, "Normal"],
+            ["ticket.updated", 4, "High"],
+          ],
+        );
+      } finally {
+        await store.close();
+      }
+    });
+  },
+);
