@@ -13,6 +13,7 @@ import { pageSurface } from "./routes/pages.ts";
 import { errorHandler, respondPage } from "./routes/errors.ts";
 import type { AppEnv } from "./routes/context.ts";
 import { safeHeaders } from "./routes/headers.ts";
+import { RequestMetrics } from "./routes/metrics.ts";
 
 export interface AppDeps {
   store: TicketStore & AccountStore;
@@ -41,8 +42,10 @@ export function createApp(deps: AppDeps) {
     links: requesterLinks(secretKey, config.publicUrl),
     // One bucket per requester link, for the JSON API and the page's form alike.
     replyLimit: new RateLimiter("requester-reply", REQUESTER_REPLIES, 600),
+    requests: new RequestMetrics(),
   };
   const app = new Hono<AppEnv>();
+  app.use(surface.requests.middleware());
 
   app.use(async (c, next) => {
     const incoming = c.req.header("x-request-id");

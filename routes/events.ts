@@ -188,30 +188,56 @@ class Group {
 }
 
 /**
+ * Writes what is ready for a stream once per tick: frames of several watches
+ * (a browser's tabs), of batches that landed together, a presence change and
+ * a heartbeat all go out as one chunk, one write to the socket.
+ */
+class Ticker {
+  #due = new Set<Connection>();
+  #scheduled = false;
+
+  /** Flushes `conn` at the end of this tick. */
+  later(conn: Connection) {
+    this.#due.add(conn);
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    setTimeout(() => {
+      this.#scheduled = false;
+      const due = [...this.#due];
+      this.#due.clear();
+      for (const c of due) c.flush();
+    }, 0);
+  }
+}
+
+/**
  * One open stream: a byte stream its reader takes at its own pace, never
  * awaited by anyone. It carries one or more watches (a browser's shared
- * connection carries every filter its tabs watch).
+ * connection carries every filter its tabs watch). Kept small: a thousand
+ * of them stay open at once.
  */
 class Connection {
   #controller!: ReadableStreamDefaultController<Uint8Array>;
   #closed = false;
-  #drained: (() => void)[] = [];
+  #pending: Uint8Array[] | null = null;
+  #drained: (() => void) | null = null;
   readonly watches: Watch[] = [];
   readonly body: ReadableStream<Uint8Array>;
 
   constructor(
     readonly opts: LiveOptions,
-    readonly onClose: (dropped: boolean) => void,
+    readonly ticker: Ticker,
+    readonly onClose: (conn: Connection, dropped: boolean) => void,
     /** The session the stream was opened under (its id hash). */
     readonly session?: string,
+    /** The request that opened it, for the log (the stream must not keep its context). */
+    readonly requestId?: string,
   ) {
     this.body = new ReadableStream<Uint8Array>({
       start: (controller) => {
         this.#controller = controller;
       },
-      pull: () => {
-        for (const d of this.#drained.splice(0)) d();
-      },
+      pull: () => this.#wake(),
       cancel: () => this.close(false),
     });
   }
@@ -220,32 +246,53 @@ class Connection {
     return this.#closed;
   }
 
-  /** Enqueues bytes; a reader that stops reading is dropped (it catches up by replay). */
+  #wake() {
+    const d = this.#drained;
+    this.#drained = null;
+    d?.();
+  }
+
+  /** Queues bytes for this tick's write. */
   send(bytes: Uint8Array) {
-    if (this.#closed) return;
-    this.#controller.enqueue(bytes);
+    if (this.#closed || bytes.length === 0) return;
+    if (this.#pending) this.#pending.push(bytes);
+    else {
+      this.#pending = [bytes];
+      this.ticker.later(this);
+    }
+  }
+
+  /** Writes what is queued as one chunk; a reader that stops reading is dropped (it catches up by replay). */
+  flush() {
+    const pending = this.#pending;
+    this.#pending = null;
+    if (this.#closed || !pending) return;
+    this.#controller.enqueue(concat(pending));
     // desiredSize = highWaterMark (1) - chunks queued and unread.
     if ((this.#controller.desiredSize ?? 0) < -this.opts.queueLimit) {
       this.close(true);
     }
   }
 
-  /** Resolves once the reader has caught up to within `ahead` chunks (replays go at its pace). */
+  /** Writes what is queued, then resolves once the reader is within `ahead` chunks (replays go at its pace). */
   async paced(ahead: number): Promise<void> {
+    this.flush();
     while (!this.#closed && (this.#controller.desiredSize ?? 0) < -ahead) {
-      await new Promise<void>((r) => this.#drained.push(r));
+      await new Promise<void>((r) => this.#drained = r);
     }
   }
 
   /** Ends the stream (the browser reconnects and replays). */
   close(dropped: boolean) {
     if (this.#closed) return;
+    this.flush();
     this.#closed = true;
-    for (const d of this.#drained.splice(0)) d();
+    this.#pending = null;
+    this.#wake();
     try {
       this.#controller.close();
     } catch { /* already closed or cancelled */ }
-    this.onClose(dropped);
+    this.onClose(this, dropped);
   }
 }
 
@@ -294,6 +341,7 @@ class Watch {
     const held = this.#buffer ?? [];
     this.#buffer = null;
     for (const f of held) this.#sendFrame(f);
+    this.conn.flush();
   }
 
   async #replay(
@@ -382,6 +430,7 @@ function readWatches(
 export function events(deps: EventsDeps) {
   const opts = { ...DEFAULT_LIVE, ...deps.live };
   const stats: LiveStats = { clients: 0, watches: 0, dropped: 0 };
+  const ticker = new Ticker();
   const connections = new Set<Connection>();
   const groups = new Map<string, Group>();
   // Rendered frames by event id and filter, shared by live delivery and replay.
@@ -482,6 +531,23 @@ export function events(deps: EventsDeps) {
     for (const c of [...connections]) c.close(false);
   });
 
+  /** A stream ended: it leaves its groups (and an empty group goes). */
+  const closed = (conn: Connection, dropped: boolean) => {
+    connections.delete(conn);
+    for (const w of conn.watches) {
+      w.group.watches.delete(w);
+      if (w.group.watches.size === 0) groups.delete(w.group.key);
+    }
+    stats.clients--;
+    stats.watches -= conn.watches.length;
+    if (dropped) {
+      stats.dropped++;
+      deps.logger.info("slow live client dropped", {
+        request_id: conn.requestId,
+      });
+    }
+  };
+
   const serve = async (c: Context<AppEnv>) => {
     if (deps.signal?.aborted) return c.text("Shutting down", 503);
     const watches = readWatches(c, c.get("user")?.username ?? "");
@@ -505,21 +571,13 @@ export function events(deps: EventsDeps) {
         return c.text("No request has this link", 404);
       }
     }
-    const conn = new Connection(opts, (dropped) => {
-      connections.delete(conn);
-      for (const w of conn.watches) {
-        w.group.watches.delete(w);
-        if (w.group.watches.size === 0) groups.delete(w.group.key);
-      }
-      stats.clients--;
-      stats.watches -= conn.watches.length;
-      if (dropped) {
-        stats.dropped++;
-        deps.logger.info("slow live client dropped", {
-          request_id: c.get("requestId"),
-        });
-      }
-    }, c.get("session"));
+    const conn = new Connection(
+      opts,
+      ticker,
+      closed,
+      c.get("session"),
+      c.get("requestId"),
+    );
     connections.add(conn);
     stats.clients++;
     conn.send(

@@ -26,6 +26,7 @@ import { ticketPages } from "./ticket_pages.tsx";
 import { dashboard } from "./dashboard.tsx";
 import { errorHandler, strictTransport } from "./errors.ts";
 import { events } from "./events.ts";
+import { metrics, type RequestMetrics } from "./metrics.ts";
 import { liveComposer } from "./live_render.tsx";
 import { HttpProblem } from "./problems.ts";
 import { problemTypes } from "./problem_types.tsx";
@@ -47,6 +48,8 @@ export interface PageSurfaceDeps extends AuthDeps {
   /** Requesters' links and their reply allowance (shared with the API). */
   links: RequesterLinks;
   replyLimit: RateLimiter;
+  /** Request counts the whole app records; GET /metrics shows them. */
+  requests?: RequestMetrics;
 }
 
 /** Forms are small: a description or a comment is at most 10,000 characters. */
@@ -128,6 +131,13 @@ export function pageSurface(deps: PageSurfaceDeps) {
   // channels only) are served here; the link's token is the key.
   pages.route("/", requesterPages(deps));
   pages.get("/events", live.requesterStreams);
+  // An API key (Prometheus) or an admin's session: checked by the route itself.
+  if (deps.requests) {
+    pages.route(
+      "/",
+      metrics({ ...deps, requests: deps.requests, live: live.stats }),
+    );
+  }
   pages.use(requireSession(deps));
   pages.route("/", presence(board));
   pages.route("/", settings(deps));

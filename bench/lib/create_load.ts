@@ -47,7 +47,12 @@ export function storedRow(scenario: string, run: CreateRun): Row {
 export async function measureCreate(
   ctx: BenchContext,
   target: SharedServer,
-  { readers = 0, warmup = true }: { readers?: number; warmup?: boolean } = {},
+  { readers = 0, warmup = true, beforeRun }: {
+    readers?: number;
+    warmup?: boolean;
+    /** Runs after the warm-up, just before the measured load. */
+    beforeRun?: () => Promise<void>;
+  } = {},
 ): Promise<{ create: CreateRun; read?: WrkResult }> {
   const { opts } = ctx;
   const url = target.server.url;
@@ -66,6 +71,7 @@ export async function measureCreate(
     });
   }
   const before = target.dbPath ? await settledTicketCount(target.dbPath) : 0;
+  await beforeRun?.();
   ctx.log(
     `  ${who}: ${opts.durationS} s, ${opts.createConnections} connections POST ${CREATE_PATH}` +
       (readers ? ` + ${readers} connections GET ${READ_PATH}` : "") + " …",

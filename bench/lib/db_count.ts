@@ -23,3 +23,15 @@ export async function settledTicketCount(dbPath: string): Promise<number> {
   }
   return last;
 }
+
+/** The newest event id, as a page that just loaded would resume from. */
+export function latestEventId(dbPath: string): number {
+  const db = new DatabaseSync(dbPath, { readOnly: true });
+  try {
+    const row = db.prepare("SELECT coalesce(max(id), 0) AS id FROM events")
+      .get();
+    return Number(row?.id ?? 0);
+  } finally {
+    db.close();
+  }
+}

@@ -8,7 +8,8 @@ import type { BenchContext, SharedServer } from "./context.ts";
 import { type CreateRun, measureCreate, ms, rps } from "./create_load.ts";
 import { LiveClient, type SseFrame, ticketIdOf } from "./sse_clients.ts";
 import { login } from "./session.ts";
-import { cpuSeconds, readMemory, toMib } from "./memory.ts";
+import { latestEventId } from "./db_count.ts";
+import { cpuSeconds, type MemorySample, readMemory, toMib } from "./memory.ts";
 import { runWrk } from "./wrk.ts";
 import {
   num,
@@ -90,6 +91,133 @@ async function until(done: () => boolean, timeoutMs: number) {
   return true;
 }
 
+/** Filters a browser's tabs watch in the many-tabs phase (one shared stream per browser). */
+const TAB_VIEWS = ["status=unsolved", "", "assignee=%40me", "q=battery"];
+
+interface Connected {
+  clients: LiveClient[];
+  connected: number;
+  connectS: number;
+  rssBefore: MemorySample | null;
+  rssConnected: MemorySample | null;
+  /** (RSS with the streams open − RSS before) ÷ streams, KB. */
+  kbPerStream: number;
+}
+
+/** Opens `count` streams at `path` (waves of 100) and waits for each one's first frame. */
+async function connectClients(
+  ctx: BenchContext,
+  app: SharedServer,
+  o: {
+    cookie: string;
+    count: number;
+    path: string;
+    onFrame?: (f: SseFrame) => void;
+  },
+): Promise<Connected> {
+  // The warm-up's last requests settle first.
+  await sleep(2000);
+  const rssBefore = readMemory(app.server.pid);
+  const clients: LiveClient[] = [];
+  for (let i = 0; i < o.count; i++) {
+    clients.push(
+      new LiveClient({
+        port: app.server.port,
+        path: o.path,
+        cookie: o.cookie,
+        onFrame: o.onFrame,
+      }),
+    );
+  }
+  const tc = performance.now();
+  // Connected in waves of 100 so the accept queue never overflows; they stay
+  // open together (each has its response head and `hello` before we go on).
+  for (let i = 0; i < clients.length; i += 100) {
+    await Promise.all(clients.slice(i, i + 100).map((c) => c.start()));
+  }
+  const allHello = await until(
+    () => clients.every((c) => c.frames > 0),
+    10_000,
+  );
+  const connectS = (performance.now() - tc) / 1000;
+  const connected = clients.filter((c) => c.frames > 0).length;
+  // Let the allocator settle before reading what the streams hold.
+  await sleep(1000);
+  const rssConnected = readMemory(app.server.pid);
+  const kbPerStream = ((rssConnected?.rssKib ?? 0) - (rssBefore?.rssKib ?? 0)) *
+    1.024 / Math.max(1, connected);
+  ctx.log(
+    `  ${connected}/${o.count} streams (${o.path}) connected in ${
+      connectS.toFixed(1)
+    } s; server RSS ${num(toMib(rssBefore?.rssKib ?? 0), 1)} → ${
+      num(toMib(rssConnected?.rssKib ?? 0), 1)
+    } MiB: ${num(kbPerStream, 1)} KB per open stream`,
+  );
+  if (!allHello) {
+    throw new Error(
+      `only ${connected} of ${o.count} SSE clients got their first frame within 10 s`,
+    );
+  }
+  return {
+    clients,
+    connected,
+    connectS,
+    rssBefore,
+    rssConnected,
+    kbPerStream,
+  };
+}
+
+/** A new server, warm from a few seconds of creates, and a logged-in cookie. */
+async function warmServer(ctx: BenchContext, name: string) {
+  const dbPath = `${ctx.opts.tmpDir}/${name}.db`;
+  ctx.log(`  starting a server of its own (DB_PATH=${dbPath}) …`);
+  const app = await ctx.dedicatedApp(dbPath, { apiKey: true });
+  const cookie = await login(app.server.url, dbPath);
+  // The create path warm, as in scenario 1, before any client is connected.
+  if (ctx.opts.warmupS > 0) {
+    ctx.log(`  warm-up ${ctx.opts.warmupS} s of creates …`);
+    await runWrk({
+      url: `${app.server.url}/create_ticket`,
+      mode: "create",
+      connections: ctx.opts.createConnections,
+      threads: 1,
+      durationS: ctx.opts.warmupS,
+      runId: `${crypto.randomUUID()}-warm`,
+      apiKey: app.apiKey,
+    });
+  }
+  return { app, cookie };
+}
+
+/**
+ * The many-tabs phase: a quarter as many browsers, each with TAB_VIEWS.length
+ * tabs on its one shared stream (the same number of tabs in all), on a server
+ * of its own; memory per stream and create throughput with them open.
+ */
+async function manyTabs(ctx: BenchContext, tabs: number) {
+  const { app, cookie } = await warmServer(ctx, "sse-tabs");
+  let open: Connected | null = null;
+  try {
+    // Each tab resumes from the newest event, as a page that just loaded.
+    const after = latestEventId(app.dbPath!);
+    const path = "/events?" +
+      TAB_VIEWS.map((v) => `watch=${encodeURIComponent(v)}&after=${after}`)
+        .join("&");
+    open = await connectClients(ctx, app, {
+      cookie,
+      count: Math.round(tabs / TAB_VIEWS.length),
+      path,
+    });
+    for (const c of open.clients) c.skipParsing = true;
+    const run = (await measureCreate(ctx, app, { warmup: false })).create;
+    return { open, run, peak: app.memory() };
+  } finally {
+    await Promise.all(open?.clients.map((c) => c.stop()) ?? []);
+    await app.server.stop();
+  }
+}
+
 /** Scenario 2: delivery delay and create throughput with many SSE clients connected. */
 export async function sseScenario(ctx: BenchContext): Promise<ScenarioOutcome> {
   const s1 = ctx.outcomes.get("1")?.data as { app: CreateRun } | undefined;
@@ -98,64 +226,19 @@ export async function sseScenario(ctx: BenchContext): Promise<ScenarioOutcome> {
   const clientCount = opts.quick ? 200 : 1000;
   const pace = 20;
   const measuredS = opts.quick ? 3 : 5;
-  const dbPath = `${opts.tmpDir}/sse.db`;
-  ctx.log(`  starting a server of its own (DB_PATH=${dbPath}) …`);
-  const app = await ctx.dedicatedApp(dbPath, { apiKey: true });
-  const clients: LiveClient[] = [];
+  const { app, cookie } = await warmServer(ctx, "sse");
+  let clients: LiveClient[] = [];
   try {
-    const cookie = await login(app.server.url, dbPath);
-    // The create path warm, as in scenario 1, before any client is connected.
-    if (opts.warmupS > 0) {
-      ctx.log(`  warm-up ${opts.warmupS} s of creates …`);
-      await runWrk({
-        url: `${app.server.url}/create_ticket`,
-        mode: "create",
-        connections: opts.createConnections,
-        threads: 1,
-        durationS: opts.warmupS,
-        runId: `${crypto.randomUUID()}-warm`,
-        apiKey: app.apiKey,
-      });
-    }
-    const rssBefore = readMemory(app.server.pid);
-
     // Receipt times per ticket, only while a measured phase collects them.
     let collect: ((f: SseFrame) => void) | null = null;
-    for (let i = 0; i < clientCount; i++) {
-      clients.push(
-        new LiveClient({
-          port: app.server.port,
-          path: "/events",
-          cookie,
-          onFrame: (f) => collect?.(f),
-        }),
-      );
-    }
-    const tc = performance.now();
-    // Connected in waves of 100 so the accept queue never overflows; they stay
-    // open together (each has its response head and `hello` before we go on).
-    for (let i = 0; i < clients.length; i += 100) {
-      await Promise.all(clients.slice(i, i + 100).map((c) => c.start()));
-    }
-    const allHello = await until(
-      () => clients.every((c) => c.frames > 0),
-      10_000,
-    );
-    const connectS = (performance.now() - tc) / 1000;
-    const connected = clients.filter((c) => c.frames > 0).length;
-    const rssConnected = readMemory(app.server.pid);
-    ctx.log(
-      `  ${connected}/${clientCount} clients connected in ${
-        connectS.toFixed(1)
-      } s; server RSS ${num(toMib(rssBefore?.rssKib ?? 0), 1)} → ${
-        num(toMib(rssConnected?.rssKib ?? 0), 1)
-      } MiB`,
-    );
-    if (!allHello) {
-      throw new Error(
-        `only ${connected} of ${clientCount} SSE clients got their first frame within 10 s`,
-      );
-    }
+    const open = await connectClients(ctx, app, {
+      cookie,
+      count: clientCount,
+      path: "/events",
+      onFrame: (f) => collect?.(f),
+    });
+    clients = open.clients;
+    const { connected, connectS, rssBefore, rssConnected } = open;
 
     // (b) Delivery delay: a paced creator, every frame timestamped at every client.
     const receipts = new Map<number, number[]>();
@@ -224,7 +307,9 @@ export async function sseScenario(ctx: BenchContext): Promise<ScenarioOutcome> {
       serverMain: cpuSeconds(app.server.pid, { mainThread: true }) ?? 0,
       harnessCpu: cpuSeconds("self") ?? 0,
     };
+    for (const c of clients) c.skipParsing = true;
     const run = (await measureCreate(ctx, app, { warmup: false })).create;
+    for (const c of clients) c.skipParsing = false;
     const reconnects = sum((c) => c.reconnects) - before.reconnects;
     const load = {
       seconds: run.wrk.durationS,
@@ -238,9 +323,9 @@ export async function sseScenario(ctx: BenchContext): Promise<ScenarioOutcome> {
     };
     const peak = app.memory();
     ctx.log(
-      `  during the load: ${num(load.frames)} frames (${
-        num(load.bytes / Math.max(1, load.frames))
-      } B each) to the clients; CPU server ${
+      `  during the load: ${num(load.bytes / 1e6, 1)} MB to the clients (${
+        num(load.bytes / Math.max(1, run.wrk.created * clients.length))
+      } B per ticket per client, read but not parsed); CPU server ${
         load.server_cpu_s.toFixed(1)
       } s (main thread ${
         load.server_main_thread_cpu_s.toFixed(1)
@@ -252,6 +337,12 @@ export async function sseScenario(ctx: BenchContext): Promise<ScenarioOutcome> {
     );
 
     const ratio = run.wrk.reqPerS / s1.app.wrk.reqPerS;
+    // The first phase's streams close before the second starts on its own server.
+    await Promise.all(clients.map((c) => c.stop()));
+    clients = [];
+    const tabs = await manyTabs(ctx, clientCount);
+    const tabsRatio = tabs.run.wrk.reqPerS / s1.app.wrk.reqPerS;
+    const browsers = tabs.open.connected;
     const s = `2 · ${num(clientCount)} SSE clients`;
     const rows: Row[] = [
       {
@@ -265,12 +356,60 @@ export async function sseScenario(ctx: BenchContext): Promise<ScenarioOutcome> {
       },
       {
         scenario: s,
-        metric: "create throughput with the clients connected",
+        metric:
+          "create throughput with the clients connected (one stream per agent)",
         value: rps(run.wrk.reqPerS),
         baseline: `${rps(s1.app.wrk.reqPerS)} (scenario 1)`,
         ratio: times(ratio),
-        target: "≥ 0.70× scenario 1",
-        result: verdict(ratio >= 0.7),
+        target: "≥ 0.50× scenario 1",
+        result: verdict(ratio >= 0.5),
+      },
+      {
+        scenario: s,
+        metric:
+          "memory per open stream, one stream per agent (RSS with them open − before, ÷ streams)",
+        value: `${num(open.kbPerStream, 1)} KB`,
+        baseline: "—",
+        ratio: "—",
+        target: "≤ 20 KB",
+        result: verdict(open.kbPerStream <= 20),
+      },
+      {
+        scenario: s,
+        metric: `many tabs per agent: ${
+          num(browsers)
+        } browsers × ${TAB_VIEWS.length} tabs on one shared stream each, connected`,
+        value: `${num(browsers)} streams, ${
+          num(browsers * TAB_VIEWS.length)
+        } tabs in ${tabs.open.connectS.toFixed(1)} s`,
+        baseline: "—",
+        ratio: "—",
+        target: `${num(Math.round(clientCount / TAB_VIEWS.length))}`,
+        result: verdict(
+          browsers === Math.round(clientCount / TAB_VIEWS.length),
+        ),
+      },
+      {
+        scenario: s,
+        metric: "many tabs per agent: create throughput with them connected",
+        value: `${rps(tabs.run.wrk.reqPerS)}, p99 ${
+          ms(tabs.run.wrk.latencyMs.p99)
+        }`,
+        baseline: `${rps(s1.app.wrk.reqPerS)} (scenario 1)`,
+        ratio: times(tabsRatio),
+        target: "≥ 0.50× scenario 1",
+        result: verdict(tabsRatio >= 0.5),
+      },
+      {
+        scenario: s,
+        metric: "many tabs per agent: memory per open stream",
+        value: `${num(tabs.open.kbPerStream, 1)} KB (${
+          num(tabs.open.kbPerStream / TAB_VIEWS.length, 1)
+        } KB per tab)`,
+        baseline: "—",
+        ratio: "—",
+        target: "≤ 20 KB",
+        result: verdict(tabs.open.kbPerStream <= 20),
       },
       {
         scenario: s,
@@ -333,7 +472,23 @@ export async function sseScenario(ctx: BenchContext): Promise<ScenarioOutcome> {
         connect_s: connectS,
         rss_before_clients_kib: rssBefore,
         rss_clients_connected_kib: rssConnected,
-        peak_kib: peak,
+        kb_per_stream: open.kbPerStream,
+        peak_kib: {
+          rssKib: Math.max(peak.rssKib, tabs.peak.rssKib),
+          hwmKib: Math.max(peak.hwmKib, tabs.peak.hwmKib),
+        },
+        many_tabs: {
+          browsers,
+          tabs_per_browser: TAB_VIEWS.length,
+          views: TAB_VIEWS,
+          connect_s: tabs.open.connectS,
+          rss_before_kib: tabs.open.rssBefore,
+          rss_connected_kib: tabs.open.rssConnected,
+          kb_per_stream: tabs.open.kbPerStream,
+          create: tabs.run,
+          ratio_to_s1: tabsRatio,
+          peak_kib: tabs.peak,
+        },
         delivery_ms: delay,
         request_to_client_ms: sendDelay,
         deliveries: { received: delays.length, expected, early },
@@ -357,6 +512,14 @@ export async function sseScenario(ctx: BenchContext): Promise<ScenarioOutcome> {
         `${
           num(early)
         } frames arrived before the 201 was read and count as 0 ms. Clients the server drops reconnect after its retry hint with Last-Event-ID, as EventSource does.`,
+        `Scenario 2, many tabs per agent: on a server of its own, ${
+          num(browsers)
+        } streams each watch ${TAB_VIEWS.length} filters (${
+          TAB_VIEWS.map((v) => v || "(all)").join(", ")
+        }) with ?watch=, as a browser's shared connection carries its tabs; the same ${
+          num(browsers * TAB_VIEWS.length)
+        } tabs in all. Memory per open stream is the server's RSS with the streams open minus before them, divided by the streams, read a second after they connected; ` +
+        "a bare Deno.serve that holds an event-stream response open measured about 73 KB per stream on this machine (22 KB for an idle keep-alive connection), the floor under this figure.",
       ],
     };
   } finally {

@@ -222,7 +222,11 @@ export async function provisionApiKey(dbPath: string): Promise<string | null> {
       "run",
       "--allow-read",
       "--allow-write",
-      "--allow-env=DB_PATH",
+      // The task's own permissions (deno.json "apikey"): the CLI reads
+      // DATABASE_URL too, and with DB_PATH alone it stops before creating.
+      "--allow-net",
+      "--allow-env=DB_PATH,DATABASE_URL,PG*",
+      "--allow-sys=uid,gid,userInfo",
       "scripts/apikey.ts",
       "create",
       "bench",

@@ -32,8 +32,15 @@ export interface EventListenerOptions {
   /** The schema of the events table, when not the server's default. */
   schema?: string;
   bus: EventBus;
-  /** Reads committed events after an id, oldest first (the store's eventsAfter). */
-  read: (afterId: number, limit: number) => Promise<TicketEvent[]>;
+  /**
+   * Reads committed events after an id, oldest first (the store's
+   * eventsAfter); `known` holds this instance's own, which need no reading back.
+   */
+  read: (
+    afterId: number,
+    limit: number,
+    known: ReadonlyMap<number, TicketEvent>,
+  ) => Promise<TicketEvent[]>;
   /** Publish only events above this id (the newest event when the instance started). */
   fromId: number;
   /** How often to look without a notification, in ms (5000 unless told). */
@@ -132,6 +139,18 @@ export class PostgresEventListener {
     this.#pump().finally(() => this.#pumping = false);
   }
 
+  /**
+   * This instance's committed events, whole (the ticket as the change left
+   * it): the pump publishes these instead of reading their tickets back.
+   */
+  #own = new Map<number, TicketEvent>();
+
+  /** Resolves once `events` (just committed here) have been published, or after `timeoutMs`. */
+  publishOwn(events: TicketEvent[], timeoutMs = 5000): Promise<void> {
+    for (const e of events) if (e.id > this.#mark) this.#own.set(e.id, e);
+    return this.reached(events.at(-1)!.id, timeoutMs);
+  }
+
   /** Resolves once event `id` has been published (or after `timeoutMs`, whichever is first). */
   reached(id: number, timeoutMs = 5000): Promise<void> {
     if (this.#mark >= id || this.#closed) return Promise.resolve();
@@ -154,6 +173,7 @@ export class PostgresEventListener {
     this.#closed = true;
     clearInterval(this.#poll);
     if (this.#retry) clearTimeout(this.#retry);
+    this.#own.clear();
     for (const w of this.#waiters.splice(0)) w.resolve();
     await this.#conn.end({ timeout: 1 });
   }
@@ -164,11 +184,12 @@ export class PostgresEventListener {
         this.#again = false;
         let batch: TicketEvent[];
         do {
-          batch = await this.opts.read(this.#mark, BATCH);
+          batch = await this.opts.read(this.#mark, BATCH, this.#own);
           for (const e of batch) {
             if (this.#closed) return;
             if (e.id <= this.#mark) continue;
             this.#mark = e.id;
+            this.#own.delete(e.id);
             this.opts.bus.publish(e);
           }
           this.#release();

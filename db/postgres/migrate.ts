@@ -11,6 +11,9 @@ import m007 from "./migrations/007_requester_webhooks.sql" with {
   type: "text",
 };
 import m008 from "./migrations/008_workspace.sql" with { type: "text" };
+import m010 from "./migrations/010_events_data_objects.sql" with {
+  type: "text",
+};
 
 /** Every migration, in order. Add new files here; never edit an applied one. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -22,6 +25,8 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 6, name: "006_team_triage", sql: m006 },
   { version: 7, name: "007_requester_webhooks", sql: m007 },
   { version: 8, name: "008_workspace", sql: m008 },
+  // 009 is another change's number.
+  { version: 10, name: "010_events_data_objects", sql: m010 },
 ];
 
 /**

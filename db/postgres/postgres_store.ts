@@ -74,8 +74,11 @@ export interface PostgresStoreOptions {
   listen?: boolean;
 }
 
-/** One ticket write: its statements, run inside the batch's transaction. */
-type WriteJob = (tx: Tx) => Promise<unknown>;
+/**
+ * One ticket write: its statements, run inside a batch's transaction; or a
+ * create as data, which a run of them writes in two round trips (createTickets).
+ */
+type WriteJob = ((tx: Tx) => Promise<unknown>) | writes.CreateJob;
 
 /** Opens (migrating if needed) a PostgreSQL store; StorageUnavailableError when the server is away. */
 export async function openPostgresStore(
@@ -91,7 +94,8 @@ export async function openPostgresStore(
         url: opts.url,
         schema: opts.schema,
         bus: opts.bus,
-        read: (after, limit) => reads.eventsAfter(sql, after, limit),
+        read: (after, limit, known) =>
+          reads.eventsAfter(sql, after, limit, known),
         fromId: await reads.latestEventId(sql),
       });
       await listener.start();
@@ -106,6 +110,27 @@ export async function openPostgresStore(
 }
 
 type Tx = TransactionSql;
+
+/**
+ * The jobs from `from` on that commit together: a run of creates with
+ * distinct idempotency keys (a repeated key must see its twin's row), or a
+ * run of other writes.
+ */
+function segment(jobs: readonly WriteJob[], from: number): WriteJob[] {
+  const creates = typeof jobs[from] !== "function";
+  const keys = new Set<string>();
+  let end = from;
+  for (; end < jobs.length; end++) {
+    const job = jobs[end]!;
+    if ((typeof job !== "function") !== creates) break;
+    if (typeof job !== "function" && job.idempotency) {
+      const k = `${job.idempotency.scope}\u0000${job.idempotency.key}`;
+      if (keys.has(k)) break;
+      keys.add(k);
+    }
+  }
+  return jobs.slice(from, end);
+}
 
 /** PostgreSQL implementation of TicketStore and AccountStore. */
 export class PostgresStore implements TicketStore, AccountStore {
@@ -169,8 +194,8 @@ export class PostgresStore implements TicketStore, AccountStore {
     return p;
   }
 
-  async #commit<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    const value = await this.#writes.submit(fn) as T;
+  async #commit<T>(job: WriteJob): Promise<T> {
+    const value = await this.#writes.submit(job) as T;
     const { event, events: all } = (value ?? {}) as {
       event?: TicketEvent | null;
       events?: TicketEvent[];
@@ -178,7 +203,7 @@ export class PostgresStore implements TicketStore, AccountStore {
     const events = all ?? (event ? [event] : []);
     if (events.length > 0) {
       // One path to the bus: the listener publishes in id order (listener.ts).
-      if (this.listener) await this.listener.reached(events.at(-1)!.id);
+      if (this.listener) await this.listener.publishOwn(events);
       else for (const e of events) this.bus?.publish(e);
     }
     return value;
@@ -213,14 +238,49 @@ export class PostgresStore implements TicketStore, AccountStore {
    * which is then redone one write per transaction so that it fails alone.
    */
   async #commitBatch(jobs: WriteJob[]): Promise<Outcome[]> {
-    return await this.#runBatch(jobs) ??
-      await Promise.all(
-        jobs.map((j) => this.#runBatch([j]).then((o) => o![0]!)),
+    const outcomes: Outcome[] = [];
+    for (let i = 0; i < jobs.length;) {
+      const run = segment(jobs, i);
+      i += run.length;
+      if (typeof run[0] === "function") {
+        const fns = run as ((tx: Tx) => Promise<unknown>)[];
+        outcomes.push(
+          ...await this.#runBatch(fns) ?? await this.#oneByOne(fns),
+        );
+        continue;
+      }
+      const creates = run as writes.CreateJob[];
+      let fast: Outcome[] | null;
+      try {
+        fast = await writes.createTickets(this.sql, creates);
+      } catch (err) {
+        const error = mapStorageError(err, "take writes") as Error;
+        outcomes.push(...creates.map(() => ({ ok: false as const, error })));
+        continue;
+      }
+      outcomes.push(
+        ...fast ??
+          await this.#oneByOne(
+            creates.map((j) => (tx: Tx) => writes.createTicket(tx, j.input, j)),
+          ),
       );
+    }
+    return outcomes;
+  }
+
+  /** Each job in a transaction of its own, in order, so that one failing fails alone. */
+  async #oneByOne(
+    jobs: ((tx: Tx) => Promise<unknown>)[],
+  ): Promise<Outcome[]> {
+    const outcomes: Outcome[] = [];
+    for (const j of jobs) outcomes.push((await this.#runBatch([j]))![0]!);
+    return outcomes;
   }
 
   /** One transaction for `jobs`; null when a job failed in an unexpected way (batch undone). */
-  async #runBatch(jobs: WriteJob[]): Promise<Outcome[] | null> {
+  async #runBatch(
+    jobs: ((tx: Tx) => Promise<unknown>)[],
+  ): Promise<Outcome[] | null> {
     const outcomes: Outcome[] = [];
     try {
       await this.sql.begin(async (tx) => {
@@ -247,7 +307,13 @@ export class PostgresStore implements TicketStore, AccountStore {
     input: NewTicket,
     ctx: WriteContext & { idempotency?: IdempotencyOptions },
   ): Promise<CreateResult> {
-    return this.#write((tx) => writes.createTicket(tx, input, ctx));
+    return this.#track(() =>
+      this.#commit<CreateResult>({
+        input,
+        actor: ctx.actor,
+        idempotency: ctx.idempotency,
+      })
+    );
   }
 
   getTicket(id: number): Promise<TicketWithComments | null> {

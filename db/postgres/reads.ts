@@ -211,11 +211,14 @@ export async function eventsAfter(
   sql: Sql,
   afterId: number,
   limit: number,
+  /** Events this instance committed, whole: their tickets are not read back. */
+  known?: ReadonlyMap<number, TicketEvent>,
 ): Promise<TicketEvent[]> {
   const rows = await sql`
     SELECT * FROM events WHERE id > ${afterId} ORDER BY id LIMIT ${limit}`;
-  const events = rows.map(rowToEvent);
-  if (events.length === 0) return events;
+  const all = rows.map((r) => known?.get(Number(r.id)) ?? rowToEvent(r));
+  const events = all.filter((e) => !e.ticket);
+  if (events.length === 0) return all;
   const ids = [...new Set(events.map((e) => e.ticket_id))];
   const tickets = await sql`
     SELECT t.*,
@@ -223,10 +226,11 @@ export async function eventsAfter(
     FROM tickets t WHERE t.id = ANY(${ids}::bigint[])`;
   withTickets(events, tickets.map(rowToSummary));
   const commentIds = commentIdsOf(events);
-  if (commentIds.length === 0) return events;
+  if (commentIds.length === 0) return all;
   const comments = await sql`
     SELECT * FROM comments WHERE id = ANY(${commentIds}::bigint[])`;
-  return withComments(events, comments.map(rowToComment));
+  withComments(events, comments.map(rowToComment));
+  return all;
 }
 
 /**

@@ -15,6 +15,7 @@ import {
   UnknownAssigneeError,
   type Visibility,
 } from "../store.ts";
+import type { JSONValue as JsonValue } from "postgres";
 import { queueDeliveries } from "./webhooks.ts";
 import {
   rowToComment,
@@ -31,12 +32,15 @@ import {
   IDEMPOTENCY_TTL_MS,
   idempotencyVerdict,
   isAgentReply,
+  newMessageId,
   patchChanges,
   patched,
   reopenPatch,
   revokedEvent,
   statusTimes,
   updatedEvent,
+  webhookBody,
+  webhookType,
 } from "../rules.ts";
 
 /** The channel every committed event id is announced on (see listener.ts). */
@@ -77,7 +81,7 @@ async function insertEvent(
     WITH e AS (
       INSERT INTO events (type, ticket_id, actor, data, created_at)
       VALUES (${e.type}, ${e.ticket_id}, ${e.actor},
-              ${JSON.stringify(e.data)}::json, ${e.created_at})
+              ${tx.json(e.data as JsonValue)}, ${e.created_at})
       RETURNING *
     )
     SELECT e.*, pg_notify(${EVENTS_CHANNEL}, e.id::text) FROM e`;
@@ -85,6 +89,224 @@ async function insertEvent(
   if (comment) event.comment = comment;
   await queueDeliveries(tx, event);
   return event;
+}
+
+/** One create of a batch, as data: the batched path handles a run of them at once. */
+export interface CreateJob {
+  input: NewTicket;
+  actor: string;
+  idempotency?: IdempotencyOptions;
+}
+
+/** What became of one create of a batch (group_commit's Outcome). */
+type CreateOutcome =
+  | { ok: true; value: unknown }
+  | { ok: false; error: Error };
+
+/**
+ * Creates a run of tickets in two round trips, however many there are,
+ * instead of five per ticket (measured: PostgreSQL was as fast with fsync
+ * off as on, so round trips, not the disk, were the limit):
+ *
+ * 1. before the write lock, one statement reads the run's idempotency keys
+ *    and takes its ticket ids from the sequence (ids need no order; event
+ *    ids do, and are taken under the lock);
+ * 2. on one connection, BEGIN, the lock, one statement writing every ticket,
+ *    event (with its NOTIFY), idempotency key and webhook delivery, and
+ *    COMMIT are sent together: the lock is held for the server's own work
+ *    and the commit's flush, never for a round trip to this process.
+ *
+ * Returns null when nothing was written and the run must go write by write
+ * (createTicket, under the lock): a key another instance recorded between the
+ * two steps makes the insert fail on the primary key and roll back. Throws
+ * when COMMIT got no answer: then nobody knows whether the run is stored.
+ */
+export async function createTickets(
+  sql: Sql,
+  jobs: readonly CreateJob[],
+): Promise<CreateOutcome[] | null> {
+  const now = new Date();
+  const keyed = jobs.flatMap((j, i) => j.idempotency ? [i] : []);
+  let first;
+  try {
+    [first] = await sql`
+    SELECT ARRAY(SELECT nextval(pg_get_serial_sequence('tickets', 'id'))
+                 FROM generate_series(1, ${jobs.length}::int)) AS ids,
+      (SELECT coalesce(json_agg(json_build_object(
+                'scope', scope, 'key', key, 'fingerprint', fingerprint,
+                'response', response, 'created_at', created_at)), '[]'::json)
+       FROM idempotency_keys
+       WHERE (scope, key) IN (SELECT * FROM unnest(
+         ${keyed.map((i) => jobs[i]!.idempotency!.scope)}::text[],
+         ${keyed.map((i) => jobs[i]!.idempotency!.key)}::text[]))) AS prior`;
+  } catch {
+    return null; // nothing written; write by write reports the error
+  }
+  const ids = (first!.ids as unknown[]).map(Number);
+  const prior = new Map(
+    (first!.prior as Record<string, string>[]).map((r) => [
+      `${r.scope}\u0000${r.key}`,
+      r,
+    ]),
+  );
+  const outcomes: (CreateOutcome | null)[] = jobs.map(() => null);
+  const expired: IdempotencyOptions[] = [];
+  for (const i of keyed) {
+    const idem = jobs[i]!.idempotency!;
+    const row = prior.get(`${idem.scope}\u0000${idem.key}`);
+    try {
+      const verdict = idempotencyVerdict(
+        row
+          ? {
+            fingerprint: row.fingerprint!,
+            response: row.response!,
+            created_at: new Date(row.created_at!),
+          }
+          : null,
+        idem,
+        now,
+      );
+      if (verdict.kind === "replay") {
+        outcomes[i] = {
+          ok: true,
+          value: { ticket: verdict.ticket, replayed: true, event: null },
+        };
+      } else if (verdict.expired) expired.push(idem);
+    } catch (err) {
+      if (!(err instanceof StoreError)) throw err;
+      outcomes[i] = { ok: false, error: err };
+    }
+  }
+  const todo = jobs.flatMap((_, i) => outcomes[i] ? [] : [i]);
+  if (todo.length === 0) return outcomes as CreateOutcome[];
+  const at = now.toISOString();
+  const rows = todo.map((i, ord) => {
+    const job = jobs[i]!;
+    // The row as the insert leaves it: every column given, none defaulted.
+    const ticket = rowToTicket({
+      id: ids[i],
+      user_id: job.input.user_id,
+      pdf_link: job.input.pdf_link,
+      product_id: job.input.product_id,
+      other_ids: job.input.other_ids,
+      status: "Open",
+      description: "",
+      comments: "",
+      assignee: null,
+      priority: priorityRank(job.input.priority),
+      created_at: at,
+      updated_at: at,
+      version: 1,
+      token_version: 1,
+      first_response_at: null,
+      resolved_at: null,
+      reopened_count: 0,
+    });
+    const draft = createdEvent(ticket, job.actor);
+    return { i, ord, ticket, draft, type: webhookType(draft)! };
+  });
+  const input = JSON.stringify(rows.map(({ i, ord, ticket, draft, type }) => {
+    const idem = jobs[i]!.idempotency;
+    return {
+      ord,
+      id: ticket.id,
+      user_id: ticket.user_id,
+      pdf_link: ticket.pdf_link,
+      product_id: ticket.product_id,
+      other_ids: ticket.other_ids,
+      priority: priorityRank(ticket.priority),
+      actor: draft.actor,
+      data: JSON.stringify(draft.data),
+      scope: idem?.scope ?? null,
+      key: idem?.key ?? null,
+      fingerprint: idem?.fingerprint ?? null,
+      response: JSON.stringify(ticket),
+      type,
+      msg_id: newMessageId(),
+      payload: webhookBody(type, draft, ticket),
+    };
+  }));
+  const c = await sql.reserve();
+  let written;
+  try {
+    const sent = [
+      c.unsafe("BEGIN"),
+      c`SELECT pg_advisory_xact_lock(${WRITE_LOCK}, hashtext(current_schema()))`,
+      // Keys past their lifetime go first; one renewed meanwhile stays and
+      // makes the insert below fail, so the run is redone write by write.
+      expired.length > 0
+        ? c`DELETE FROM idempotency_keys
+            WHERE (scope, key) IN (SELECT * FROM unnest(
+              ${expired.map((k) => k.scope)}::text[],
+              ${expired.map((k) => k.key)}::text[]))
+              AND created_at <= ${new Date(now.getTime() - IDEMPOTENCY_TTL_MS)}`
+        : null,
+      c`
+      WITH input AS (
+        SELECT * FROM json_to_recordset(${input}::text::json) AS r(
+          ord int, id bigint, user_id text, pdf_link text, product_id text,
+          other_ids text, priority smallint, actor text, data text, scope text,
+          key text, fingerprint text, response text, type text, msg_id text,
+          payload text)
+      ), t AS (
+        INSERT INTO tickets (id, user_id, pdf_link, product_id, other_ids,
+          status, description, comments, priority, created_at, updated_at,
+          version, token_version, reopened_count)
+        SELECT id, user_id, pdf_link, product_id, other_ids, 'Open', '', '',
+          priority, ${now}, ${now}, 1, 1, 0
+        FROM input ORDER BY ord
+        RETURNING id
+      ), e AS (
+        INSERT INTO events (type, ticket_id, actor, data, created_at)
+        SELECT 'ticket.created', id, actor, data::json, ${now}
+        FROM input ORDER BY ord
+        RETURNING id, ticket_id
+      ), k AS (
+        INSERT INTO idempotency_keys
+          (scope, key, fingerprint, ticket_id, response, created_at)
+        SELECT scope, key, fingerprint, id, response, ${now}
+        FROM input WHERE key IS NOT NULL
+      ), d AS (
+        INSERT INTO webhook_deliveries (endpoint_id, event_id, ticket_id, type,
+          msg_id, payload, next_attempt_at, created_at)
+        SELECT w.id, e.id, e.ticket_id, i.type, i.msg_id, i.payload, ${now}, ${now}
+        FROM e JOIN input i ON i.id = e.ticket_id
+        CROSS JOIN webhook_endpoints w
+        WHERE w.disabled_at IS NULL
+          AND i.type = ANY(string_to_array(w.events, ','))
+        ORDER BY e.id, w.id
+      )
+      SELECT e.id, e.ticket_id, (SELECT count(*) FROM t) AS tickets,
+        CASE WHEN e.id = max(e.id) OVER ()
+          THEN pg_notify(${EVENTS_CHANNEL}, e.id::text) END AS notified
+      FROM e`,
+      c.unsafe("COMMIT"),
+    ];
+    // Every statement settles before the connection goes back to the pool.
+    const done = await Promise.allSettled(sent);
+    const commit = done[4]!;
+    // No answer to COMMIT: whether it took effect is unknown, so nothing is
+    // redone (that could store a ticket twice); every writer hears so.
+    if (commit.status === "rejected") throw commit.reason;
+    // A statement failed and COMMIT rolled back: nothing was written.
+    if ((commit.value as { command?: string }).command !== "COMMIT") {
+      return null;
+    }
+    written = (done[3] as PromiseFulfilledResult<Record<string, unknown>[]>)
+      .value;
+  } finally {
+    c.release();
+  }
+  const eventOf = new Map(written.map((r) => [Number(r.ticket_id), r.id]));
+  for (const { i, ticket, draft } of rows) {
+    const event: TicketEvent = {
+      id: Number(eventOf.get(ticket.id)),
+      ...draft,
+      ticket: { ...ticket, comment_count: 0 },
+    };
+    outcomes[i] = { ok: true, value: { ticket, replayed: false, event } };
+  }
+  return outcomes as CreateOutcome[];
 }
 
 /** The ticket row with the count of its comment rows. */

@@ -10,6 +10,9 @@ import m006 from "./migrations/006_requester_webhooks.sql" with {
   type: "text",
 };
 import m007 from "./migrations/007_workspace.sql" with { type: "text" };
+import m009 from "./migrations/009_one_product_index.sql" with {
+  type: "text",
+};
 
 /** Every migration, in order. Add new files here; never edit an applied one. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -20,6 +23,8 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 5, name: "005_team_triage", sql: m005 },
   { version: 6, name: "006_requester_webhooks", sql: m006 },
   { version: 7, name: "007_workspace", sql: m007 },
+  // 008 is another change's number.
+  { version: 9, name: "009_one_product_index", sql: m009 },
 ];
 
 /** Applies the migrations not yet recorded; returns the names applied (none on a second run). */

@@ -26,7 +26,7 @@ import * as accounts from "./accounts.ts";
 import type { AccountWrite } from "./accounts.ts";
 import * as webhooks from "./webhooks.ts";
 import type { WebhookWrite } from "./webhooks.ts";
-import type { WorkerReply } from "./writer_protocol.ts";
+import { decodeOutcomes, type WorkerReply } from "./writer_protocol.ts";
 import type { EventBus } from "../bus.ts";
 import {
   type AccountStore,
@@ -80,7 +80,8 @@ export interface SqliteStoreOptions {
 }
 
 interface Writer {
-  send(ops: WriteOp[]): Promise<WriteOutcome[]>;
+  /** Commits a batch; `ms` is the writer's own time on it, BEGIN to COMMIT. */
+  send(ops: WriteOp[]): Promise<{ outcomes: WriteOutcome[]; ms: number }>;
   close(): Promise<void>;
 }
 
@@ -94,7 +95,11 @@ export async function openSqliteStore(
     const migrated = migrate(db);
     const stmts = new Statements(db);
     const writer: Writer = {
-      send: (ops) => Promise.resolve(commitBatch(stmts, ops)),
+      send: (ops) => {
+        const t0 = performance.now();
+        const outcomes = commitBatch(stmts, ops);
+        return Promise.resolve({ outcomes, ms: performance.now() - t0 });
+      },
       close: () => Promise.resolve(db.close()),
     };
     return new SqliteStore(db, writer, readPragmas(db), migrated, opts.bus);
@@ -144,10 +149,11 @@ async function startWorkerWriter(path: string) {
       const id = nextId++;
       return new Promise((resolve, reject) => {
         waiting.set(id, (r) => {
-          if (r.type === "done") resolve(r.outcomes);
-          else reject(dead ?? new StorageUnavailableError("writer closed"));
+          if (r.type === "done") {
+            resolve({ outcomes: decodeOutcomes(ops, r.outcomes), ms: r.ms });
+          } else reject(dead ?? new StorageUnavailableError("writer closed"));
         });
-        worker.postMessage({ type: "batch", id, ops });
+        worker.postMessage({ type: "batch", id, ops: JSON.stringify(ops) });
       });
     },
     close() {
@@ -183,10 +189,16 @@ export class SqliteStore implements TicketStore, AccountStore {
     readonly bus?: EventBus,
   ) {
     this.#reads = new Statements(db);
-    this.#writes = new GroupCommitter(async (ops) =>
-      (await writer.send(ops)).map((o) =>
-        o.ok ? o : { ok: false, error: deserializeError(o.error) }
-      )
+    this.#writes = new GroupCommitter(
+      async (ops) => {
+        const { outcomes, ms } = await writer.send(ops);
+        this.#writes.stats.writerMs += ms;
+        return outcomes.map((o) =>
+          o.ok ? o : { ok: false, error: deserializeError(o.error) }
+        );
+      },
+      undefined,
+      true,
     );
     this.#purgeTimer = setInterval(
       () => this.purgeExpired().catch(() => {}),

@@ -7,7 +7,12 @@ import type { DatabaseSync } from "node:sqlite";
 import { openConnection, readPragmas, Statements } from "./connection.ts";
 import { migrate } from "./migrate.ts";
 import { commitBatch } from "./writes.ts";
-import type { WorkerReply, WorkerRequest } from "./writer_protocol.ts";
+import {
+  encodeOutcomes,
+  type WorkerReply,
+  type WorkerRequest,
+} from "./writer_protocol.ts";
+import type { WriteOp } from "./writes.ts";
 
 let db: DatabaseSync | null = null;
 let stmts: Statements | null = null;
@@ -29,13 +34,19 @@ self.onmessage = (e: MessageEvent<WorkerRequest>) => {
         reply({ type: "failed", message: (err as Error).message });
       }
       break;
-    case "batch":
+    case "batch": {
+      const ops = JSON.parse(msg.ops) as WriteOp[];
+      const t0 = performance.now();
+      const outcomes = commitBatch(stmts!, ops);
+      const ms = performance.now() - t0;
       reply({
         type: "done",
         id: msg.id,
-        outcomes: commitBatch(stmts!, msg.ops),
+        outcomes: encodeOutcomes(ops, outcomes),
+        ms,
       });
       break;
+    }
     case "close":
       db?.close();
       db = null;

@@ -284,3 +284,105 @@ testPostgres(
     });
   },
 );
+
+testPostgres(
+  "events.data is stored as a JSON object, never a string holding one",
+  async () => {
+    await withSchema(async (schema) => {
+      const store = await openTestPostgres(schema);
+      try {
+        const { ticket: t } = await store.createTicket(ticket(), ACTOR);
+        await store.updateTicket(t.id, { status: "Pending" }, ACTOR);
+        await store.addComment(t.id, "A note", ACTOR);
+        const rows = await adminQuery(
+          `SELECT type, json_typeof(data) AS kind, data->>'status' AS status
+           FROM ${schema}.events ORDER BY id`,
+        );
+        assert.deepEqual(rows.map((r) => [r.type, r.kind]), [
+          ["ticket.created", "object"],
+          ["ticket.updated", "object"],
+          ["comment.added", "object"],
+        ]);
+        assert.equal(rows[0]!.status, "Open");
+        // Readers see the same objects as before.
+        const activity = await store.ticketActivity(t.id);
+        assert.deepEqual(activity[0]!.data, { status: "Open" });
+        assert.deepEqual(
+          (activity[1]!.data as { changes: unknown }).changes,
+          { status: { from: "Open", to: "Pending" } },
+        );
+      } finally {
+        await store.close();
+      }
+    });
+  },
+);
+
+testPostgres(
+  "migration 010 turns events written as JSON strings into objects and keeps events append-only",
+  async () => {
+    await withSchema(async (schema) => {
+      const sql = openPool(TEST_DATABASE_URL!, { schema, max: 1 });
+      try {
+        const before = MIGRATIONS.filter((m) => m.version < 10);
+        await migrate(sql, before);
+        // What the store wrote before the fix: the object's text as a JSON string.
+        await sql.unsafe(
+          `INSERT INTO events (type, ticket_id, actor, data, created_at) VALUES
+             ('ticket.created', 1, 'api', to_json('{"status":"Open"}'::text), now()),
+             ('ticket.updated', 1, 'api', '{"changes":{"status":{"from":"Open","to":"Closed"}},"version":2}', now())`,
+        );
+        assert.deepEqual(await migrate(sql), ["010_events_data_objects"]);
+        const rows = await sql`
+          SELECT json_typeof(data) AS kind, data::text AS text FROM events ORDER BY id`;
+        assert.deepEqual(rows.map((r) => [r.kind, r.text]), [
+          ["object", '{"status":"Open"}'],
+          [
+            "object",
+            '{"changes":{"status":{"from":"Open","to":"Closed"}},"version":2}',
+          ],
+        ]);
+        await assert.rejects(
+          sql`UPDATE events SET actor = 'x'`,
+          /append-only/,
+        );
+      } finally {
+        await sql.end();
+      }
+    });
+  },
+);
+
+testPostgres(
+  "an instance publishes its own events with each ticket as that change left it",
+  async () => {
+    await withSchema(async (schema) => {
+      const bus = createMemoryBus();
+      const published: TicketEvent[] = [];
+      bus.subscribe((e) => published.push(e));
+      const store = await openTestPostgres(schema, bus);
+      try {
+        const { ticket: t } = await store.createTicket(ticket(), ACTOR);
+        // The last two commit together: a ticket read back after that commit
+        // would show version 4 on both their events.
+        await Promise.all([
+          store.updateTicket(t.id, { status: "Pending" }, ACTOR),
+          store.updateTicket(t.id, { description: "Later" }, ACTOR),
+          store.updateTicket(t.id, { priority: "High" }, ACTOR),
+        ]);
+        await eventually(() => published.length === 4, "four events");
+        assert.deepEqual(
+          published.map((e) => [e.type, e.ticket?.version, e.ticket?.priority]),
+          [
+            ["ticket.created", 1, "Normal"],
+            ["ticket.updated", 2, "Normal"],
+            ["ticket.updated", 3, "Normal"],
+            ["ticket.updated", 4, "High"],
+          ],
+        );
+      } finally {
+        await store.close();
+      }
+    });
+  },
+);

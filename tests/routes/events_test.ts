@@ -345,3 +345,32 @@ Deno.test("GET /events refuses watch lists it cannot serve with 400", async () =
     await store.close();
   }
 });
+
+Deno.test("GET /events writes what is ready together for a stream as one chunk: the frames of every filter it watches", async () => {
+  const { app, store, create } = await setup();
+  try {
+    const url = "/events?" + new URLSearchParams([
+      ["watch", "status=Open"],
+      ["after", "0"],
+      ["watch", ""],
+      ["after", "0"],
+      ["watch", "ticket=1"],
+      ["after", "0"],
+    ]);
+    const res = await app.request(url);
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    // The opening frames (hello) come as one chunk, before anything happens.
+    const first = decoder.decode((await reader.read()).value);
+    assert.match(first, /event: hello/);
+    await create(1);
+    // The one event's frames for all three filters, in one write.
+    const chunk = decoder.decode((await reader.read()).value);
+    const channels = [...chunk.matchAll(/^f: (.*)$/gm)].map((m) => m[1]);
+    assert.deepEqual(channels.sort(), ["", "status=Open", "ticket=1"]);
+    assert.equal([...chunk.matchAll(/^id: 1$/gm)].length, 3);
+    await reader.cancel();
+  } finally {
+    await store.close();
+  }
+});

@@ -49,8 +49,15 @@ async function healthz(
 
 /** Asserts the detailed answer: status ok and today's database figures. */
 function assertDetails(body: Json, journal: string) {
-  const { commits, writes, writes_per_commit, commit_ms_avg, ...db } = body
-    .database as Json;
+  const {
+    commits,
+    writes,
+    writes_per_commit,
+    commit_ms_avg,
+    writer_ms_avg,
+    writer_us_per_write,
+    ...db
+  } = body.database as Json;
   assert.deepEqual({ ...body, database: db }, {
     status: "ok",
     database: { backend: "sqlite", journal_mode: journal, synchronous: "FULL" },
@@ -62,6 +69,8 @@ function assertDetails(body: Json, journal: string) {
   );
   assert.equal(typeof writes_per_commit, "number");
   assert.equal(typeof commit_ms_avg, "number");
+  assert.equal(typeof writer_ms_avg, "number");
+  assert.equal(typeof writer_us_per_write, "number");
 }
 
 Deno.test("GET /healthz without credentials returns 200 {status: ok} and nothing more", async () => {
@@ -113,6 +122,13 @@ Deno.test("GET /healthz counts every write and commit: N creates one after anoth
       );
       // A commit through the writer worker (a message each way and an fsync) takes time.
       assert.ok(Number(after.commit_ms_avg) > 0, JSON.stringify(after));
+      // The writer's own time is part of that round trip.
+      assert.ok(
+        Number(after.writer_ms_avg) > 0 &&
+          Number(after.writer_ms_avg) <= Number(after.commit_ms_avg),
+        JSON.stringify(after),
+      );
+      assert.ok(Number(after.writer_us_per_write) > 0, JSON.stringify(after));
     }, { path: `${dir}/t.db` });
   });
 });
