@@ -11,6 +11,7 @@ import m007 from "./migrations/007_requester_webhooks.sql" with {
   type: "text",
 };
 import m008 from "./migrations/008_workspace.sql" with { type: "text" };
+import m009 from "./migrations/009_reports.sql" with { type: "text" };
 
 /** Every migration, in order. Add new files here; never edit an applied one. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -22,6 +23,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 6, name: "006_team_triage", sql: m006 },
   { version: 7, name: "007_requester_webhooks", sql: m007 },
   { version: 8, name: "008_workspace", sql: m008 },
+  { version: 9, name: "009_reports", sql: m009 },
 ];
 
 /**

@@ -10,6 +10,7 @@ import m006 from "./migrations/006_requester_webhooks.sql" with {
   type: "text",
 };
 import m007 from "./migrations/007_workspace.sql" with { type: "text" };
+import m008 from "./migrations/008_reports.sql" with { type: "text" };
 
 /** Every migration, in order. Add new files here; never edit an applied one. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -20,6 +21,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 5, name: "005_team_triage", sql: m005 },
   { version: 6, name: "006_requester_webhooks", sql: m006 },
   { version: 7, name: "007_workspace", sql: m007 },
+  { version: 8, name: "008_reports", sql: m008 },
 ];
 
 /** Applies the migrations not yet recorded; returns the names applied (none on a second run). */
