@@ -16,7 +16,7 @@ export function fakeClock(iso: string): FakeClock {
   let now = RealDate.parse(iso);
   class FakeDate extends RealDate {
     constructor(...args: ConstructorParameters<DateConstructor> | []) {
-      super(...(args.length === 0 ? [now] : args as [string]));
+      super(...(args.length === 0 ? [now] : args) as [number]);
     }
     static override now() {
       return now;
