@@ -9,7 +9,7 @@ export interface LayoutProps {
   /** Script URLs, loaded with `defer` in this order (htmx before what uses it). */
   scripts?: string[];
   /** Which nav entry is the current page. */
-  current?: "dashboard";
+  current?: "dashboard" | "reports";
   /** Header slot: the live-connection indicator. */
   connection?: Child;
   /** Header slot: the signed-in user and sign-out. */
@@ -105,6 +105,16 @@ export function Layout(
                   <strong>Ticket desk</strong>
                 </a>
               </li>
+              {user && (
+                <li>
+                  <a
+                    href="/reports"
+                    aria-current={current === "reports" ? "page" : undefined}
+                  >
+                    Reports
+                  </a>
+                </li>
+              )}
             </ul>
             <ul>
               {connection && <li>{connection}</li>}
