@@ -46,97 +46,116 @@ $$;
 
 -- ---- Backfill ---------------------------------------------------------------
 
-INSERT INTO report_facts
-  (kind, assignee, at, ticket_id, nth, product_id, priority, standing, seconds)
-SELECT 0, coalesce(assignee, ''), report_epoch(created_at), id, 0,
-       coalesce(product_id, ''), priority, false, NULL
-FROM tickets;
+-- Fills report_facts and report_groups afresh from the tickets and their
+-- events: this migration's backfill, and a bulk load's (the seeder's, which
+-- inserts with the triggers off).
+CREATE FUNCTION report_rebuild() RETURNS void LANGUAGE plpgsql AS $rebuild$
+BEGIN
+  DELETE FROM report_facts;
+  DELETE FROM report_groups;
 
-INSERT INTO report_facts
-  (kind, assignee, at, ticket_id, nth, product_id, priority, standing, seconds)
-SELECT 1, coalesce(assignee, ''), report_epoch(first_response_at), id, 0,
-       coalesce(product_id, ''), priority, false,
-       report_secs(created_at, first_response_at)
-FROM tickets WHERE first_response_at IS NOT NULL;
+  INSERT INTO report_facts
+    (kind, assignee, at, ticket_id, nth, product_id, priority, standing, seconds)
+  SELECT 0, coalesce(assignee, ''), report_epoch(created_at), id, 0,
+         coalesce(product_id, ''), priority, false, NULL
+  FROM tickets;
 
--- Moves into or out of Closed. `data` is a JSON string holding the object
--- when the store wrote it, the object itself when migrate-data did.
-CREATE TEMPORARY TABLE report_moves ON COMMIT DROP AS
-SELECT m.*,
-       row_number() OVER (PARTITION BY ticket_id, closing ORDER BY event_id) - 1 AS nth,
-       row_number() OVER (PARTITION BY ticket_id ORDER BY event_id DESC) AS from_last
-FROM (
-  SELECT e.id AS event_id, e.ticket_id, e.created_at,
-         coalesce(d -> 'changes' -> 'status' ->> 'to' = 'Closed', false) AS closing,
-         coalesce(d -> 'changes' -> 'status' ->> 'from' = 'Closed', false) AS opening
-  FROM events e
-  JOIN tickets t ON t.id = e.ticket_id
-  CROSS JOIN LATERAL (
-    SELECT CASE WHEN json_typeof(e.data) = 'string' THEN (e.data #>> '{}')::json
-                ELSE e.data END AS d
-  ) j
-  WHERE e.type = 'ticket.updated'
-) m
-WHERE m.closing <> m.opening;
+  INSERT INTO report_facts
+    (kind, assignee, at, ticket_id, nth, product_id, priority, standing, seconds)
+  SELECT 1, coalesce(assignee, ''), report_epoch(first_response_at), id, 0,
+         coalesce(product_id, ''), priority, false,
+         report_secs(created_at, first_response_at)
+  FROM tickets WHERE first_response_at IS NOT NULL;
 
-INSERT INTO report_facts
-  (kind, assignee, at, ticket_id, nth, product_id, priority, standing, seconds)
-SELECT CASE WHEN m.closing THEN 2 ELSE 3 END, coalesce(t.assignee, ''),
-       report_epoch(m.created_at), t.id, m.nth, coalesce(t.product_id, ''),
-       t.priority, m.closing AND m.from_last = 1 AND t.status = 'Closed',
-       CASE WHEN m.closing THEN report_secs(t.created_at,
-         CASE WHEN m.from_last = 1 THEN coalesce(t.resolved_at, m.created_at)
-              ELSE m.created_at END)
-       END
-FROM report_moves m JOIN tickets t ON t.id = m.ticket_id;
+  -- Moves into or out of Closed. `data` is a JSON string holding the object
+  -- when the store wrote it, the object itself when migrate-data did.
+  DROP TABLE IF EXISTS pg_temp.report_moves;
+  CREATE TEMPORARY TABLE report_moves AS
+  SELECT m.*,
+         row_number() OVER (PARTITION BY ticket_id, closing ORDER BY event_id) - 1 AS nth,
+         row_number() OVER (PARTITION BY ticket_id ORDER BY event_id DESC) AS from_last
+  FROM (
+    SELECT e.id AS event_id, e.ticket_id, e.created_at,
+           coalesce(d -> 'changes' -> 'status' ->> 'to' = 'Closed', false) AS closing,
+           coalesce(d -> 'changes' -> 'status' ->> 'from' = 'Closed', false) AS opening
+    FROM events e
+    JOIN tickets t ON t.id = e.ticket_id
+    CROSS JOIN LATERAL (
+      SELECT CASE WHEN json_typeof(e.data) = 'string' THEN (e.data #>> '{}')::json
+                  ELSE e.data END AS d
+    ) j
+    WHERE e.type = 'ticket.updated'
+  ) m
+  WHERE m.closing <> m.opening;
 
-INSERT INTO report_facts
-  (kind, assignee, at, ticket_id, nth, product_id, priority, standing, seconds)
-SELECT 2, coalesce(t.assignee, ''),
-       report_epoch(coalesce(t.resolved_at, t.updated_at)), t.id, 0,
-       coalesce(t.product_id, ''), t.priority, true,
-       report_secs(t.created_at, coalesce(t.resolved_at, t.updated_at))
-FROM tickets t
-WHERE t.status = 'Closed'
-  AND NOT EXISTS (SELECT 1 FROM report_moves m WHERE m.ticket_id = t.id);
+  INSERT INTO report_facts
+    (kind, assignee, at, ticket_id, nth, product_id, priority, standing, seconds)
+  SELECT CASE WHEN m.closing THEN 2 ELSE 3 END, coalesce(t.assignee, ''),
+         report_epoch(m.created_at), t.id, m.nth, coalesce(t.product_id, ''),
+         t.priority, m.closing AND m.from_last = 1 AND t.status = 'Closed',
+         CASE WHEN m.closing THEN report_secs(t.created_at,
+           CASE WHEN m.from_last = 1 THEN coalesce(t.resolved_at, m.created_at)
+                ELSE m.created_at END)
+         END
+  FROM report_moves m JOIN tickets t ON t.id = m.ticket_id;
 
-INSERT INTO report_facts
-  (kind, assignee, at, ticket_id, nth, product_id, priority, standing, seconds)
-SELECT 2, coalesce(t.assignee, ''), report_epoch(t.created_at), t.id, -1,
-       coalesce(t.product_id, ''), t.priority, false, 0
-FROM tickets t JOIN report_moves m ON m.ticket_id = t.id
-WHERE m.opening AND m.nth = 0
-  AND NOT EXISTS (
-    SELECT 1 FROM report_moves c
-    WHERE c.ticket_id = t.id AND c.closing AND c.event_id < m.event_id
-  );
+  INSERT INTO report_facts
+    (kind, assignee, at, ticket_id, nth, product_id, priority, standing, seconds)
+  SELECT 2, coalesce(t.assignee, ''),
+         report_epoch(coalesce(t.resolved_at, t.updated_at)), t.id, 0,
+         coalesce(t.product_id, ''), t.priority, true,
+         report_secs(t.created_at, coalesce(t.resolved_at, t.updated_at))
+  FROM tickets t
+  WHERE t.status = 'Closed'
+    AND NOT EXISTS (SELECT 1 FROM report_moves m WHERE m.ticket_id = t.id);
 
-INSERT INTO report_groups (assignee, product_id, priority, unsolved, waiting)
-SELECT coalesce(assignee, ''), coalesce(product_id, ''), priority,
-       count(*) FILTER (WHERE status <> 'Closed'),
-       count(*) FILTER (WHERE status <> 'Closed' AND first_response_at IS NULL)
-FROM tickets GROUP BY 1, 2, 3;
+  INSERT INTO report_facts
+    (kind, assignee, at, ticket_id, nth, product_id, priority, standing, seconds)
+  SELECT 2, coalesce(t.assignee, ''), report_epoch(t.created_at), t.id, -1,
+         coalesce(t.product_id, ''), t.priority, false, 0
+  FROM tickets t JOIN report_moves m ON m.ticket_id = t.id
+  WHERE m.opening AND m.nth = 0
+    AND NOT EXISTS (
+      SELECT 1 FROM report_moves c
+      WHERE c.ticket_id = t.id AND c.closing AND c.event_id < m.event_id
+    );
+
+  DROP TABLE report_moves;
+
+  INSERT INTO report_groups (assignee, product_id, priority, unsolved, waiting)
+  SELECT coalesce(assignee, ''), coalesce(product_id, ''), priority,
+         count(*) FILTER (WHERE status <> 'Closed'),
+         count(*) FILTER (WHERE status <> 'Closed' AND first_response_at IS NULL)
+  FROM tickets GROUP BY 1, 2, 3;
+END $rebuild$;
+
+SELECT report_rebuild();
 
 -- ---- Kept by every write from now on -------------------------------------------
 
+-- plpgsql rather than SQL functions: its statements' plans are cached
+-- across calls, a SQL function's body is planned again on every call.
 CREATE FUNCTION report_fact_add(t tickets, k smallint, at_ timestamptz, standing_ boolean, seconds_ bigint)
-RETURNS void LANGUAGE sql AS $$
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
   INSERT INTO report_facts
     (kind, assignee, at, ticket_id, nth, product_id, priority, standing, seconds)
-  VALUES (k, coalesce(t.assignee, ''), report_epoch(at_), t.id,
-          (SELECT count(*) FROM report_facts f WHERE f.ticket_id = t.id AND f.kind = k),
-          coalesce(t.product_id, ''), t.priority, standing_, seconds_)
-$$;
+  VALUES (k, coalesce(t.assignee, ''), floor(extract(epoch FROM at_))::bigint, t.id,
+          CASE WHEN k = 0 THEN 0 ELSE
+            (SELECT count(*) FROM report_facts f WHERE f.ticket_id = t.id AND f.kind = k) END,
+          coalesce(t.product_id, ''), t.priority, standing_, seconds_);
+END $$;
 
 CREATE FUNCTION report_group_add(t tickets, delta int) RETURNS void
-LANGUAGE sql AS $$
+LANGUAGE plpgsql AS $$
+BEGIN
   INSERT INTO report_groups AS g (assignee, product_id, priority, unsolved, waiting)
   VALUES (coalesce(t.assignee, ''), coalesce(t.product_id, ''), t.priority,
           CASE WHEN t.status <> 'Closed' THEN delta ELSE 0 END,
           CASE WHEN t.status <> 'Closed' AND t.first_response_at IS NULL THEN delta ELSE 0 END)
   ON CONFLICT (assignee, product_id, priority) DO UPDATE
-  SET unsolved = g.unsolved + excluded.unsolved, waiting = g.waiting + excluded.waiting
-$$;
+  SET unsolved = g.unsolved + excluded.unsolved, waiting = g.waiting + excluded.waiting;
+END $$;
 
 CREATE FUNCTION report_facts_sync() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -144,11 +163,11 @@ BEGIN
     PERFORM report_fact_add(NEW, 0::smallint, NEW.created_at, false, NULL);
     IF NEW.first_response_at IS NOT NULL THEN
       PERFORM report_fact_add(NEW, 1::smallint, NEW.first_response_at, false,
-        report_secs(NEW.created_at, NEW.first_response_at));
+        greatest(0, floor(extract(epoch FROM (NEW.first_response_at - NEW.created_at))))::bigint);
     END IF;
     IF NEW.status = 'Closed' THEN
       PERFORM report_fact_add(NEW, 2::smallint, coalesce(NEW.resolved_at, NEW.updated_at), true,
-        report_secs(NEW.created_at, coalesce(NEW.resolved_at, NEW.updated_at)));
+        greatest(0, floor(extract(epoch FROM (coalesce(NEW.resolved_at, NEW.updated_at) - NEW.created_at))))::bigint);
     END IF;
     PERFORM report_group_add(NEW, 1);
     RETURN NULL;
@@ -168,14 +187,14 @@ BEGIN
   END IF;
   IF OLD.first_response_at IS NULL AND NEW.first_response_at IS NOT NULL THEN
     PERFORM report_fact_add(NEW, 1::smallint, NEW.first_response_at, false,
-      report_secs(NEW.created_at, NEW.first_response_at));
+      greatest(0, floor(extract(epoch FROM (NEW.first_response_at - NEW.created_at))))::bigint);
   END IF;
   IF (OLD.status = 'Closed') <> (NEW.status = 'Closed') THEN
     UPDATE report_facts SET standing = false
     WHERE ticket_id = NEW.id AND kind = 2 AND standing;
     IF NEW.status = 'Closed' THEN
       PERFORM report_fact_add(NEW, 2::smallint, NEW.updated_at, true,
-        report_secs(NEW.created_at, coalesce(NEW.resolved_at, NEW.updated_at)));
+        greatest(0, floor(extract(epoch FROM (coalesce(NEW.resolved_at, NEW.updated_at) - NEW.created_at))))::bigint);
     ELSE
       PERFORM report_fact_add(NEW, 3::smallint, NEW.updated_at, false, NULL);
     END IF;
