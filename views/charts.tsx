@@ -50,7 +50,7 @@ export function formatDuration(seconds: number | null): string {
  * at most five of them above zero, the top one at or above `max`.
  */
 export function axisTicks(max: number): number[] {
-  const rough = Math.max(max, 1) / 4;
+  const rough = Math.max(max, 1) / 5;
   const pow = 10 ** Math.floor(Math.log10(rough));
   const step = Math.max(
     1,
