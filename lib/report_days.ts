@@ -115,3 +115,26 @@ export function dayBounds(
   const bounds = [...dates, addDays(to, 1)].map((d) => startOfDay(d, zone));
   return { dates, bounds };
 }
+
+/**
+ * Adds each instant (Unix seconds) to the count of the day it falls in:
+ * `counts[i]` for bounds[i] <= t < bounds[i + 1]; instants outside are left.
+ */
+export function countInDays(
+  bounds: readonly number[],
+  instants: Iterable<number>,
+  counts: number[],
+): void {
+  const last = bounds.length - 1;
+  for (const t of instants) {
+    if (t < bounds[0]! || t >= bounds[last]!) continue;
+    let lo = 0;
+    let hi = last - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (bounds[mid]! <= t) lo = mid;
+      else hi = mid - 1;
+    }
+    counts[lo]!++;
+  }
+}

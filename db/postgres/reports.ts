@@ -1,7 +1,7 @@
 /**
  * The reports' reads on PostgreSQL: index-only scans over report_facts and
- * report_groups (migration 009), which the triggers keep. The queries run
- * side by side on the pool.
+ * report_groups (migration 009), which the triggers keep. The owners' and
+ * the products' queries run side by side on the pool.
  */
 import type {
   FactCounts,
@@ -13,9 +13,7 @@ import type {
 } from "../store.ts";
 import { rowToTicket, type Sql } from "./connection.ts";
 import { priorityRank } from "../rows.ts";
-
-/** Past any Unix second a fact can have: the "since" bucket's end. */
-const LATER = Number.MAX_SAFE_INTEGER;
+import { daysOf } from "../reports.ts";
 
 function likePrefix(prefix: string): string {
   return prefix.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`) + "%";
@@ -73,57 +71,81 @@ const counts = (r: Record<string, unknown>): FactCounts => ({
   reopened: Number(r.reopened),
 });
 
-/** Per day (and after the range): facts of `owners`, narrowed by the filter. */
-async function perDay(
-  sql: Sql,
-  q: ReportQuery,
-  owners: string[],
-): Promise<FactCounts[]> {
-  const f = factFilter(sql, q, false);
-  const count = (kind: number) =>
-    sql`(SELECT count(*) FROM report_facts f
-      WHERE f.kind = ${kind} AND f.assignee = ANY(${owners}::text[])
-        AND f.at >= d.s AND f.at < d.e ${f})`;
-  const starts = q.bounds;
-  const ends = [...q.bounds.slice(1), LATER];
-  const rows = await sql`
-    SELECT ${count(0)} AS created, ${count(2)} AS closed, ${
-    count(3)
-  } AS reopened
-    FROM unnest(${starts}::bigint[], ${ends}::bigint[]) WITH ORDINALITY AS d(s, e, i)
-    ORDER BY d.i`;
-  return rows.map(counts);
+/** Each owner's or product's facts over the range, and (owners) their days. */
+interface GroupRows extends ReportGroupFacts {
+  at?: { created: number[]; closed: number[]; reopened: number[] };
+  since?: FactCounts;
 }
 
-/** Each owner's (or product's) counts and durations over the range. */
+/**
+ * Per owner: the range's facts as arrays (times of creations, closes and
+ * reopens, durations of replies and closes) and counts after the range; per
+ * product: counts and durations (see the SQLite twin, db/sqlite/reports.ts).
+ */
 async function perGroup(
   sql: Sql,
   q: ReportQuery,
   by: "assignee" | "product_id",
   keys: string[],
-): Promise<ReportGroupFacts[]> {
+): Promise<GroupRows[]> {
   const f = factFilter(sql, q, by === "product_id");
   const from = q.bounds[0]!;
   const to = q.bounds.at(-1)!;
   const range = sql`f.${
     sql(by)
   } = o.key AND f.at >= ${from} AND f.at < ${to} ${f}`;
+  const after = sql`f.${sql(by)} = o.key AND f.at >= ${to} ${f}`;
+  const list = (kind: number, col: "at" | "seconds", standing = false) =>
+    sql`(SELECT coalesce(array_agg(f.${
+      sql(col)
+    }::int8), '{}') FROM report_facts f
+      WHERE f.kind = ${kind} AND ${range} ${
+      standing ? sql`AND f.standing` : sql``
+    })`;
+  const count = (kind: number, where: typeof range) =>
+    sql`(SELECT count(*) FROM report_facts f WHERE f.kind = ${kind} AND ${where})`;
+  const owners = by === "assignee";
   const rows = await sql`
     SELECT o.key,
-      (SELECT count(*) FROM report_facts f WHERE f.kind = 0 AND ${range}) AS created,
-      (SELECT count(*) FROM report_facts f WHERE f.kind = 2 AND ${range}) AS closed,
-      (SELECT count(*) FROM report_facts f WHERE f.kind = 3 AND ${range}) AS reopened,
-      (SELECT coalesce(array_agg(f.seconds::int), '{}') FROM report_facts f
-       WHERE f.kind = 1 AND ${range}) AS replies,
-      (SELECT coalesce(array_agg(f.seconds::int), '{}') FROM report_facts f
-       WHERE f.kind = 2 AND ${range} AND f.standing) AS closes
+      ${owners ? list(0, "at") : count(0, range)} AS created,
+      ${owners ? list(2, "at") : count(2, range)} AS closed,
+      ${owners ? list(3, "at") : count(3, range)} AS reopened,
+      ${
+    owners
+      ? sql`${count(0, after)} AS since_created, ${
+        count(2, after)
+      } AS since_closed, ${count(3, after)} AS since_reopened,`
+      : sql``
+  }
+      ${list(1, "seconds")} AS replies,
+      ${list(2, "seconds", true)} AS closes
     FROM unnest(${keys}::text[]) AS o(key)`;
-  return rows.map((r) => ({
-    key: String(r.key) || null,
-    ...counts(r),
-    replies: (r.replies as number[]).map(Number),
-    closes: (r.closes as number[]).map(Number),
-  }));
+  const nums = (v: unknown) => (v as (string | number)[]).map(Number);
+  return rows.map((r) => {
+    const g = {
+      key: String(r.key) || null,
+      replies: nums(r.replies),
+      closes: nums(r.closes),
+    };
+    if (!owners) return { ...g, ...counts(r) };
+    const at = {
+      created: nums(r.created),
+      closed: nums(r.closed),
+      reopened: nums(r.reopened),
+    };
+    return {
+      ...g,
+      created: at.created.length,
+      closed: at.closed.length,
+      reopened: at.reopened.length,
+      at,
+      since: {
+        created: Number(r.since_created),
+        closed: Number(r.since_closed),
+        reopened: Number(r.since_reopened),
+      },
+    };
+  });
 }
 
 /** The oldest tickets still waiting for a first public reply. */
@@ -174,20 +196,17 @@ export async function reportFacts(
   const combos = await groups(sql, q);
   const owners = [...new Set(combos.map((g) => g.assignee))].sort();
   const products = [...new Set(combos.map((g) => g.product))].sort();
-  const [days, oldest, ownerFacts, productFacts] = await Promise.all([
-    perDay(sql, q, owners),
+  const [oldest, byOwner, byProduct] = await Promise.all([
     q.waitingLimit > 0 ? oldestWaiting(sql, q) : [],
     perGroup(sql, q, "assignee", owners),
     perGroup(sql, q, "product_id", products),
   ]);
-  const since = days.pop()!;
   return {
-    days,
-    since,
+    ...daysOf(q.bounds, byOwner),
     unsolved: combos.reduce((n, g) => n + g.unsolved, 0),
     waiting: combos.reduce((n, g) => n + g.waiting, 0),
     oldestWaiting: oldest,
-    owners: ownerFacts,
-    products: productFacts,
+    owners: byOwner.map(({ at: _, since: __, ...g }) => g),
+    products: byProduct,
   };
 }

@@ -13,11 +13,9 @@ import type {
   WaitingTicket,
 } from "../store.ts";
 import { priorityRank, rowToTicket } from "../rows.ts";
+import { daysOf } from "../reports.ts";
 
 type Params = Record<string, string | number>;
-
-/** Past any Unix second a fact can have: the "since" bucket's end. */
-const LATER = Number.MAX_SAFE_INTEGER;
 
 function likePrefix(prefix: string): string {
   return prefix.replace(/[\\%_]/g, (c) => `\\${c}`) + "%";
@@ -81,50 +79,49 @@ const counts = (r: Record<string, unknown>): FactCounts => ({
   reopened: Number(r.reopened),
 });
 
-/** Per day (and after the range): facts of the owners in `$owners`, narrowed by the filter. */
-function perDay(
-  stmts: Statements,
-  q: ReportQuery,
-  owners: string[],
-): FactCounts[] {
-  const f = factFilter(q, false);
-  const count = (kind: number) =>
-    `(SELECT count(*) FROM report_facts f
-      WHERE f.kind = ${kind} AND f.assignee IN (SELECT value FROM json_each($owners))
-        AND f.at >= d.s AND f.at < d.e${f.sql})`;
-  const days = q.bounds.slice(0, -1).map((s, i) => [s, q.bounds[i + 1]]);
-  days.push([q.bounds.at(-1)!, LATER]);
-  return stmts.get(
-    `SELECT ${count(0)} AS created, ${count(2)} AS closed, ${
-      count(3)
-    } AS reopened
-     FROM (SELECT key AS i, value ->> 0 AS s, value ->> 1 AS e FROM json_each($days)) d
-     ORDER BY d.i`,
-  ).all({
-    ...f.params,
-    owners: JSON.stringify(owners),
-    days: JSON.stringify(days),
-  }).map(counts);
+/** Each owner's or product's facts over the range, and (owners) their days. */
+interface GroupRows extends ReportGroupFacts {
+  /** Owners only: when each creation, close and reopen of the range happened, and how many came after it. */
+  at?: { created: number[]; closed: number[]; reopened: number[] };
+  since?: FactCounts;
 }
 
-/** Each owner's (or product's) counts and durations over the range. */
+/**
+ * Per owner: the range's facts as arrays (times of creations, closes and
+ * reopens, durations of replies and closes) and counts after the range; per
+ * product: counts and durations. One index range per owner (or product) and
+ * kind; the days are counted from the times by the caller, so the facts are
+ * read once.
+ */
 function perGroup(
   stmts: Statements,
   q: ReportQuery,
   by: "assignee" | "product_id",
   keys: string[],
-): ReportGroupFacts[] {
+): GroupRows[] {
   const f = factFilter(q, by === "product_id");
   const range = `f.${by} = o.value AND f.at >= $from AND f.at < $to${f.sql}`;
+  const after = `f.${by} = o.value AND f.at >= $to${f.sql}`;
+  const list = (kind: number, col: string, extra = "") =>
+    `(SELECT json_group_array(f.${col}) FROM report_facts f
+      WHERE f.kind = ${kind} AND ${range}${extra})`;
+  const count = (kind: number, where: string) =>
+    `(SELECT count(*) FROM report_facts f WHERE f.kind = ${kind} AND ${where})`;
+  const owners = by === "assignee";
   const rows = stmts.get(
     `SELECT o.value AS key,
-       (SELECT count(*) FROM report_facts f WHERE f.kind = 0 AND ${range}) AS created,
-       (SELECT count(*) FROM report_facts f WHERE f.kind = 2 AND ${range}) AS closed,
-       (SELECT count(*) FROM report_facts f WHERE f.kind = 3 AND ${range}) AS reopened,
-       (SELECT json_group_array(f.seconds) FROM report_facts f
-        WHERE f.kind = 1 AND ${range}) AS replies,
-       (SELECT json_group_array(f.seconds) FROM report_facts f
-        WHERE f.kind = 2 AND ${range} AND f.standing = 1) AS closes
+       ${owners ? list(0, "at") : count(0, range)} AS created,
+       ${owners ? list(2, "at") : count(2, range)} AS closed,
+       ${owners ? list(3, "at") : count(3, range)} AS reopened,
+       ${
+      owners
+        ? `${count(0, after)} AS since_created, ${
+          count(2, after)
+        } AS since_closed, ${count(3, after)} AS since_reopened,`
+        : ""
+    }
+       ${list(1, "seconds")} AS replies,
+       ${list(2, "seconds", " AND f.standing = 1")} AS closes
      FROM json_each($keys) o`,
   ).all({
     ...f.params,
@@ -132,12 +129,31 @@ function perGroup(
     from: q.bounds[0]!,
     to: q.bounds.at(-1)!,
   });
-  return rows.map((r) => ({
-    key: String(r.key) || null,
-    ...counts(r),
-    replies: JSON.parse(String(r.replies)) as number[],
-    closes: JSON.parse(String(r.closes)) as number[],
-  }));
+  return rows.map((r) => {
+    const g = {
+      key: String(r.key) || null,
+      replies: JSON.parse(String(r.replies)) as number[],
+      closes: JSON.parse(String(r.closes)) as number[],
+    };
+    if (!owners) return { ...g, ...counts(r) };
+    const at = {
+      created: JSON.parse(String(r.created)) as number[],
+      closed: JSON.parse(String(r.closed)) as number[],
+      reopened: JSON.parse(String(r.reopened)) as number[],
+    };
+    return {
+      ...g,
+      created: at.created.length,
+      closed: at.closed.length,
+      reopened: at.reopened.length,
+      at,
+      since: {
+        created: Number(r.since_created),
+        closed: Number(r.since_closed),
+        reopened: Number(r.since_reopened),
+      },
+    };
+  });
 }
 
 /** The oldest tickets still waiting for a first public reply. */
@@ -182,15 +198,13 @@ export function reportFacts(stmts: Statements, q: ReportQuery): ReportFacts {
     const combos = groups(stmts, q);
     const owners = [...new Set(combos.map((g) => g.assignee))].sort();
     const products = [...new Set(combos.map((g) => g.product))].sort();
-    const days = perDay(stmts, q, owners);
-    const since = days.pop()!;
+    const byOwner = perGroup(stmts, q, "assignee", owners);
     return {
-      days,
-      since,
+      ...daysOf(q.bounds, byOwner),
       unsolved: combos.reduce((n, g) => n + g.unsolved, 0),
       waiting: combos.reduce((n, g) => n + g.waiting, 0),
       oldestWaiting: q.waitingLimit > 0 ? oldestWaiting(stmts, q) : [],
-      owners: perGroup(stmts, q, "assignee", owners),
+      owners: byOwner.map(({ at: _, since: __, ...g }) => g),
       products: perGroup(stmts, q, "product_id", products),
     };
   } finally {

@@ -6,7 +6,7 @@ import {
   durationSummary,
   formatDuration,
 } from "../../views/charts.tsx";
-import { durationStats, percentile } from "../../db/reports.ts";
+import { durationStats, percentile, percentiles } from "../../db/reports.ts";
 
 Deno.test("formatDuration reads at a glance", () => {
   assert.equal(formatDuration(null), "—");
@@ -58,4 +58,19 @@ Deno.test("The daily chart's sentence says the totals and the backlog's way", ()
     ]),
     "4 created and 5 closed from 1 Nov to 2 Nov. The backlog went from 10 to 8, highest 10 on 1 Nov.",
   );
+});
+
+Deno.test("percentiles by selection equal those of a sorted copy, duplicates and all", () => {
+  let seed = 42;
+  const rnd = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+  for (let round = 0; round < 200; round++) {
+    const n = 1 + Math.floor(rnd() * 60);
+    const values = Array.from({ length: n }, () => Math.floor(rnd() * 12));
+    const sorted = [...values].sort((a, b) => a - b);
+    assert.deepEqual(
+      percentiles(values, [50, 90, 1, 100]),
+      [50, 90, 1, 100].map((p) => percentile(sorted, p)),
+      JSON.stringify(values),
+    );
+  }
 });
