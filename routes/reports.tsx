@@ -56,6 +56,17 @@ function readReportRequest(c: Context, zone: string): {
   return { query, range: read.range, errors: {} };
 }
 
+/** The HTML error (400) of a refused range, field by field. */
+function rangeProblem(errors: Record<string, string>): HttpProblem {
+  const list = Object.entries(errors);
+  return new HttpProblem({
+    status: 400,
+    title: "Unusable report range",
+    detail: list.map(([f, d]) => `${f} ${d}`).join("; "),
+    errors: list.map(([field, detail]) => ({ field, detail })),
+  });
+}
+
 /** The report CSV: one row per day, the totals, then one per owner and per product. */
 export function reportCsv(r: Report): string {
   const head = [
@@ -151,6 +162,18 @@ export function reports({ store, config }: ReportsDeps) {
       waitingLimit: OLDEST_WAITING,
     });
 
+  /** What the page watches live: its filter's reports channel, from `after`. */
+  const liveOf = (me: string, q: ReportQueryView, after: number) => ({
+    watch: watchOf({
+      reports: true,
+      product: q.product,
+      assignee: ownerOf(q.assignee, me),
+      priority: q.priority,
+    }, after),
+    user: me,
+    worker: ASSETS.liveHub.url,
+  });
+
   app.get("/reports", async (c) => {
     const { query, range, errors } = readReportRequest(c, zone);
     const me = viewer(c);
@@ -161,29 +184,17 @@ export function reports({ store, config }: ReportsDeps) {
     if (report && wantsFragment(c)) {
       return c.html(<ReportBody report={report} query={query} now={now} />);
     }
-    const users = (await store.listUsers()).filter((u) => !u.disabled)
-      .map((u) => u.username);
+    const users = (await store.listUsers()).filter((u) => !u.disabled);
     return c.html(
       ReportsPage({
         assets: PAGE_ASSETS,
         user: me,
-        users,
+        users: users.map((u) => u.username),
         query,
         report,
         errors,
         now,
-        live: report
-          ? {
-            watch: watchOf({
-              reports: true,
-              product: query.product,
-              assignee: ownerOf(query.assignee, me.username),
-              priority: query.priority,
-            }, after),
-            user: me.username,
-            worker: ASSETS.liveHub.url,
-          }
-          : undefined,
+        live: report ? liveOf(me.username, query, after) : undefined,
       }),
       report ? 200 : 400,
     );
@@ -191,17 +202,7 @@ export function reports({ store, config }: ReportsDeps) {
 
   app.get("/reports.csv", async (c) => {
     const { query, range, errors } = readReportRequest(c, zone);
-    if (!range) {
-      throw new HttpProblem({
-        status: 400,
-        title: "Unusable report range",
-        detail: Object.entries(errors).map(([f, d]) => `${f} ${d}`).join("; "),
-        errors: Object.entries(errors).map(([field, detail]) => ({
-          field,
-          detail,
-        })),
-      });
-    }
+    if (!range) throw rangeProblem(errors);
     const report = await load(c, range, query);
     return c.body(reportCsv(report), 200, {
       "Content-Type": "text/csv; charset=utf-8",
