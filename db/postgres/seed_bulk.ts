@@ -98,5 +98,14 @@ export async function seedBulkPostgres(
     await tx`ALTER TABLE tickets ENABLE TRIGGER USER`;
   });
   // Index-only scans need the visibility map that autovacuum would make later.
-  await sql`VACUUM (ANALYZE)`;
+  // A VACUUM while autovacuum analyzes the new rows cannot mark their pages
+  // (the analysis holds a snapshot): again, until it has.
+  for (let i = 0; i < 10; i++) {
+    await sql`VACUUM (ANALYZE)`;
+    const [r] = await sql`
+      SELECT relallvisible >= relpages * 0.99 AS done FROM pg_class
+      WHERE relname = 'report_facts' AND relnamespace = current_schema()::regnamespace`;
+    if (r?.done) break;
+    await new Promise((ok) => setTimeout(ok, 2000));
+  }
 }
