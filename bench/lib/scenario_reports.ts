@@ -177,6 +177,10 @@ async function postgresSizes(
       });
     } finally {
       await server.stop();
+      // A million tickets are no scratch to leave on an operator's server.
+      const admin = openPool(cluster.adminUrl, { max: 1 });
+      await admin.unsafe(`DROP DATABASE IF EXISTS ${name}`).catch(() => {});
+      await admin.end({ timeout: 5 });
     }
   }
   return out;
