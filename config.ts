@@ -1,5 +1,6 @@
 /** Configuration from the environment, read once at start-up and then injected. */
 import { LOG_LEVELS, type LogLevel } from "./log.ts";
+import { isTimeZone } from "./lib/report_days.ts";
 
 export interface AppConfig {
   host: string;
@@ -37,6 +38,8 @@ export interface AppConfig {
   webhookAllowPrivate: boolean;
   /** Seconds before each delivery attempt of a webhook: the first is the first try. */
   webhookRetrySchedule: number[];
+  /** The IANA time zone whose days the reports count in (Europe/Paris, UTC). */
+  reportTimeZone: string;
 }
 
 /** The environment variables the app reads; the start task grants exactly these. */
@@ -61,6 +64,7 @@ export const ENV_NAMES = [
   "PUBLIC_URL",
   "WEBHOOK_ALLOW_PRIVATE",
   "WEBHOOK_RETRY_SCHEDULE",
+  "REPORT_TIME_ZONE",
 ] as const;
 export type EnvName = typeof ENV_NAMES[number];
 
@@ -88,6 +92,7 @@ export const DEFAULT_CONFIG: AppConfig = {
   // The Standard Webhooks schedule: at once, 5 s, 5 min, 30 min, 2 h, 5 h,
   // 10 h, 10 h; about 28 hours from the first try to the last.
   webhookRetrySchedule: [0, 5, 300, 1800, 7200, 18000, 36000, 36000],
+  reportTimeZone: "UTC",
 };
 
 /** A setting that cannot be used as given. */
@@ -162,6 +167,20 @@ function retrySchedule(v: string | undefined): number[] {
     );
   }
   return waits;
+}
+
+/** REPORT_TIME_ZONE: a time zone the runtime knows by its IANA name; UTC when unset. */
+function reportTimeZone(v: string | undefined): string {
+  if (v === undefined || v.trim() === "") return DEFAULT_CONFIG.reportTimeZone;
+  // Intl also takes offsets ("+02:00"): only zone names are documented.
+  if (!/^[A-Za-z]/.test(v.trim()) || !isTimeZone(v.trim())) {
+    throw new ConfigError(
+      `REPORT_TIME_ZONE must be an IANA time zone name like Europe/Paris, America/New_York or UTC, got ${
+        quoted(v)
+      }`,
+    );
+  }
+  return v.trim();
 }
 
 /** Reads WEBHOOK_ALLOW_PRIVATE only, for the webhook task (which checks URLs as the server does). */
@@ -278,5 +297,6 @@ export function readConfig(
     publicUrl: publicUrl(env("PUBLIC_URL")),
     webhookAllowPrivate: readWebhookAllowPrivate(env),
     webhookRetrySchedule: retrySchedule(env("WEBHOOK_RETRY_SCHEDULE")),
+    reportTimeZone: reportTimeZone(env("REPORT_TIME_ZONE")),
   };
 }

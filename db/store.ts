@@ -228,6 +228,57 @@ export interface RequesterReplyResult extends WriteResult<Comment> {
   reopened: boolean;
 }
 
+/** What a report narrows to, as the dashboard does: product prefix, owner (null: nobody) and priority, as tickets are now. */
+export interface ReportFilter {
+  product_prefix?: string;
+  assignee?: string | null;
+  priority?: Priority;
+}
+
+/** A report's question: its days as Unix-second boundaries (each day's start, then the last day's end) and a filter. */
+export interface ReportQuery extends ReportFilter {
+  bounds: number[];
+  /** Tickets waiting for a first reply to list, oldest first. */
+  waitingLimit: number;
+}
+
+/** Tickets created, moves to Closed and moves out of Closed. */
+export interface FactCounts {
+  created: number;
+  closed: number;
+  reopened: number;
+}
+
+/** One owner's or product's facts over a report's range; durations in seconds. */
+export interface ReportGroupFacts extends FactCounts {
+  /** The owner or product; null for none. */
+  key: string | null;
+  /** Seconds from creation to the first public reply, of first replies in the range. */
+  replies: number[];
+  /** Seconds from creation to resolved_at, of closes in the range that still stand. */
+  closes: number[];
+}
+
+/** A ticket still waiting for its first public reply. */
+export type WaitingTicket = Pick<
+  Ticket,
+  "id" | "created_at" | "user_id" | "product_id" | "assignee" | "priority"
+>;
+
+/** What the store counts for a report; db/reports.ts makes the figures of it. */
+export interface ReportFacts {
+  /** Per day of the query's bounds. */
+  days: FactCounts[];
+  /** From the end of the range on: the backlog of each day is the one now less what came after. */
+  since: FactCounts;
+  /** Open or Pending tickets now, and of those the ones without a public reply yet. */
+  unsolved: number;
+  waiting: number;
+  oldestWaiting: WaitingTicket[];
+  owners: ReportGroupFacts[];
+  products: ReportGroupFacts[];
+}
+
 export interface TicketStore extends WebhookStore {
   /** Creates a ticket (or replays an earlier create with the same idempotency key). */
   createTicket(
@@ -306,6 +357,8 @@ export interface TicketStore extends WebhookStore {
   searchMatches(q: string, ids: number[]): Promise<Set<number>>;
   /** The id of the newest event, 0 when there is none. */
   latestEventId(): Promise<number>;
+  /** Counts what a report shows over its days, from the facts the writes keep (see db/reports.ts). */
+  reportFacts(q: ReportQuery): Promise<ReportFacts>;
   /** Checks that the database answers and is writable. */
   health(): Promise<StoreHealth>;
   /** Deletes idempotency keys and sessions past their lifetime (also runs every 10 minutes). */

@@ -2,8 +2,8 @@
  * The /events URL contract, in one place: a page says what it watches with
  * watchOf (its filter's channel and resume point), and the stream reads each
  * channel back with readStreamFilter. A filter is what one page watches: a
- * dashboard's view (status, owner, priority, product, search, sort), or one
- * ticket.
+ * dashboard's view (status, owner, priority, product, search, sort), one
+ * ticket, or a report (`reports=1` with its owner, priority and product).
  */
 import {
   PRIORITIES,
@@ -32,6 +32,8 @@ export interface StreamFilter {
    * ticket, and checked, server-side). Never combined with anything else.
    */
   request?: string;
+  /** The Reports page: told when its figures may have changed (with owner, priority and product only). */
+  reports?: true;
 }
 
 /** A dashboard's view as its URL gives it (`@me` already resolved by the caller), or a ticket. */
@@ -44,6 +46,7 @@ export interface WatchedView {
   sort?: string;
   ticket?: number;
   request?: string;
+  reports?: boolean;
 }
 
 /** The shape of a requester token (lib/requester_token.ts); whether it opens anything is checked later. */
@@ -96,6 +99,13 @@ export function readStreamFilter(
     if (!/^[1-9][0-9]{0,15}$/.test(ticket)) return null;
     f.ticket = Number(ticket);
   }
+  if (q("reports") !== undefined) {
+    // A report narrows by owner, priority and product; nothing else applies.
+    if (q("reports") !== "1" || f.status || f.sort || f.q || f.ticket) {
+      return null;
+    }
+    f.reports = true;
+  }
   const request = q("request");
   if (request !== undefined) {
     // A requester's channel carries their ticket and nothing else.
@@ -107,6 +117,7 @@ export function readStreamFilter(
 
 function channelOf(v: WatchedView): string {
   const p = new URLSearchParams();
+  if (v.reports) p.set("reports", "1");
   if (v.status && v.status !== "all") p.set("status", v.status);
   if (v.assignee !== undefined) p.set("assignee", v.assignee ?? "@none");
   if (v.priority) p.set("priority", v.priority);

@@ -8,6 +8,7 @@ import { cors } from "hono/cors";
 import { timeout } from "hono/timeout";
 import { apiAuth, type AuthDeps } from "./auth.tsx";
 import { apiTickets } from "./api_tickets.ts";
+import { reportRoutes } from "./api_reports.ts";
 import { health } from "./health.ts";
 import type { AppEnv } from "./context.ts";
 import { isHttps } from "./context.ts";
@@ -114,7 +115,10 @@ export function apiSurface(deps: ApiSurfaceDeps) {
   );
 
   api.route("/", health(deps));
-  api.route("/", apiTickets(deps));
+  const tickets = apiTickets(deps);
+  // In the tickets app, so its OpenAPI document lists the route too.
+  reportRoutes(tickets, { store: deps.store, zone: config.reportTimeZone });
+  api.route("/", tickets);
   api.all("/healthz", (c) =>
     respondProblem(c, {
       status: 405,

@@ -260,11 +260,13 @@ const Problem = z.object({
   message: z.string(),
 }).openapi("Problem");
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
+/** An OpenAPI JSON response of `schema`. */
+export const json = <T extends z.ZodType>(schema: T, description: string) => ({
   content: { "application/json": { schema } },
   description,
 });
-const problems = (...codes: number[]) =>
+/** The OpenAPI problem+json responses of these status codes. */
+export const problems = (...codes: number[]) =>
   Object.fromEntries(codes.map((code) => [code, {
     content: { "application/problem+json": { schema: Problem } },
     description: PROBLEM_TEXT[code] ?? "Error",
@@ -296,7 +298,7 @@ export const API_KEY_SCHEME = {
 };
 
 /** The security requirement of an operation that needs `scope`. */
-const needs = (scope: ApiScope) => [{ [API_KEY_SCHEME_NAME]: [scope] }];
+export const needs = (scope: ApiScope) => [{ [API_KEY_SCHEME_NAME]: [scope] }];
 
 const idempotencyHeader = z.object({
   "idempotency-key": z.string().optional().openapi({

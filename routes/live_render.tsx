@@ -175,6 +175,41 @@ function requesterMessages(
   }));
 }
 
+/**
+ * A report hears of the changes that can move its figures: a new ticket, a
+ * move of status, owner or priority, an agent's public reply; of tickets its
+ * filter takes, before or after the change. The frame only names the event:
+ * the page refetches its figures (static/live.js, at most every 5 seconds).
+ */
+function reportMessages(f: StreamFilter, events: TicketEvent[]) {
+  const scope = {
+    product_id: f.product_id,
+    assignee: f.assignee,
+    priority: f.priority,
+  };
+  return events.map((e): SseMessage | null => {
+    const t = e.ticket;
+    if (!t) return null;
+    const changes = (e.data.changes ?? {}) as Record<string, { from: unknown }>;
+    const counts = e.type === "ticket.created" ||
+      (e.type === "ticket.updated" &&
+        ["status", "assignee", "priority"].some((k) => k in changes)) ||
+      (e.type === "comment.added" && e.data.visibility === "public" &&
+        !e.data.from_requester);
+    if (!counts) return null;
+    const before = {
+      ...t,
+      assignee: changes.assignee
+        ? changes.assignee.from as string | null
+        : t.assignee,
+      priority: (changes.priority?.from ?? t.priority) as typeof t.priority,
+    };
+    return showsTicket(scope, t) || showsTicket(scope, before)
+      ? { event: "report-changed", data: String(e.id) }
+      : null;
+  });
+}
+
 /** Builds the stream's composer over the store; `links` checks requesters' tokens (without it, requesters hear nothing). */
 export function liveComposer(
   store: TicketStore & AccountStore,
@@ -219,6 +254,7 @@ export function liveComposer(
           : events.map(() => null);
       }
       if (f.ticket !== undefined) return ticketPageMessages(shared, f, events);
+      if (f.reports) return reportMessages(f, events);
       // The tab counts of this view (narrowed by a search, product or priority:
       // counted for it). The Mine count is the viewer's, found by the page
       // script in the per-owner numbers (the bytes are everyone's).

@@ -23,6 +23,7 @@ import {
 } from "./auth.tsx";
 import { type AppEnv, isHttps } from "./context.ts";
 import { ticketPages } from "./ticket_pages.tsx";
+import { reports } from "./reports.tsx";
 import { dashboard } from "./dashboard.tsx";
 import { errorHandler, strictTransport } from "./errors.ts";
 import { events } from "./events.ts";
@@ -144,6 +145,7 @@ export function pageSurface(deps: PageSurfaceDeps) {
   pages.route("/", webhookSettings(deps));
   pages.route("/", dashboard(deps));
   pages.route("/", ticketPages(deps));
+  pages.route("/", reports(deps));
   pages.route("/", requesterLinkRoutes(deps));
   pages.route("/", live.app);
   pages.onError(errorHandler("page", logger));

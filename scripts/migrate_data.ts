@@ -20,8 +20,10 @@
  * by key. Afterwards the id counters (sqlite_sequence, Postgres sequences) are
  * moved to the source's, never below the ids present, so no id is handed out
  * twice. Search index and counts are kept by the target's triggers, which fire
- * on these inserts; the final check compares row counts per table and checks
- * the derived data, and exits 1 on any mismatch.
+ * on these inserts; the report facts too, but a ticket's past closes and
+ * reopens are not in its row: those the triggers made are replaced by the
+ * source's. The final check compares row counts per table and checks the
+ * derived data, and exits 1 on any mismatch.
  */
 import { DatabaseSync } from "node:sqlite";
 import { openSqliteStore } from "../db/sqlite/sqlite_store.ts";
@@ -46,6 +48,8 @@ interface Table {
   key: string[];
   /** Ids come from a counter (AUTOINCREMENT / a sequence) to carry over. */
   counter: boolean;
+  /** Rows the target's triggers made while the tickets went in: emptied first, then copied as the source has them. */
+  replacesDerived?: boolean;
 }
 
 /** What is copied, parents before children. Sessions are left behind on purpose. */
@@ -71,6 +75,24 @@ export const TABLES: readonly Table[] = [
     ],
     key: ["id"],
     counter: true,
+  },
+  {
+    // Each ticket's report facts, its closes and reopens included (migration 008/009).
+    name: "report_facts",
+    columns: [
+      ["kind", "int"],
+      ["assignee", "text"],
+      ["at", "int"],
+      ["ticket_id", "int"],
+      ["nth", "int"],
+      ["product_id", "text"],
+      ["priority", "int"],
+      ["standing", "bool"],
+      ["seconds", "int"],
+    ],
+    key: ["kind", "assignee", "at", "ticket_id", "nth"],
+    counter: false,
+    replacesDerived: true,
   },
   {
     name: "comments",
@@ -224,6 +246,8 @@ interface Target {
   count(t: Table): Promise<number>;
   /** Empties every copied table, sessions and the derived tables. */
   clear(): Promise<void>;
+  /** Empties one table (derived rows about to be replaced by the source's). */
+  empty(t: Table): Promise<void>;
   write(t: Table, rows: Row[]): Promise<void>;
   /** Moves the counter to at least `n` and past every id present; returns where it is. */
   setCounter(t: Table, n: number): Promise<number>;
@@ -374,6 +398,8 @@ async function openSqliteTarget(path: string): Promise<Target> {
             "tickets",
             "ticket_counts",
             "tickets_fts",
+            "report_facts",
+            "report_groups",
           ]
         ) db.exec(`DELETE FROM ${t}`);
         db.exec(
@@ -382,6 +408,10 @@ async function openSqliteTarget(path: string): Promise<Target> {
           })`,
         );
       });
+      return Promise.resolve();
+    },
+    empty(t) {
+      inTransaction(() => db.exec(`DELETE FROM ${t.name}`));
       return Promise.resolve();
     },
     write(t, rows) {
@@ -573,8 +603,14 @@ async function openPostgresTarget(
         await tx.unsafe(
           `TRUNCATE ${
             TABLES.map((t) => t.name).join(", ")
-          }, sessions, ticket_search, ticket_counts RESTART IDENTITY`,
+          }, sessions, ticket_search, ticket_counts, report_groups RESTART IDENTITY`,
         );
+      });
+    },
+    async empty(t) {
+      await sql.begin(async (tx) => {
+        await lockWrites(tx);
+        await tx.unsafe(`DELETE FROM ${t.name}`);
       });
     },
     async write(t, rows) {
@@ -689,6 +725,7 @@ async function copy(
   );
   const totals: Record<string, number> = {};
   for (const t of TABLES) {
+    if (t.replacesDerived) await target.empty(t);
     const total = totals[t.name] = await source.count(t);
     const name = t.name.padEnd(17);
     let done = 0;

@@ -480,4 +480,25 @@
 
   // A ticket page's own changes (ticket-changed) are handled by
   // static/ticket_page.js: they appear in place, so they make no toast here.
+
+  // ---- The Reports page ------------------------------------------------------
+
+  // A frame says the figures may have changed: refetch #report, at once when
+  // the last refetch is 5 seconds old, else when it will be (one refetch
+  // however many events come meanwhile).
+  const REPORT_EVERY_MS = 5000;
+  let reportAt = 0;
+  let reportTimer = 0;
+  document.addEventListener("report-changed", (e) => {
+    if (e.target !== liveEl() || reportTimer) return;
+    if (!document.getElementById("report")) return;
+    reportTimer = setTimeout(() => {
+      reportTimer = 0;
+      reportAt = Date.now();
+      htmx.ajax("GET", location.pathname + location.search, {
+        target: "#report",
+        swap: "outerHTML",
+      });
+    }, Math.max(0, reportAt + REPORT_EVERY_MS - Date.now()));
+  });
 })();

@@ -215,6 +215,7 @@ Deno.test("GET /api/openapi.json describes the API as OpenAPI 3.1", async () => 
     const doc = await res.json();
     assert.equal(doc.openapi, "3.1.0");
     assert.deepEqual(Object.keys(doc.paths).sort(), [
+      "/api/v1/reports/summary",
       "/api/v1/requests/{token}",
       "/api/v1/requests/{token}/replies",
       "/api/v1/tickets",

@@ -211,3 +211,28 @@ Deno.test("readConfig reads WEBHOOK_ALLOW_PRIVATE as a flag and WEBHOOK_RETRY_SC
     );
   }
 });
+
+Deno.test("readConfig takes REPORT_TIME_ZONE as an IANA zone (UTC when unset or empty) and refuses one that does not exist", () => {
+  assert.equal(DEFAULT_CONFIG.reportTimeZone, "UTC");
+  assert.equal(readConfig(env({ REPORT_TIME_ZONE: "" })).reportTimeZone, "UTC");
+  assert.equal(
+    readConfig(env({ REPORT_TIME_ZONE: " " })).reportTimeZone,
+    "UTC",
+  );
+  for (const zone of ["Europe/Paris", "America/Sao_Paulo", "Asia/Kolkata"]) {
+    assert.equal(
+      readConfig(env({ REPORT_TIME_ZONE: zone })).reportTimeZone,
+      zone,
+    );
+  }
+  for (const bad of ["Mars/Olympus_Mons", "Paris", "+02:00"]) {
+    assert.throws(
+      () => readConfig(env({ REPORT_TIME_ZONE: bad })),
+      (err: Error) =>
+        err instanceof ConfigError &&
+        err.message.startsWith("REPORT_TIME_ZONE must be an IANA time zone") &&
+        err.message.endsWith(JSON.stringify(bad)),
+      bad,
+    );
+  }
+});

@@ -337,3 +337,23 @@ for (
     });
   });
 }
+
+Deno.test("main.ts exits 2 naming REPORT_TIME_ZONE, before creating the database, for a zone that does not exist", async () => {
+  await withTempDir(async (dir) => {
+    const dbPath = join(dir, "tickets.db");
+    const s = start({ DB_PATH: dbPath, REPORT_TIME_ZONE: "Mars/Olympus_Mons" });
+    let listened = false;
+    try {
+      await listeningUrl(s);
+      listened = true;
+    } catch { /* exited before listening, as it should */ }
+    const stderr = await s.stop();
+    assert.ok(!listened, `it listened anyway:\n${stderr}`);
+    assert.equal((await s.child.status).code, 2, stderr);
+    assert.match(
+      stderr,
+      /^Configuration error: REPORT_TIME_ZONE must be an IANA time zone name like Europe\/Paris.*, got "Mars\/Olympus_Mons"$/m,
+    );
+    await assert.rejects(Deno.stat(dbPath), Deno.errors.NotFound);
+  });
+});

@@ -9,7 +9,7 @@ export interface LayoutProps {
   /** Script URLs, loaded with `defer` in this order (htmx before what uses it). */
   scripts?: string[];
   /** Which nav entry is the current page. */
-  current?: "dashboard";
+  current?: "dashboard" | "reports";
   /** Use the whole width of wide screens (the board), not a reading column. */
   wide?: boolean;
   /** Header slot: the live-connection indicator. */
@@ -124,6 +124,16 @@ export function Layout(
                   <strong>Ticket desk</strong>
                 </a>
               </li>
+              {user && (
+                <li>
+                  <a
+                    href="/reports"
+                    aria-current={current === "reports" ? "page" : undefined}
+                  >
+                    Reports
+                  </a>
+                </li>
+              )}
             </ul>
             <ul>
               {connection && <li>{connection}</li>}

@@ -59,8 +59,12 @@ interface SizeResult {
   peak_kib: { rssKib: number; hwmKib: number };
 }
 
-/** Runs the bulk seeder on a new file, logging progress while it works. */
-async function seed(ctx: BenchContext, dbPath: string, count: number) {
+/** Runs the bulk seeder on a new file, logging progress while it works; returns the seconds it took. */
+export async function seed(
+  ctx: BenchContext,
+  dbPath: string,
+  count: number,
+): Promise<number> {
   const t0 = performance.now();
   const child = new Deno.Command(Deno.execPath(), {
     args: [

@@ -37,7 +37,7 @@ const SCENARIO = "7 · PostgreSQL create";
 const PG_SCRIPT = `${REPO_ROOT}.ci/postgres.sh`;
 
 /** A server to measure on: ours (restartable) or the operator's. */
-interface Cluster {
+export interface Cluster {
   /** URL of a maintenance database, for CREATE DATABASE. */
   adminUrl: string;
   /** Set for the cluster .ci/postgres.sh started. */
@@ -147,7 +147,9 @@ async function restart(own: NonNullable<Cluster["own"]>, durable: boolean) {
 }
 
 /** Finds a server, starting a throw-away one when the binaries are here; null when there is none. */
-async function startCluster(ctx: BenchContext): Promise<Cluster | null> {
+export async function startCluster(
+  ctx: BenchContext,
+): Promise<Cluster | null> {
   const external = Deno.env.get("BENCH_DATABASE_URL");
   if (external) return { adminUrl: external };
   if (!findBindir()) return null;

@@ -19,6 +19,7 @@ import {
 import { sseScenario } from "./scenario_sse.ts";
 import { dashboardScenario } from "./scenario_dashboard.ts";
 import { postgresScenario } from "./scenario_postgres.ts";
+import { reportsScenario } from "./scenario_reports.ts";
 import { firstLoad } from "./transfer.ts";
 import {
   num,
@@ -415,5 +416,10 @@ export const SCENARIOS: Scenario[] = [
     id: "7",
     title: "create on PostgreSQL, 1 and 2 instances",
     run: postgresScenario,
+  },
+  {
+    id: "8",
+    title: "reports over 90 days at 1M tickets, SQLite and PostgreSQL",
+    run: reportsScenario,
   },
 ];

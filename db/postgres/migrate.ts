@@ -11,6 +11,7 @@ import m007 from "./migrations/007_requester_webhooks.sql" with {
   type: "text",
 };
 import m008 from "./migrations/008_workspace.sql" with { type: "text" };
+import m009 from "./migrations/009_reports.sql" with { type: "text" };
 import m010 from "./migrations/010_events_data_objects.sql" with {
   type: "text",
 };
@@ -25,7 +26,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 6, name: "006_team_triage", sql: m006 },
   { version: 7, name: "007_requester_webhooks", sql: m007 },
   { version: 8, name: "008_workspace", sql: m008 },
-  // 009 is another change's number.
+  { version: 9, name: "009_reports", sql: m009 },
   { version: 10, name: "010_events_data_objects", sql: m010 },
 ];
 

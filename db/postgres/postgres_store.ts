@@ -21,6 +21,8 @@ import {
   type OwnerCounts,
   type OwnerGuard,
   type ProductCount,
+  type ReportFacts,
+  type ReportQuery,
   type RequesterReplyResult,
   type RequestView,
   type Role,
@@ -49,6 +51,7 @@ import {
 } from "./connection.ts";
 import { migrate } from "./migrate.ts";
 import * as reads from "./reads.ts";
+import { reportFacts } from "./reports.ts";
 import * as writes from "./writes.ts";
 import { SIGNALS_CHANNEL } from "./writes.ts";
 import * as accounts from "./accounts.ts";
@@ -482,6 +485,10 @@ export class PostgresStore implements TicketStore, AccountStore {
 
   latestEventId(): Promise<number> {
     return this.#read((sql) => reads.latestEventId(sql));
+  }
+
+  reportFacts(q: ReportQuery): Promise<ReportFacts> {
+    return this.#read((sql) => reportFacts(sql, q));
   }
 
   // ---- accounts -------------------------------------------------------

@@ -10,6 +10,7 @@ import m006 from "./migrations/006_requester_webhooks.sql" with {
   type: "text",
 };
 import m007 from "./migrations/007_workspace.sql" with { type: "text" };
+import m008 from "./migrations/008_reports.sql" with { type: "text" };
 import m009 from "./migrations/009_one_product_index.sql" with {
   type: "text",
 };
@@ -23,7 +24,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 5, name: "005_team_triage", sql: m005 },
   { version: 6, name: "006_requester_webhooks", sql: m006 },
   { version: 7, name: "007_workspace", sql: m007 },
-  // 008 is another change's number.
+  { version: 8, name: "008_reports", sql: m008 },
   { version: 9, name: "009_one_product_index", sql: m009 },
 ];
 

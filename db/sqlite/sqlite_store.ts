@@ -22,6 +22,7 @@ import {
   GroupCommitter,
 } from "../group_commit.ts";
 import * as reads from "./reads.ts";
+import { reportFacts } from "./reports.ts";
 import * as accounts from "./accounts.ts";
 import type { AccountWrite } from "./accounts.ts";
 import * as webhooks from "./webhooks.ts";
@@ -46,6 +47,8 @@ import {
   type OwnerCounts,
   type OwnerGuard,
   type ProductCount,
+  type ReportFacts,
+  type ReportQuery,
   type RequesterReplyResult,
   type RequestView,
   type Role,
@@ -516,6 +519,10 @@ export class SqliteStore implements TicketStore, AccountStore {
 
   latestEventId(): Promise<number> {
     return this.#read(() => reads.latestEventId(this.#reads));
+  }
+
+  reportFacts(q: ReportQuery): Promise<ReportFacts> {
+    return this.#read(() => reportFacts(this.#reads, q));
   }
 
   eventsAfter(afterId: number, limit: number): Promise<TicketEvent[]> {

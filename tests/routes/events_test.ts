@@ -11,6 +11,7 @@ import {
   type SseMessage,
   type StreamFilter,
 } from "../../routes/events.ts";
+import { filterKey, readStreamFilter } from "../../lib/live_filter.ts";
 
 /** Renders one event for one filter (the tests' stand-in for the app's card composer). */
 type RenderOne = (
@@ -372,5 +373,35 @@ Deno.test("GET /events writes what is ready together for a stream as one chunk: 
     await reader.cancel();
   } finally {
     await store.close();
+  }
+});
+
+Deno.test("A report's channel (reports=1) takes an owner, a priority and a product, and nothing else", () => {
+  const read = (q: string) => {
+    const p = new URLSearchParams(q);
+    return readStreamFilter((n) => p.get(n) ?? undefined, "maria");
+  };
+  const f = read("reports=1&assignee=%40me&priority=High&product=CAM");
+  assert.deepEqual(f, {
+    reports: true,
+    assignee: "maria",
+    priority: "High",
+    product_id: "CAM",
+  });
+  assert.equal(
+    filterKey(f!),
+    "reports=1&assignee=maria&priority=High&product=CAM",
+  );
+  for (
+    const bad of [
+      "reports=2",
+      "reports=1&status=Open",
+      "reports=1&q=x",
+      "reports=1&ticket=3",
+      "reports=1&sort=oldest",
+      "reports=1&request=1.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+    ]
+  ) {
+    assert.equal(read(bad), null, bad);
   }
 });

@@ -213,3 +213,72 @@ Deno.test("the stream reads no ticket back: one counts query per batch and one s
     await store.close();
   }
 });
+
+Deno.test("a report's channel is told of changes that can move its figures, of tickets its filter takes before or after", async () => {
+  await withComposer(async (compose, store) => {
+    await store.createUser({
+      username: "maria",
+      passwordHash: "x",
+      role: "agent",
+    });
+    const created = (await store.createTicket(ticket("ann"), { actor: "app" }))
+      .event!;
+    const t = created.ticket_id;
+    const change = async (patch: Parameters<typeof store.updateTicket>[1]) =>
+      (await store.updateTicket(t, patch, { actor: "maria" })).event!;
+    const note = async (visibility: "public" | "internal") =>
+      (await store.addComment(t, "hi", { actor: "maria", visibility })).event!;
+    const all: StreamFilter = { reports: true };
+    const told = async (e: TicketEvent, f: StreamFilter) => {
+      const msg = await compose(e, f);
+      if (msg) {
+        assert.deepEqual(msg, { event: "report-changed", data: String(e.id) });
+      }
+      return msg !== null;
+    };
+    assert.equal(await told(created, all), true, "a new ticket");
+    assert.equal(
+      await told(created, { reports: true, product_id: "cam" }),
+      true,
+    );
+    assert.equal(
+      await told(created, { reports: true, product_id: "lock" }),
+      false,
+    );
+    assert.equal(
+      await told(await change({ description: "more" }), all),
+      false,
+      "an edit counts nothing",
+    );
+    assert.equal(
+      await told(await note("internal"), all),
+      false,
+      "an internal note is no reply",
+    );
+    assert.equal(await told(await note("public"), all), true, "a public reply");
+    assert.equal(
+      await told(await change({ status: "Closed" }), all),
+      true,
+      "a close",
+    );
+    const taken = await change({ assignee: "maria" });
+    assert.equal(
+      await told(taken, { reports: true, assignee: null }),
+      true,
+      "it left the unassigned report",
+    );
+    assert.equal(
+      await told(taken, { reports: true, assignee: "maria" }),
+      true,
+      "it came into maria's",
+    );
+    assert.equal(
+      await told(await change({ priority: "High" }), {
+        reports: true,
+        assignee: null,
+      }),
+      false,
+      "nobody's report never had it",
+    );
+  });
+});

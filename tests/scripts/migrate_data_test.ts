@@ -7,6 +7,8 @@ import { openSqliteStore } from "../../db/sqlite/sqlite_store.ts";
 import { createLogger } from "../../log.ts";
 import { hashPassword } from "../../lib/passwords.ts";
 import { newApiKey } from "../../lib/tokens.ts";
+import { loadReport } from "../../db/reports.ts";
+import { addDays } from "../../lib/report_days.ts";
 import {
   migrateData,
   type MigrateReport,
@@ -53,6 +55,9 @@ async function seedSource(path: string): Promise<string> {
     actor: "agent",
     expectedVersion: 2,
   });
+  await store.updateTicket(5, { status: "Closed" }, { actor: "agent" });
+  // Closed twice: its report facts hold a history its row does not.
+  await store.updateTicket(5, { status: "Open" }, { actor: "agent" });
   await store.updateTicket(5, { status: "Closed" }, { actor: "agent" });
   await store.addComment(7, "The walrus ate the manual", { actor: "agent" });
   await store.addComment(7, "Sent a new one", { actor: "admin" });
@@ -152,8 +157,15 @@ async function dump(store: AnyStore) {
     keys: await store.listApiKeys(),
     counts: await store.countByStatus(),
     products: await store.listProducts(10),
+    report: await loadReport(store, {
+      range: { from: addDays(today(), -1), to: addDays(today(), 1) },
+      zone: "UTC",
+      filter: {},
+    }),
   };
 }
+
+const today = () => new Date().toISOString().slice(0, 10);
 
 /** Asserts the target answers like the source: search, sessions, keys, idempotency, new ids. */
 async function assertWorksAsTarget(
@@ -230,7 +242,9 @@ const ROWS = {
   tickets: 30,
   comments: 5,
   // creates (31 incl. the deleted one), updates, comments, a revoked link
-  events: 31 + 3 + 5 + 1,
+  events: 31 + 5 + 5 + 1,
+  // created, one first public reply, three closes and a reopen
+  report_facts: 30 + 1 + 3 + 1,
   idempotency_keys: 1,
   users: 2,
   api_keys: 2,
@@ -348,7 +362,8 @@ testPostgres(
         assert.equal(to.code, 0, to.stdout + to.stderr);
         assert.match(to.stdout, /tickets\s+30\/30/);
         assert.match(to.stdout, /tickets\s+30 → 30\s+ok/);
-        assert.match(to.stdout, /events\s+40 → 40\s+ok/);
+        assert.match(to.stdout, /events\s+42 → 42\s+ok/);
+        assert.match(to.stdout, /report_facts\s+35 → 35\s+ok/);
         assert.match(to.stdout, /webhook_deliveries\s+4 → 4\s+ok/);
         assert.match(to.stdout, /search index\s+30 rows for 30 tickets ok/);
         assert.match(to.stdout, /Sessions were not copied/);
