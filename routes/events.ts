@@ -238,7 +238,8 @@ class Connection {
         this.#controller = controller;
       },
       pull: () => this.#wake(),
-      cancel: () => this.close(false),
+      // The reader went away: nothing more can be written to it.
+      cancel: () => this.close(false, true),
     });
   }
 
@@ -267,7 +268,13 @@ class Connection {
     const pending = this.#pending;
     this.#pending = null;
     if (this.#closed || !pending) return;
-    this.#controller.enqueue(concat(pending));
+    try {
+      this.#controller.enqueue(concat(pending));
+    } catch {
+      // Cancelled or errored between the send and this tick: it is gone.
+      this.close(false, true);
+      return;
+    }
     // desiredSize = highWaterMark (1) - chunks queued and unread.
     if ((this.#controller.desiredSize ?? 0) < -this.opts.queueLimit) {
       this.close(true);
@@ -282,10 +289,11 @@ class Connection {
     }
   }
 
-  /** Ends the stream (the browser reconnects and replays). */
-  close(dropped: boolean) {
+  /** Ends the stream (the browser reconnects and replays); `gone` when its reader cancelled it. */
+  close(dropped: boolean, gone = false) {
     if (this.#closed) return;
-    this.flush();
+    if (!gone) this.flush();
+    if (this.#closed) return; // the flush found it gone, and closed it
     this.#closed = true;
     this.#pending = null;
     this.#wake();
