@@ -5,41 +5,15 @@
  * (moderate and minor too) so they can be fixed together.
  */
 import assert from "node:assert/strict";
-import axeSource from "axe-core/axe.min.js" with { type: "text" };
 import type { Browser, BrowserContextOptions, Page } from "playwright-core";
 import type { Status } from "../../db/store.ts";
 import { hashPassword } from "../../lib/passwords.ts";
 import { requesterLinks } from "../../lib/requester_token.ts";
+import { axe, type Violation } from "./axe.ts";
 import { browserTest, startServer, type TestServer } from "./harness.ts";
 
 const PASSWORD = "correct horse battery";
 const WAIT = 10_000;
-
-interface Violation {
-  id: string;
-  impact: string | null;
-  help: string;
-  nodes: { target: string; summary: string }[];
-}
-
-/** What axe-core finds on the page as it is now (axe is injected once per document). */
-async function axe(page: Page): Promise<Violation[]> {
-  if (!(await page.evaluate<boolean>("typeof window.axe === 'object'"))) {
-    await page.addScriptTag({ content: axeSource });
-  }
-  return await page.evaluate<Violation[]>(`
-    axe.run(document, { resultTypes: ["violations"] }).then((r) =>
-      r.violations.map((v) => ({
-        id: v.id,
-        impact: v.impact,
-        help: v.help,
-        nodes: v.nodes.map((n) => ({
-          target: n.target.join(" "),
-          summary: (n.failureSummary ?? "").replace(/\\s+/g, " "),
-        })),
-      }))
-    )`);
-}
 
 /** Violations found per screen, checked together at the end of a test. */
 class Audit {

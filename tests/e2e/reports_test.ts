@@ -4,34 +4,13 @@
  * and the range form works without JavaScript.
  */
 import assert from "node:assert/strict";
-import axeSource from "axe-core/axe.min.js" with { type: "text" };
 import type { Browser, BrowserContextOptions, Page } from "playwright-core";
 import { hashPassword } from "../../lib/passwords.ts";
-import { browserTest, startServer, type TestServer } from "./harness.ts";
+import { seriousViolations } from "./axe.ts";
+import { browserTest, startServer, type TestServer, until } from "./harness.ts";
 
 const PASSWORD = "correct horse battery";
 const WAIT = 10_000;
-
-async function axeSerious(page: Page): Promise<string[]> {
-  if (!(await page.evaluate<boolean>("typeof window.axe === 'object'"))) {
-    await page.addScriptTag({ content: axeSource });
-  }
-  return await page.evaluate<string[]>(`
-    axe.run(document, { resultTypes: ["violations"] }).then((r) =>
-      r.violations
-        .filter((v) => v.impact === "serious" || v.impact === "critical")
-        .map((v) => v.id + ": " + v.help + " — " +
-          v.nodes.map((n) => n.target.join(" ")).join(", ")))`);
-}
-
-/** Polls the page until `expr` is true (string waitForFunction is refused by the CSP). */
-async function until(page: Page, expr: string): Promise<void> {
-  const end = performance.now() + WAIT;
-  while (!(await page.evaluate<boolean>(`Boolean(${expr})`))) {
-    if (performance.now() > end) throw new Error(`Timed out: ${expr}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 /** alice (admin) and maria (agent); five tickets today, two answered, one closed. */
 async function desk(): Promise<{ server: TestServer; ids: number[] }> {
@@ -129,11 +108,13 @@ browserTest(
         assert.equal(await page.locator("#daily svg[role=img]").count(), 1);
         // The data table too, opened as a screen reader user would.
         await page.click("#daily details summary");
-        found.push(...(await axeSerious(page)).map((v) => `${what}: ${v}`));
+        found.push(
+          ...(await seriousViolations(page)).map((v) => `${what}: ${v}`),
+        );
         await page.goto(server.url + "/reports?from=2026-02-01&to=2026-01-01");
         await page.waitForSelector("#to-error");
         found.push(
-          ...(await axeSerious(page)).map((v) =>
+          ...(await seriousViolations(page)).map((v) =>
             `${what}, refused range: ${v}`
           ),
         );

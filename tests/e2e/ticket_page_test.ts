@@ -6,7 +6,7 @@
  * switch, the phone layout and axe.
  */
 import assert from "node:assert/strict";
-import axeSource from "axe-core/axe.min.js" with { type: "text" };
+import { seriousViolations } from "./axe.ts";
 import type { Browser, BrowserContextOptions, Page } from "playwright-core";
 import type { NewTicket } from "../../db/store.ts";
 import { hashPassword } from "../../lib/passwords.ts";
@@ -499,23 +499,6 @@ browserTest(
   },
 );
 
-interface Violation {
-  id: string;
-  impact: string | null;
-  help: string;
-  nodes: { target: string }[];
-}
-
-async function axe(page: Page): Promise<Violation[]> {
-  if (!(await page.evaluate<boolean>("typeof window.axe === 'object'"))) {
-    await page.addScriptTag({ content: axeSource });
-  }
-  return await page.evaluate<Violation[]>(`
-    axe.run(document, { resultTypes: ["violations"] }).then((r) =>
-      r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help,
-        nodes: v.nodes.map((n) => ({ target: n.target.join(" ") })) })))`);
-}
-
 browserTest(
   "the ticket page's timeline, switch, links and conflict view have no serious accessibility violations, light and dark",
   async (browser) => {
@@ -533,14 +516,8 @@ browserTest(
           colorScheme,
         });
         const check = async (screen: string) => {
-          for (const v of await axe(page)) {
-            if (v.impact === "serious" || v.impact === "critical") {
-              found.push(
-                `${colorScheme} ${screen}: ${v.id} ${v.help} ${
-                  v.nodes.map((n) => n.target).join(", ")
-                }`,
-              );
-            }
+          for (const v of await seriousViolations(page)) {
+            found.push(`${colorScheme} ${screen}: ${v}`);
           }
         };
         await check("ticket page");
