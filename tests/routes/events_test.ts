@@ -405,3 +405,22 @@ Deno.test("A report's channel (reports=1) takes an owner, a priority and a produ
     assert.equal(read(bad), null, bad);
   }
 });
+
+Deno.test("GET /events: a reader that cancels while frames wait for the tick's write leaves nothing thrown", async () => {
+  const { app, store, create } = await setup();
+  try {
+    for (let round = 0; round < 30; round++) {
+      const res = await app.request("/events?after=0");
+      const reader = res.body!.getReader();
+      await reader.read(); // hello
+      // Frames are queued as the batch is composed; cancel at every point of it.
+      const made = create(1, round * 10);
+      for (let i = 0; i < round % 6; i++) await Promise.resolve();
+      await reader.cancel();
+      await made;
+      await new Promise((r) => setTimeout(r, 0)); // the tick that writes
+    }
+  } finally {
+    await store.close();
+  }
+});

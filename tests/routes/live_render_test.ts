@@ -221,7 +221,7 @@ Deno.test("a report's channel is told of changes that can move its figures, of t
       passwordHash: "x",
       role: "agent",
     });
-    const created = (await store.createTicket(ticket("ann"), { actor: "app" }))
+    const created = (await store.createTicket(ticket_("ann"), { actor: "app" }))
       .event!;
     const t = created.ticket_id;
     const change = async (patch: Parameters<typeof store.updateTicket>[1]) =>
