@@ -129,16 +129,22 @@ export async function createTickets(
   const keyed = jobs.flatMap((j, i) => j.idempotency ? [i] : []);
   let first;
   try {
+    // Ids only for the creates no recorded key answers: a client's retry
+    // must not leave a gap in the ticket numbers.
     [first] = await sql`
+    WITH prior AS (
+      SELECT scope, key, fingerprint, response, created_at
+      FROM idempotency_keys
+      WHERE (scope, key) IN (SELECT * FROM unnest(
+        ${keyed.map((i) => jobs[i]!.idempotency!.scope)}::text[],
+        ${keyed.map((i) => jobs[i]!.idempotency!.key)}::text[])))
     SELECT ARRAY(SELECT nextval(pg_get_serial_sequence('tickets', 'id'))
-                 FROM generate_series(1, ${jobs.length}::int)) AS ids,
+                 FROM generate_series(1,
+                   ${jobs.length}::int - (SELECT count(*)::int FROM prior))) AS ids,
       (SELECT coalesce(json_agg(json_build_object(
                 'scope', scope, 'key', key, 'fingerprint', fingerprint,
                 'response', response, 'created_at', created_at)), '[]'::json)
-       FROM idempotency_keys
-       WHERE (scope, key) IN (SELECT * FROM unnest(
-         ${keyed.map((i) => jobs[i]!.idempotency!.scope)}::text[],
-         ${keyed.map((i) => jobs[i]!.idempotency!.key)}::text[]))) AS prior`;
+       FROM prior) AS prior`;
   } catch {
     return null; // nothing written; write by write reports the error
   }
@@ -179,12 +185,25 @@ export async function createTickets(
   }
   const todo = jobs.flatMap((_, i) => outcomes[i] ? [] : [i]);
   if (todo.length === 0) return outcomes as CreateOutcome[];
+  if (todo.length > ids.length) {
+    // A recorded key too old to answer is created again: it needs an id too.
+    try {
+      const [more] = await sql`
+        SELECT ARRAY(SELECT nextval(pg_get_serial_sequence('tickets', 'id'))
+                     FROM generate_series(1, ${
+        todo.length - ids.length
+      }::int)) AS ids`;
+      ids.push(...(more!.ids as unknown[]).map(Number));
+    } catch {
+      return null;
+    }
+  }
   const at = now.toISOString();
   const rows = todo.map((i, ord) => {
     const job = jobs[i]!;
     // The row as the insert leaves it: every column given, none defaulted.
     const ticket = rowToTicket({
-      id: ids[i],
+      id: ids[ord],
       user_id: job.input.user_id,
       pdf_link: job.input.pdf_link,
       product_id: job.input.product_id,

@@ -198,3 +198,34 @@ testEachBackend(
     }
   },
 );
+
+testEachBackend(
+  "A replayed create takes no ticket number: the next new ticket follows the last one",
+  async (backend) => {
+    await backend.withLocation(async (loc) => {
+      const store = await backend.open(loc);
+      try {
+        const key = (k: string) => ({ actor: "t", idempotency: idem(k) });
+        for (const k of ["r1", "r2", "r3"]) {
+          await store.createTicket(input(k), key(k));
+        }
+        // Retries and new tickets, submitted together (one batch where it can).
+        const results = await Promise.all([
+          store.createTicket(input("r1"), key("r1")),
+          store.createTicket(input("n1"), key("n1")),
+          store.createTicket(input("r2"), key("r2")),
+          store.createTicket(input("n2"), { actor: "t" }),
+          store.createTicket(input("r3"), key("r3")),
+        ]);
+        assert.deepEqual(
+          results.map((r) => [r.replayed, r.ticket.id]),
+          [[true, 1], [false, 4], [true, 2], [false, 5], [true, 3]],
+        );
+        const next = await store.createTicket(input("n3"), { actor: "t" });
+        assert.equal(next.ticket.id, 6);
+      } finally {
+        await store.close();
+      }
+    });
+  },
+);
