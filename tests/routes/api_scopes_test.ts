@@ -74,6 +74,13 @@ const ROUTES: {
     body: { ids: [1], patch: { priority: "High" } },
     ok: 200,
   },
+  {
+    method: "GET",
+    path: "/api/v1/reports/summary",
+    doc: ["/api/v1/reports/summary", "get"],
+    scope: "read",
+    ok: 200,
+  },
 ];
 
 /** Whether a key with exactly `scopes` may use a route needing `needed`: write includes read. */
