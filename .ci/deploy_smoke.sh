@@ -204,6 +204,13 @@ key=$(as_service_user env "DB_PATH=$db_path" "$deno" task apikey create smoke \
   fail "deno task apikey create smoke: $(tail -n 5 "$root/apikey.log")"
 [[ "$key" =~ ^[^[:space:]]{16,}$ ]] || fail "deno task apikey create printed no key: $key"
 pass "deno task apikey create smoke"
+# deno task caches every package of deno.json and deno.lock before the task:
+# the browser-test tools are in tests/deno.lock only, so none may appear.
+for pkg in playwright-core axe-core; do
+  [ ! -e "$cache_dir/npm/registry.npmjs.org/$pkg" ] ||
+    fail "deno task downloaded the test-only package $pkg"
+done
+pass "deno task downloads no test-only package"
 
 create_ticket() {
   curl -sS -o "$root/created.json" -w '%{http_code}' -X POST "$url/create_ticket" \

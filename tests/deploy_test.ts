@@ -111,3 +111,40 @@ Deno.test("The README installs deno where the unit runs it from", () => {
   );
   assert.ok(readme.includes("deploy/ticket-desk.service"));
 });
+
+Deno.test("A first `task start` downloads no test-only package: neither the import map nor the lock holds one, and the server's graph has none", async () => {
+  const testOnly = ["playwright-core", "axe-core"];
+  const config = JSON.parse(read("deno.json"));
+  // `deno task` caches every package of the top-level import map first.
+  for (const name of Object.keys(config.imports)) {
+    assert.ok(!testOnly.some((p) => name.startsWith(p)), name);
+  }
+  // `deno task` also caches every package of the lock: the tests have their own.
+  const lock = JSON.parse(read("deno.lock"));
+  for (const name of Object.keys(lock.npm ?? {})) {
+    assert.ok(!testOnly.some((p) => name.startsWith(`${p}@`)), name);
+  }
+  assert.equal(config.lock?.frozen, true, "a stray import cannot add to it");
+  const testLock = JSON.parse(read("tests/deno.lock"));
+  for (const p of testOnly) {
+    assert.ok(
+      Object.keys(testLock.npm).some((n) => n.startsWith(`${p}@`)),
+      `tests/deno.lock pins ${p}`,
+    );
+  }
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json", "main.ts"],
+    cwd: new URL(".", ROOT),
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  assert.ok(out.success);
+  const info = JSON.parse(new TextDecoder().decode(out.stdout));
+  // The modules the server imports (npmPackages lists the whole lock).
+  const packages = (info.modules as { kind: string; specifier: string }[])
+    .filter((m) => m.kind === "npm").map((m) => m.specifier);
+  assert.ok(packages.some((p) => p.startsWith("npm:/hono@")), "sees the graph");
+  for (const p of packages) {
+    assert.ok(!testOnly.some((t) => p.startsWith(`npm:/${t}@`)), p);
+  }
+});

@@ -5,7 +5,7 @@
  * (moderate and minor too) so they can be fixed together.
  */
 import assert from "node:assert/strict";
-import type { Browser, BrowserContextOptions, Page } from "playwright-core";
+import type { Browser, BrowserContextOptions, Page } from "./playwright.ts";
 import type { Status } from "../../db/store.ts";
 import { hashPassword } from "../../lib/passwords.ts";
 import { requesterLinks } from "../../lib/requester_token.ts";

@@ -1,6 +1,6 @@
 /** An admin's whole morning in Chromium: the dashboard's "done when" walked end to end. */
 import assert from "node:assert/strict";
-import type { Browser, Page } from "playwright-core";
+import type { Browser, Page } from "./playwright.ts";
 import { hashPassword } from "../../lib/passwords.ts";
 import { browserTest, startServer, type TestServer } from "./harness.ts";
 

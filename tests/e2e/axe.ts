@@ -2,8 +2,8 @@
  * axe-core in the page under test, for the browser tests' accessibility
  * checks. The page's context must bypass the CSP (axe is injected inline).
  */
-import axeSource from "axe-core/axe.min.js" with { type: "text" };
-import type { Page } from "playwright-core";
+import axeSource from "npm:axe-core@4.14.1/axe.min.js" with { type: "text" };
+import type { Page } from "./playwright.ts";
 
 export interface Violation {
   id: string;

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { Page } from "playwright-core";
+import type { Page } from "./playwright.ts";
 import { hashPassword } from "../../lib/passwords.ts";
 import { relativeTime } from "../../views/relative_time.ts";
 import { browserTest, startServer, type TestServer } from "./harness.ts";

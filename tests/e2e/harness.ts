@@ -5,7 +5,7 @@
  * Where no Chromium is found the tests are reported as ignored, with the reason,
  * unless REQUIRE_BROWSER=1 (as CI sets), where they fail instead.
  */
-import { type Browser, chromium, type Page } from "playwright-core";
+import { type Browser, chromium, type Page } from "./playwright.ts";
 import { createApp } from "../../app.ts";
 import { createMemoryBus, type EventBus } from "../../db/bus.ts";
 import {

@@ -3,7 +3,7 @@
  * still act, in order, on the card the admin meant.
  */
 import assert from "node:assert/strict";
-import type { Browser, Page, Route } from "playwright-core";
+import type { Browser, Page, Route } from "./playwright.ts";
 import { hashPassword } from "../../lib/passwords.ts";
 import type { Status } from "../../db/store.ts";
 import { browserTest, startServer, type TestServer } from "./harness.ts";

@@ -4,7 +4,7 @@
  * moves a card out from under an admin who is working.
  */
 import assert from "node:assert/strict";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "./playwright.ts";
 import { hashPassword } from "../../lib/passwords.ts";
 import { newApiKey } from "../../lib/tokens.ts";
 import { browserTest, startServer, type TestServer, until } from "./harness.ts";

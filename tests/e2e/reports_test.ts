@@ -4,7 +4,7 @@
  * and the range form works without JavaScript.
  */
 import assert from "node:assert/strict";
-import type { Browser, BrowserContextOptions, Page } from "playwright-core";
+import type { Browser, BrowserContextOptions, Page } from "./playwright.ts";
 import { hashPassword } from "../../lib/passwords.ts";
 import { seriousViolations } from "./axe.ts";
 import { browserTest, startServer, type TestServer, until } from "./harness.ts";

@@ -4,7 +4,7 @@
  * requester's reply reaches the agent live. Waits are for states, never time.
  */
 import assert from "node:assert/strict";
-import type { Browser, Page } from "playwright-core";
+import type { Browser, Page } from "./playwright.ts";
 import { hashPassword } from "../../lib/passwords.ts";
 import { requesterLinks } from "../../lib/requester_token.ts";
 import { browserTest, startServer, type TestServer } from "./harness.ts";

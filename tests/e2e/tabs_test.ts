@@ -5,7 +5,7 @@
  * killed and restarted.
  */
 import assert from "node:assert/strict";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "./playwright.ts";
 import { hashPassword } from "../../lib/passwords.ts";
 import { newApiKey } from "../../lib/tokens.ts";
 import { openSqliteStore } from "../../db/sqlite/sqlite_store.ts";

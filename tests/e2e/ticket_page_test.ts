@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { seriousViolations } from "./axe.ts";
-import type { Browser, BrowserContextOptions, Page } from "playwright-core";
+import type { Browser, BrowserContextOptions, Page } from "./playwright.ts";
 import type { NewTicket } from "../../db/store.ts";
 import { hashPassword } from "../../lib/passwords.ts";
 import { browserTest, startServer, type TestServer, until } from "./harness.ts";

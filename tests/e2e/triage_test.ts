@@ -5,7 +5,7 @@
  * ticket, and the keys t, x and 1–4.
  */
 import assert from "node:assert/strict";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "./playwright.ts";
 import { hashPassword } from "../../lib/passwords.ts";
 import { browserTest, startServer, type TestServer, until } from "./harness.ts";
 

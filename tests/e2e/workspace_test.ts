@@ -5,7 +5,7 @@
  * as each agent's choice, search keys, and the phone.
  */
 import assert from "node:assert/strict";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "./playwright.ts";
 import { hashPassword } from "../../lib/passwords.ts";
 import { browserTest, startServer, type TestServer, until } from "./harness.ts";
 

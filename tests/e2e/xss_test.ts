@@ -6,7 +6,7 @@
  * stopped it), no injected element or attribute at any moment.
  */
 import assert from "node:assert/strict";
-import type { BrowserContext, Page } from "playwright-core";
+import type { BrowserContext, Page } from "./playwright.ts";
 import { hashPassword } from "../../lib/passwords.ts";
 import { newApiKey } from "../../lib/tokens.ts";
 import { browserTest, startServer, type TestServer } from "./harness.ts";
