@@ -6,6 +6,7 @@ import {
   type Comment,
   type DeliveryAttempt,
   type DueDelivery,
+  type FactCounts,
   MATCH_START,
   type OwnerCounts,
   PRIORITIES,
@@ -289,5 +290,24 @@ export function toTicketPage(rows: Row[], limit: number): TicketPage {
     next: rows.length > limit && last
       ? { id: last.id, priority: last.priority, updated_at: last.updated_at }
       : null,
+  };
+}
+
+/** A report's counts of facts (created, closed, reopened) from a row of either backend. */
+export function rowToFactCounts(r: Row): FactCounts {
+  return {
+    created: Number(r.created),
+    closed: Number(r.closed),
+    reopened: Number(r.reopened),
+  };
+}
+
+/** A `report_groups` row: one owner, product and priority with its counters. */
+export function rowToReportGroup(r: Row) {
+  return {
+    assignee: String(r.assignee),
+    product: String(r.product_id),
+    unsolved: Number(r.unsolved),
+    waiting: Number(r.waiting),
   };
 }

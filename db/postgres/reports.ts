@@ -12,7 +12,7 @@ import type {
   WaitingTicket,
 } from "../store.ts";
 import { rowToTicket, type Sql } from "./connection.ts";
-import { priorityRank } from "../rows.ts";
+import { priorityRank, rowToFactCounts, rowToReportGroup } from "../rows.ts";
 
 function likePrefix(prefix: string): string {
   return prefix.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`) + "%";
@@ -56,19 +56,8 @@ async function groups(sql: Sql, q: ReportFilter) {
       ? sql`AND priority = ${priorityRank(q.priority)}`
       : none
   }`;
-  return rows.map((r) => ({
-    assignee: String(r.assignee),
-    product: String(r.product_id),
-    unsolved: Number(r.unsolved),
-    waiting: Number(r.waiting),
-  }));
+  return rows.map(rowToReportGroup);
 }
-
-const counts = (r: Record<string, unknown>): FactCounts => ({
-  created: Number(r.created),
-  closed: Number(r.closed),
-  reopened: Number(r.reopened),
-});
 
 /** Past any Unix second a fact can have: the end of the "after the range" bucket. */
 const LATER = Number.MAX_SAFE_INTEGER;
@@ -99,7 +88,7 @@ async function ownerDays(sql: Sql, q: ReportQuery, owners: string[]) {
   const since = zero();
   const byOwner = new Map(owners.map((o) => [o, zero()]));
   for (const r of rows) {
-    const c = counts(r);
+    const c = rowToFactCounts(r);
     const i = Number(r.i) - 1;
     const into = i < n ? [days[i]!, byOwner.get(String(r.key))!] : [since];
     for (const t of into) {
@@ -122,7 +111,7 @@ async function productCounts(sql: Sql, q: ReportQuery, products: string[]) {
     SELECT o.key, ${count(0)} AS created, ${count(2)} AS closed,
            ${count(3)} AS reopened
     FROM unnest(${products}::text[]) AS o(key)`;
-  return new Map(rows.map((r) => [String(r.key), counts(r)]));
+  return new Map(rows.map((r) => [String(r.key), rowToFactCounts(r)]));
 }
 
 /** "{1,2,3}" as numbers: arrays sent as text parse far faster than the driver's arrays. */

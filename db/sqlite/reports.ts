@@ -12,7 +12,12 @@ import type {
   ReportQuery,
   WaitingTicket,
 } from "../store.ts";
-import { priorityRank, rowToTicket } from "../rows.ts";
+import {
+  priorityRank,
+  rowToFactCounts,
+  rowToReportGroup,
+  rowToTicket,
+} from "../rows.ts";
 import { daysOf } from "../reports.ts";
 
 type Params = Record<string, string | number>;
@@ -65,19 +70,8 @@ function groups(stmts: Statements, q: ReportFilter) {
   return stmts.get(
     `SELECT assignee, product_id, unsolved, waiting FROM report_groups
      ${where.length ? `WHERE ${where.join(" AND ")}` : ""}`,
-  ).all(params).map((r) => ({
-    assignee: String(r.assignee),
-    product: String(r.product_id),
-    unsolved: Number(r.unsolved),
-    waiting: Number(r.waiting),
-  }));
+  ).all(params).map(rowToReportGroup);
 }
-
-const counts = (r: Record<string, unknown>): FactCounts => ({
-  created: Number(r.created),
-  closed: Number(r.closed),
-  reopened: Number(r.reopened),
-});
 
 /** Each owner's or product's facts over the range, and (owners) their days. */
 interface GroupRows extends ReportGroupFacts {
@@ -135,7 +129,7 @@ function perGroup(
       replies: JSON.parse(String(r.replies)) as number[],
       closes: JSON.parse(String(r.closes)) as number[],
     };
-    if (!owners) return { ...g, ...counts(r) };
+    if (!owners) return { ...g, ...rowToFactCounts(r) };
     const at = {
       created: JSON.parse(String(r.created)) as number[],
       closed: JSON.parse(String(r.closed)) as number[],
