@@ -10,9 +10,14 @@ import type { Status } from "../../db/store.ts";
 import { hashPassword } from "../../lib/passwords.ts";
 import { requesterLinks } from "../../lib/requester_token.ts";
 import { axe, type Violation } from "./axe.ts";
-import { browserTest, startServer, type TestServer } from "./harness.ts";
+import {
+  browserTest,
+  logIn,
+  PASSWORD,
+  startServer,
+  type TestServer,
+} from "./harness.ts";
 
-const PASSWORD = "correct horse battery";
 const WAIT = 10_000;
 
 /** Violations found per screen, checked together at the end of a test. */
@@ -101,13 +106,7 @@ async function signedIn(
   const context = await browser.newContext({ bypassCSP: true, ...options });
   const page = await context.newPage();
   page.setDefaultTimeout(WAIT);
-  await page.goto(server.url + "/login");
-  await page.fill("input[name=username]", "alice");
-  await page.fill("input[name=password]", PASSWORD);
-  await Promise.all([
-    page.waitForURL("**/dashboard"),
-    page.click("button[type=submit]"),
-  ]);
+  await logIn(page, server.url, "alice");
   return page;
 }
 

@@ -164,3 +164,22 @@ export async function until(
     await new Promise((r) => setTimeout(r, 25));
   }
 }
+
+/** The password the browser tests give their accounts. */
+export const PASSWORD = "correct horse battery";
+
+/** Signs `username` in through the login form and waits for the dashboard. */
+export async function logIn(
+  page: Page,
+  base: string,
+  username: string,
+  password = PASSWORD,
+): Promise<void> {
+  await page.goto(`${base}/login`);
+  await page.fill("input[name=username]", username);
+  await page.fill("input[name=password]", password);
+  await Promise.all([
+    page.waitForURL("**/dashboard"),
+    page.click("button[type=submit]"),
+  ]);
+}

@@ -7,9 +7,15 @@ import assert from "node:assert/strict";
 import type { Browser, BrowserContext, Page } from "./playwright.ts";
 import { hashPassword } from "../../lib/passwords.ts";
 import { newApiKey } from "../../lib/tokens.ts";
-import { browserTest, startServer, type TestServer, until } from "./harness.ts";
+import {
+  browserTest,
+  logIn,
+  PASSWORD,
+  startServer,
+  type TestServer,
+  until,
+} from "./harness.ts";
 
-const PASSWORD = "correct horse battery";
 /**
  * main.ts keeps the session secret in secret.key beside the database; the
  * harness's createApp would pick a new random one per start, logging everyone
@@ -95,13 +101,7 @@ async function signIn(
     (f) => f === page.mainFrame() && note(`at ${f.url()}`),
   );
   await opts.prepare?.(page, context);
-  await page.goto(server.url + "/login");
-  await page.fill("input[name=username]", username);
-  await page.fill("input[name=password]", PASSWORD);
-  await Promise.all([
-    page.waitForURL("**/dashboard"),
-    page.click("button[type=submit]"),
-  ]);
+  await logIn(page, server.url, username);
   return { context, page, pageErrors, consoleErrors, log };
 }
 

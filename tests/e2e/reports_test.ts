@@ -7,9 +7,15 @@ import assert from "node:assert/strict";
 import type { Browser, BrowserContextOptions, Page } from "./playwright.ts";
 import { hashPassword } from "../../lib/passwords.ts";
 import { seriousViolations } from "./axe.ts";
-import { browserTest, startServer, type TestServer, until } from "./harness.ts";
+import {
+  browserTest,
+  logIn,
+  PASSWORD,
+  startServer,
+  type TestServer,
+  until,
+} from "./harness.ts";
 
-const PASSWORD = "correct horse battery";
 const WAIT = 10_000;
 
 /** alice (admin) and maria (agent); five tickets today, two answered, one closed. */
@@ -60,13 +66,7 @@ async function signedIn(
   const context = await browser.newContext(options);
   const page = await context.newPage();
   page.setDefaultTimeout(WAIT);
-  await page.goto(server.url + "/login");
-  await page.fill("input[name=username]", "alice");
-  await page.fill("input[name=password]", PASSWORD);
-  await Promise.all([
-    page.waitForURL("**/dashboard"),
-    page.click("button[type=submit]"),
-  ]);
+  await logIn(page, server.url, "alice");
   return page;
 }
 

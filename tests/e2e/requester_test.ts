@@ -7,9 +7,14 @@ import assert from "node:assert/strict";
 import type { Browser, Page } from "./playwright.ts";
 import { hashPassword } from "../../lib/passwords.ts";
 import { requesterLinks } from "../../lib/requester_token.ts";
-import { browserTest, startServer, type TestServer } from "./harness.ts";
+import {
+  browserTest,
+  logIn,
+  PASSWORD,
+  startServer,
+  type TestServer,
+} from "./harness.ts";
 
-const PASSWORD = "correct horse battery";
 const SECRET_KEY = "requester-e2e-secret-0123456789abcdef0123";
 const WAIT = 10_000;
 const MARKER = "INTERNAL-MARKER-5d1e9c";
@@ -47,13 +52,7 @@ async function agentOn(
 ): Promise<Page> {
   const page = await (await browser.newContext()).newPage();
   page.setDefaultTimeout(WAIT);
-  await page.goto(server.url + "/login");
-  await page.fill("input[name=username]", "alice");
-  await page.fill("input[name=password]", PASSWORD);
-  await Promise.all([
-    page.waitForURL("**/dashboard"),
-    page.click("button[type=submit]"),
-  ]);
+  await logIn(page, server.url, "alice");
   await page.goto(server.url + path);
   await page.waitForSelector("#live-status[data-state=live]", {
     state: "attached",

@@ -9,7 +9,14 @@ import type { Browser, BrowserContext, Page } from "./playwright.ts";
 import { hashPassword } from "../../lib/passwords.ts";
 import { newApiKey } from "../../lib/tokens.ts";
 import { openSqliteStore } from "../../db/sqlite/sqlite_store.ts";
-import { browserTest, startServer, type TestServer, until } from "./harness.ts";
+import {
+  browserTest,
+  logIn,
+  PASSWORD,
+  startServer,
+  type TestServer,
+  until,
+} from "./harness.ts";
 import { makeSelfSignedCert } from "../self_signed.ts";
 import {
   freePort,
@@ -17,7 +24,6 @@ import {
   startServer as startProcess,
 } from "../../chaos/lib/server.ts";
 
-const PASSWORD = "correct horse battery";
 const WAIT = 15_000;
 
 /** The browser's stub for desktop notifications: every one shown is recorded on its page. */
@@ -49,13 +55,7 @@ async function addAgent(
 async function signIn(context: BrowserContext, base: string, username: string) {
   const page = await context.newPage();
   page.setDefaultTimeout(WAIT);
-  await page.goto(`${base}/login`);
-  await page.fill("input[name=username]", username);
-  await page.fill("input[name=password]", PASSWORD);
-  await Promise.all([
-    page.waitForURL("**/dashboard"),
-    page.click("button[type=submit]"),
-  ]);
+  await logIn(page, base, username);
   return page;
 }
 

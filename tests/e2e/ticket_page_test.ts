@@ -10,9 +10,15 @@ import { seriousViolations } from "./axe.ts";
 import type { Browser, BrowserContextOptions, Page } from "./playwright.ts";
 import type { NewTicket } from "../../db/store.ts";
 import { hashPassword } from "../../lib/passwords.ts";
-import { browserTest, startServer, type TestServer, until } from "./harness.ts";
+import {
+  browserTest,
+  logIn,
+  PASSWORD,
+  startServer,
+  type TestServer,
+  until,
+} from "./harness.ts";
 
-const PASSWORD = "correct horse battery";
 const WAIT = 15_000;
 
 interface Desk {
@@ -38,13 +44,7 @@ async function withDesk(browser: Browser, fn: (d: Desk) => Promise<void>) {
         const page = await context.newPage();
         page.setDefaultTimeout(WAIT);
         page.on("pageerror", (e) => errors.push(String(e)));
-        await page.goto(`${server.url}/login`);
-        await page.fill("input[name=username]", "alice");
-        await page.fill("input[name=password]", PASSWORD);
-        await Promise.all([
-          page.waitForURL("**/dashboard"),
-          page.click("button[type=submit]"),
-        ]);
+        await logIn(page, server.url, "alice");
         await page.goto(server.url + path);
         await live(page);
         return page;

@@ -7,9 +7,15 @@
 import assert from "node:assert/strict";
 import type { Browser, BrowserContext, Page } from "./playwright.ts";
 import { hashPassword } from "../../lib/passwords.ts";
-import { browserTest, startServer, type TestServer, until } from "./harness.ts";
+import {
+  browserTest,
+  logIn,
+  PASSWORD,
+  startServer,
+  type TestServer,
+  until,
+} from "./harness.ts";
 
-const PASSWORD = "correct horse battery";
 const WAIT = 15_000;
 
 async function withDesk(
@@ -50,13 +56,7 @@ async function signIn(
   const context = await browser.newContext(options);
   const page = await context.newPage();
   page.setDefaultTimeout(WAIT);
-  await page.goto(`${server.url}/login`);
-  await page.fill("input[name=username]", username);
-  await page.fill("input[name=password]", PASSWORD);
-  await Promise.all([
-    page.waitForURL("**/dashboard"),
-    page.click("button[type=submit]"),
-  ]);
+  await logIn(page, server.url, username);
   await page.waitForSelector("#live-status[data-state=live]", {
     state: "attached",
   });

@@ -9,9 +9,14 @@ import assert from "node:assert/strict";
 import type { BrowserContext, Page } from "./playwright.ts";
 import { hashPassword } from "../../lib/passwords.ts";
 import { newApiKey } from "../../lib/tokens.ts";
-import { browserTest, startServer, type TestServer } from "./harness.ts";
+import {
+  browserTest,
+  logIn,
+  PASSWORD,
+  startServer,
+  type TestServer,
+} from "./harness.ts";
 
-const PASSWORD = "correct horse battery";
 const WAIT = 10_000;
 
 const PAYLOADS: readonly string[] = [
@@ -113,13 +118,7 @@ async function watchedPage(
       problems.push(`request ${r.method()} ${r.url()}`);
     }
   });
-  await page.goto(server.url + "/login");
-  await page.fill("input[name=username]", "alice");
-  await page.fill("input[name=password]", PASSWORD);
-  await Promise.all([
-    page.waitForURL("**/dashboard"),
-    page.click("button[type=submit]"),
-  ]);
+  await logIn(page, server.url, "alice");
   return { context, page, problems };
 }
 
