@@ -124,6 +124,14 @@ browserTest(
           }
           if (i < order.length - 1) await page.keyboard.press("j");
         }
+        // The last change is saved and said ("Ticket N is Open") before the
+        // last j, whose answer would otherwise be said over.
+        await until(
+          page,
+          `document.getElementById("announcer")?.textContent.startsWith("Ticket ${
+            order.at(-1)
+          } is")`,
+        );
         // The last j had nothing left to load: it says so.
         await page.keyboard.press("j");
         await until(
