@@ -367,3 +367,36 @@ browserTest(
     }
   },
 );
+
+browserTest(
+  "on a phone, Settings, Webhooks and Reports scroll their wide tables inside them, never the page",
+  async (browser) => {
+    const server = await newServer();
+    try {
+      for (const username of ["maria", "sam"]) {
+        await server.store.createUser({
+          username,
+          passwordHash: await hashPassword(PASSWORD),
+          role: "agent",
+        });
+      }
+      await seed(server);
+      const page = await signedIn(browser, server, {
+        viewport: { width: 390, height: 844 },
+        isMobile: true,
+        hasTouch: true,
+      });
+      const wider: string[] = [];
+      for (const url of ["/settings", "/settings/webhooks", "/reports"]) {
+        await open(page, server.url + url);
+        const w = await page.evaluate<number>(
+          "document.documentElement.scrollWidth",
+        );
+        if (w > 390) wider.push(`${url}: ${w}px`);
+      }
+      assert.deepEqual(wider, []);
+    } finally {
+      await server.stop();
+    }
+  },
+);
