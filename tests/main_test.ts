@@ -78,6 +78,19 @@ async function listeningUrl(s: Started): Promise<string> {
   }
 }
 
+/** Waits for a start that must be refused: it exits 2 without listening; returns its stderr. */
+async function refusedToStart(s: Started): Promise<string> {
+  let listened = false;
+  try {
+    await listeningUrl(s);
+    listened = true;
+  } catch { /* exited before listening, as it should */ }
+  const stderr = await s.stop();
+  assert.ok(!listened, `it listened anyway:\n${stderr}`);
+  assert.equal((await s.child.status).code, 2, stderr);
+  return stderr;
+}
+
 async function login(base: string, username: string, password: string) {
   const res = await fetch(new URL("/login", base), {
     method: "POST",
@@ -143,14 +156,7 @@ Deno.test("A first start with an ADMIN_PASSWORD that breaks the password policy 
   await withTempDir(async (dir) => {
     const dbPath = join(dir, "tickets.db");
     const s = start({ DB_PATH: dbPath, ADMIN_PASSWORD: "a" });
-    let listened = false;
-    try {
-      await listeningUrl(s);
-      listened = true;
-    } catch { /* exited before listening, as it should */ }
-    const stderr = await s.stop();
-    assert.ok(!listened, `it listened anyway:\n${stderr}`);
-    assert.equal((await s.child.status).code, 2, stderr);
+    const stderr = await refusedToStart(s);
     assert.match(
       stderr,
       /^Configuration error: ADMIN_PASSWORD must be at least 10 characters/,
@@ -324,14 +330,7 @@ for (
         DB_PATH: dbPath,
         ...settings(await writeTlsFiles(dir)),
       });
-      let listened = false;
-      try {
-        await listeningUrl(s);
-        listened = true;
-      } catch { /* exited before listening, as it should */ }
-      const stderr = await s.stop();
-      assert.ok(!listened, `it listened anyway:\n${stderr}`);
-      assert.equal((await s.child.status).code, 2, stderr);
+      const stderr = await refusedToStart(s);
       assert.match(stderr, message);
       await assert.rejects(Deno.stat(dbPath), Deno.errors.NotFound);
     });
@@ -342,14 +341,7 @@ Deno.test("main.ts exits 2 naming REPORT_TIME_ZONE, before creating the database
   await withTempDir(async (dir) => {
     const dbPath = join(dir, "tickets.db");
     const s = start({ DB_PATH: dbPath, REPORT_TIME_ZONE: "Mars/Olympus_Mons" });
-    let listened = false;
-    try {
-      await listeningUrl(s);
-      listened = true;
-    } catch { /* exited before listening, as it should */ }
-    const stderr = await s.stop();
-    assert.ok(!listened, `it listened anyway:\n${stderr}`);
-    assert.equal((await s.child.status).code, 2, stderr);
+    const stderr = await refusedToStart(s);
     assert.match(
       stderr,
       /^Configuration error: REPORT_TIME_ZONE must be an IANA time zone name like Europe\/Paris.*, got "Mars\/Olympus_Mons"$/m,

@@ -69,6 +69,30 @@ function invalid(id: string, text?: string) {
   return text ? { "aria-invalid": "true", "aria-describedby": id } : {};
 }
 
+/** A day field of the range, with its error beside it. */
+function DateField(
+  { name, label, value, error }: {
+    name: "from" | "to";
+    label: string;
+    value?: string;
+    error?: string;
+  },
+) {
+  return (
+    <div>
+      <label for={name}>{label}</label>
+      <input
+        type="date"
+        id={name}
+        name={name}
+        value={value ?? ""}
+        {...invalid(`${name}-error`, error)}
+      />
+      <FieldError id={`${name}-error`} text={error} />
+    </div>
+  );
+}
+
 /** The range and filter form: a GET form that works without JavaScript. */
 function ReportForm(
   { query, users, errors = {} }: {
@@ -83,28 +107,13 @@ function ReportForm(
       {query.range && !query.from && (
         <input type="hidden" name="range" value={String(query.range)} />
       )}
-      <div>
-        <label for="from">From</label>
-        <input
-          type="date"
-          id="from"
-          name="from"
-          value={query.from ?? ""}
-          {...invalid("from-error", errors.from)}
-        />
-        <FieldError id="from-error" text={errors.from} />
-      </div>
-      <div>
-        <label for="to">To</label>
-        <input
-          type="date"
-          id="to"
-          name="to"
-          value={query.to ?? ""}
-          {...invalid("to-error", errors.to)}
-        />
-        <FieldError id="to-error" text={errors.to} />
-      </div>
+      <DateField
+        name="from"
+        label="From"
+        value={query.from}
+        error={errors.from}
+      />
+      <DateField name="to" label="To" value={query.to} error={errors.to} />
       <div>
         <label for="product">Product</label>
         <input
