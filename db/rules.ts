@@ -27,16 +27,30 @@ export interface PriorKey {
   created_at: Date;
 }
 
+/** An idempotency_keys row as either backend returns it (PostgreSQL gives a Date or an ISO string, SQLite text). */
+export function priorKey(
+  row: PriorKey | Record<string, unknown> | null | undefined,
+): PriorKey | null {
+  if (!row) return null;
+  const at: unknown = row.created_at;
+  return {
+    fingerprint: String(row.fingerprint),
+    response: String(row.response),
+    created_at: at instanceof Date ? at : new Date(String(at)),
+  };
+}
+
 /**
  * What a create under an idempotency key must do, given the key's row if any:
  * `create` (no row, or one past its day: delete it first) or `replay` the
  * stored answer. A live key with another request's fingerprint is refused.
  */
 export function idempotencyVerdict(
-  prior: PriorKey | null,
+  row: PriorKey | Record<string, unknown> | null | undefined,
   idem: IdempotencyOptions,
   now: Date,
 ): { kind: "create"; expired: boolean } | { kind: "replay"; ticket: Ticket } {
+  const prior = priorKey(row);
   if (!prior) return { kind: "create", expired: false };
   if (now.getTime() - prior.created_at.getTime() >= IDEMPOTENCY_TTL_MS) {
     return { kind: "create", expired: true };

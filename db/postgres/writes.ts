@@ -162,13 +162,7 @@ export async function createTickets(
     const row = prior.get(`${idem.scope}\u0000${idem.key}`);
     try {
       const verdict = idempotencyVerdict(
-        row
-          ? {
-            fingerprint: row.fingerprint!,
-            response: row.response!,
-            created_at: new Date(row.created_at!),
-          }
-          : null,
+        row,
         idem,
         now,
       );
@@ -346,13 +340,7 @@ export async function createTicket(
       SELECT fingerprint, response, created_at FROM idempotency_keys
       WHERE scope = ${idem.scope} AND key = ${idem.key}`;
     const verdict = idempotencyVerdict(
-      prior
-        ? {
-          fingerprint: String(prior.fingerprint),
-          response: String(prior.response),
-          created_at: prior.created_at as Date,
-        }
-        : null,
+      prior,
       idem,
       now,
     );

@@ -326,13 +326,7 @@ function createTickets(
       const row = prior.get(`${idem.scope}\u0000${idem.key}`);
       try {
         const verdict = idempotencyVerdict(
-          row
-            ? {
-              fingerprint: String(row.fingerprint),
-              response: String(row.response),
-              created_at: new Date(String(row.created_at)),
-            }
-            : null,
+          row,
           idem,
           now,
         );
@@ -481,13 +475,7 @@ function createTicket(
        WHERE scope = ? AND key = ?`,
     ).get(idem.scope, idem.key);
     const verdict = idempotencyVerdict(
-      prior
-        ? {
-          fingerprint: String(prior.fingerprint),
-          response: String(prior.response),
-          created_at: new Date(String(prior.created_at)),
-        }
-        : null,
+      prior,
       idem,
       now,
     );
