@@ -4,6 +4,20 @@ import { addUser, formPost, logIn, withConfiguredApp } from "../fixtures.ts";
 
 const HTML = "text/html; charset=UTF-8";
 
+type Store = Parameters<Parameters<typeof withConfiguredApp>[1]>[0]["store"];
+
+/** A new ticket, and the first webhook delivery it queued, claimed for `leaseMs`. */
+async function firstDelivery(store: Store, leaseMs = 60_000) {
+  await store.createTicket({
+    user_id: "u",
+    pdf_link: "https://e.com/a.pdf",
+    product_id: null,
+    other_ids: null,
+  }, { actor: "app" });
+  const [d] = await store.claimDeliveries({ limit: 1, leaseMs });
+  return d;
+}
+
 Deno.test("Only admins reach Settings → Webhooks", async () => {
   await withConfiguredApp({}, async ({ app, store }) => {
     await addUser(store, "agent1");
@@ -63,13 +77,7 @@ Deno.test("Adding an endpoint shows its secret once; the list never shows it aga
     assert.ok(!list.includes(secret));
     assert.ok(!list.includes("whsec_"));
     // The secret is the one the deliveries are signed with.
-    await store.createTicket({
-      user_id: "u",
-      pdf_link: "https://e.com/a.pdf",
-      product_id: null,
-      other_ids: null,
-    }, { actor: "app" });
-    const [d] = await store.claimDeliveries({ limit: 1, leaseMs: 1000 });
+    const d = await firstDelivery(store, 1000);
     assert.deepEqual(d!.secrets, [secret]);
   });
 });
@@ -163,13 +171,7 @@ Deno.test("Rotating shows the new secret once and keeps the old one signing for 
     const secret = /value="(whsec_[A-Za-z0-9+/=]+)"/.exec(await res.text())
       ?.[1];
     assert.ok(secret && secret !== "whsec_b2xkb2xkb2xkb2xkb2xkb2xkb2xkb2xk");
-    await store.createTicket({
-      user_id: "u",
-      pdf_link: "https://e.com/a.pdf",
-      product_id: null,
-      other_ids: null,
-    }, { actor: "app" });
-    const [d] = await store.claimDeliveries({ limit: 1, leaseMs: 60_000 });
+    const d = await firstDelivery(store);
     assert.deepEqual(d!.secrets, [
       secret,
       "whsec_b2xkb2xkb2xkb2xkb2xkb2xkb2xkb2xk",
@@ -215,13 +217,7 @@ Deno.test("The delivery log lists attempts newest first and resends one", async 
       events: ["ticket.created"],
       secret: "whsec_YWJj",
     });
-    await store.createTicket({
-      user_id: "u",
-      pdf_link: "https://e.com/a.pdf",
-      product_id: null,
-      other_ids: null,
-    }, { actor: "app" });
-    const [d] = await store.claimDeliveries({ limit: 1, leaseMs: 60_000 });
+    const d = await firstDelivery(store);
     await store.finishDelivery(d!.id, {
       status_code: 422,
       duration_ms: 37,
@@ -276,13 +272,7 @@ Deno.test("Admins see a disabled webhook, and why, on the dashboard; agents do n
       headers: { Cookie: root },
     })).text();
     assert.ok(!before.includes("webhook-alert"));
-    await store.createTicket({
-      user_id: "u",
-      pdf_link: "https://e.com/a.pdf",
-      product_id: null,
-      other_ids: null,
-    }, { actor: "app" });
-    const [d] = await store.claimDeliveries({ limit: 1, leaseMs: 60_000 });
+    const d = await firstDelivery(store);
     await store.finishDelivery(d!.id, {
       status_code: 503,
       duration_ms: 4,
