@@ -5,6 +5,7 @@
 import { PRIORITIES, type Priority, type User } from "../db/store.ts";
 import type { Report } from "../db/reports.ts";
 import { type RangeDays, RANGES } from "../lib/report_range.ts";
+import { FieldError, invalid } from "./form_parts.tsx";
 import { Layout } from "./layout.tsx";
 import { LiveIndicator, LiveStream, type LiveStreamProps } from "./live.tsx";
 import { UserMenu } from "./user_menu.tsx";
@@ -60,14 +61,6 @@ export function reportsHref(
 }
 
 const num = (n: number) => n.toLocaleString("en-US");
-
-function FieldError({ id, text }: { id: string; text?: string }) {
-  return text ? <small id={id} class="field-error">{text}</small> : null;
-}
-
-function invalid(id: string, text?: string) {
-  return text ? { "aria-invalid": "true", "aria-describedby": id } : {};
-}
 
 /** A day field of the range, with its error beside it. */
 function DateField(

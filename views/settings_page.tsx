@@ -2,6 +2,7 @@
 import type { Child } from "hono/jsx";
 import type { ApiKey, ApiScope, User } from "../db/store.ts";
 import { NAME_MAX, PASSWORD_MIN } from "../lib/fields.ts";
+import { FieldError, invalid, ListTable } from "./form_parts.tsx";
 import { Layout } from "./layout.tsx";
 import { UserMenu } from "./user_menu.tsx";
 import { SettingsNav } from "./webhook_settings_page.tsx";
@@ -36,36 +37,6 @@ const SCOPE_CHOICES: [ApiScope, string][] = [
 function when(iso: string | null) {
   if (!iso) return "never";
   return <time datetime={iso}>{iso.slice(0, 16).replace("T", " ")} UTC</time>;
-}
-
-function FieldError({ id, text }: { id: string; text?: string }) {
-  return text ? <small id={id} class="field-error">{text}</small> : null;
-}
-
-/** The attributes that tie a field to its FieldError, when it has one. */
-function invalid(id: string, text?: string) {
-  return text ? { "aria-invalid": "true", "aria-describedby": id } : {};
-}
-
-// A component, so the list can take the `key` lint asks for (see layout.tsx).
-function ColumnHead({ text }: { text: string }) {
-  return <th scope="col">{text}</th>;
-}
-
-/** A list of users or keys: a table that scrolls sideways on a phone. */
-function ListTable({ heads, children }: { heads: string[]; children: Child }) {
-  return (
-    <div class="overflow-auto">
-      <table>
-        <thead>
-          <tr>
-            {heads.map((h) => <ColumnHead key={h} text={h} />)}
-          </tr>
-        </thead>
-        <tbody>{children}</tbody>
-      </table>
-    </div>
-  );
 }
 
 /** A form that adds a user or creates a key: a titled group of fields and its button. */

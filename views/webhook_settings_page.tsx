@@ -7,6 +7,7 @@ import {
   type WebhookEndpoint,
   type WebhookEventType,
 } from "../db/store.ts";
+import { FieldError, ListTable } from "./form_parts.tsx";
 import { Layout } from "./layout.tsx";
 import { UserMenu } from "./user_menu.tsx";
 
@@ -32,10 +33,6 @@ export interface WebhooksPageProps {
 
 function when(iso: string) {
   return <time datetime={iso}>{iso.slice(0, 19).replace("T", " ")} UTC</time>;
-}
-
-function FieldError({ id, text }: { id: string; text?: string }) {
-  return text ? <small id={id} class="field-error">{text}</small> : null;
 }
 
 /** The settings pages' own navigation. */
@@ -152,28 +149,16 @@ export function WebhooksPage(p: WebhooksPageProps) {
         )}
         <section aria-labelledby="endpoints-title">
           <h2 id="endpoints-title">Endpoints</h2>
-          <div class="overflow-auto">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Id</th>
-                  <th scope="col">URL</th>
-                  <th scope="col">Events</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Waiting</th>
-                  <th scope="col">Actions</th>
-                </tr>
-              </thead>
-              <tbody>
-                {p.webhooks.length === 0 && (
-                  <tr>
-                    <td colspan={6}>No webhooks yet: add one below.</td>
-                  </tr>
-                )}
-                {p.webhooks.map((w) => <EndpointRow key={w.id} w={w} />)}
-              </tbody>
-            </table>
-          </div>
+          <ListTable
+            heads={["Id", "URL", "Events", "Status", "Waiting", "Actions"]}
+          >
+            {p.webhooks.length === 0 && (
+              <tr>
+                <td colspan={6}>No webhooks yet: add one below.</td>
+              </tr>
+            )}
+            {p.webhooks.map((w) => <EndpointRow key={w.id} w={w} />)}
+          </ListTable>
         </section>
         <form
           method="post"
@@ -254,56 +239,51 @@ export function WebhookLogPage(p: WebhookLogProps) {
         </p>
         <p role="status" aria-live="polite" class="notice">{p.notice ?? ""}</p>
         <p>The last 1,000 attempts, newest first.</p>
-        <div class="overflow-auto">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Time</th>
-                <th scope="col">Event</th>
-                <th scope="col">Ticket</th>
-                <th scope="col">Outcome</th>
-                <th scope="col">Status</th>
-                <th scope="col">Duration</th>
-                <th scope="col">Error</th>
-                <th scope="col">Actions</th>
-              </tr>
-            </thead>
-            <tbody>
-              {p.attempts.length === 0 && (
-                <tr>
-                  <td colspan={8}>No attempts yet.</td>
-                </tr>
-              )}
-              {p.attempts.map((a) => (
-                <tr key={a.id}>
-                  <td>{when(a.attempted_at)}</td>
-                  <td>
-                    <code>{a.type}</code>
-                  </td>
-                  <td>
-                    <a href={`/tickets/${a.ticket_id}`}>#{a.ticket_id}</a>
-                  </td>
-                  <td>{OUTCOME_TEXT[a.outcome]}</td>
-                  <td>{a.status_code ?? "—"}</td>
-                  <td>{`${a.duration_ms} ms`}</td>
-                  <td class="webhook-error">{a.error ?? ""}</td>
-                  <td>
-                    <form
-                      method="post"
-                      action={`/settings/webhooks/${w.id}/deliveries/${a.delivery_id}/resend`}
-                    >
-                      <button type="submit" class="secondary outline">
-                        Resend<span class="visually-hidden">
-                          {` ${a.type} of ticket ${a.ticket_id} (${a.msg_id})`}
-                        </span>
-                      </button>
-                    </form>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <ListTable
+          heads={[
+            "Time",
+            "Event",
+            "Ticket",
+            "Outcome",
+            "Status",
+            "Duration",
+            "Error",
+            "Actions",
+          ]}
+        >
+          {p.attempts.length === 0 && (
+            <tr>
+              <td colspan={8}>No attempts yet.</td>
+            </tr>
+          )}
+          {p.attempts.map((a) => (
+            <tr key={a.id}>
+              <td>{when(a.attempted_at)}</td>
+              <td>
+                <code>{a.type}</code>
+              </td>
+              <td>
+                <a href={`/tickets/${a.ticket_id}`}>#{a.ticket_id}</a>
+              </td>
+              <td>{OUTCOME_TEXT[a.outcome]}</td>
+              <td>{a.status_code ?? "—"}</td>
+              <td>{`${a.duration_ms} ms`}</td>
+              <td class="webhook-error">{a.error ?? ""}</td>
+              <td>
+                <form
+                  method="post"
+                  action={`/settings/webhooks/${w.id}/deliveries/${a.delivery_id}/resend`}
+                >
+                  <button type="submit" class="secondary outline">
+                    Resend<span class="visually-hidden">
+                      {` ${a.type} of ticket ${a.ticket_id} (${a.msg_id})`}
+                    </span>
+                  </button>
+                </form>
+              </td>
+            </tr>
+          ))}
+        </ListTable>
       </Layout>
     )
   );
