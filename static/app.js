@@ -398,6 +398,12 @@
     focusedBeforeSwap = document.activeElement;
   });
 
+  function fromLive(e) {
+    const live = document.getElementById("live");
+    return live !== null &&
+      (e.target === live || e.detail?.task?.sourceElement === live);
+  }
+
   function restoreFocus(before, fresh) {
     const active = document.activeElement;
     if (active && active !== document.body) return; // htmx put it back, or the admin moved on
@@ -419,8 +425,11 @@
   }
 
   document.addEventListener("htmx:after:settle", (e) => {
-    // Live updates are announced by their toasts (static/live.js), not here.
-    if (e.target instanceof Element && e.target.id === "live") return;
+    // Live updates are announced by their toasts (static/live.js), not here:
+    // the stream's partials settle on the cards they replace, with #live as
+    // their source, so a colleague's change (or the echo of one's own) is not
+    // said twice, nor over what the agent just did.
+    if (fromLive(e)) return;
     const fresh = (e.detail?.newContent ?? []).filter((n) =>
       n instanceof Element
     );

@@ -192,7 +192,7 @@ function tabCount(page: Page, label: string): Promise<number> {
  */
 const RECORDER = `(() => {
   if (window.__rec) return;
-  const rec = { states: [], texts: [], toasts: [], seen: new WeakSet() };
+  const rec = { states: [], texts: [], toasts: [], said: [], seen: new WeakSet() };
   window.__rec = rec;
   const look = () => {
     const s = document.getElementById("live-status")?.dataset.state;
@@ -205,6 +205,8 @@ const RECORDER = `(() => {
         rec.toasts.push(t.textContent.trim().replace(/\\s+/g, " "));
       }
     }
+    const words = document.getElementById("announcer")?.textContent ?? "";
+    if (words && rec.said[rec.said.length - 1] !== words) rec.said.push(words);
   };
   look();
   new MutationObserver(look).observe(document.documentElement, {
@@ -224,11 +226,20 @@ interface Recorded {
   states: string[];
   texts: string[];
   toasts: string[];
+  /** What the page's screen-reader announcer said, in order. */
+  said: string[];
 }
 
 function recorded(page: Page): Promise<Recorded> {
   return page.evaluate<Recorded>(
-    "({ states: window.__rec.states, texts: window.__rec.texts, toasts: window.__rec.toasts })",
+    "({ states: window.__rec.states, texts: window.__rec.texts, toasts: window.__rec.toasts, said: window.__rec.said })",
+  );
+}
+
+/** Waits until the page has painted twice: what a frame callback says is said. */
+async function nextFrames(page: Page): Promise<void> {
+  await page.evaluate(
+    "new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))",
   );
 }
 
@@ -372,6 +383,15 @@ browserTest(
         assert.match(theirs.toasts[0]!, /alice/);
         assert.match(theirs.toasts[0]!, /#2/);
         assert.match(theirs.toasts[1]!, /api:mobile/);
+        // Each change is said once, to the one who made it; the stream's
+        // copies (the echo of alice's own change, bob's view of it, the app's
+        // change) are said by their toasts only, never again by the announcer,
+        // which speaks a frame after a swap settles.
+        for (const x of admins) await nextFrames(x.page);
+        assert.deepEqual((await recorded(a.page)).said, [
+          "Ticket 2 is Pending",
+        ]);
+        assert.deepEqual((await recorded(b.page)).said, []);
         for (const x of admins) {
           assert.deepEqual(x.pageErrors, []);
           assert.deepEqual(x.consoleErrors, []);
