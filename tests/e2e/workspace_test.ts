@@ -193,6 +193,11 @@ browserTest(
         // alice sets one Pending; bob closes it meanwhile; her Undo says so.
         await alice.page.click(`#ticket-${b}-set-pending`);
         await alice.page.waitForSelector(`#undo >> text=Pending #${b}`);
+        // bob closes it once his screen shows it Pending, as a person would:
+        // a click on the card as it was is a conflict, which changes nothing.
+        await bob.page.waitForSelector(
+          `#ticket-${b}-set-pending[aria-pressed=true]`,
+        );
         await bob.page.click(`#ticket-${b}-set-closed`);
         await until(
           alice.page,
