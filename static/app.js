@@ -398,6 +398,16 @@
     focusedBeforeSwap = document.activeElement;
   });
 
+  /** What a card that a change of one's own swapped in says: its status, or where it went. */
+  function cardWords(card) {
+    const id = card.dataset.ticketId;
+    if (card.matches(".moved")) {
+      const where = card.querySelector("p")?.textContent.trim() ?? "";
+      return where.replace(`#${id}`, `Ticket ${id}`);
+    }
+    return `Ticket ${id} is ${card.querySelector(".badge")?.textContent}`;
+  }
+
   function fromLive(e) {
     const live = document.getElementById("live");
     return live !== null &&
@@ -435,14 +445,8 @@
     );
     const said = fresh.find((n) => n.dataset.announce);
     if (said) announce(said.dataset.announce);
-    const status = fresh.find((n) => n.matches(".ticket-card"));
-    if (status && fresh.length === 1) {
-      announce(
-        `Ticket ${status.dataset.ticketId} is ${
-          status.querySelector(".badge")?.textContent
-        }`,
-      );
-    }
+    const card = fresh.find((n) => n.matches(".ticket-card"));
+    if (card && fresh.length === 1) announce(cardWords(card));
     // After htmx's own autofocus, which runs right after this event, and before
     // any key typed meanwhile is handled (a timer would let one in between).
     const before = focusedBeforeSwap;

@@ -106,8 +106,13 @@ browserTest(
           const key = i % 3 === 0 ? "c" : i % 3 === 1 ? "p" : "3";
           await page.keyboard.press(key);
           if (key === "c") {
-            // Closed leaves the unsolved view: a placeholder in its place.
+            // Closed leaves the unsolved view: a placeholder in its place,
+            // and the words a screen reader says.
             await until(page, `document.querySelector("#ticket-${id}.moved")`);
+            await until(
+              page,
+              `document.getElementById("announcer")?.textContent === "Ticket ${id} moved to Closed"`,
+            );
             done.set(id, "Closed");
           } else if (key === "p") {
             await until(
