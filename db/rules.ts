@@ -10,6 +10,7 @@ import {
   type IdempotencyOptions,
   StaleVersionError,
   type Status,
+  StoreError,
   type Ticket,
   type TicketEvent,
   type TicketPatch,
@@ -59,6 +60,41 @@ export function idempotencyVerdict(
     throw new IdempotencyMismatchError(idem.key);
   }
   return { kind: "replay", ticket: JSON.parse(prior.response) as Ticket };
+}
+
+/** What a batch of creates does with one key: answer from its stored row, drop a row past its day, or refuse. */
+export type KeyVerdict =
+  | { kind: "replay"; ticket: Ticket }
+  | { kind: "expired" }
+  | { kind: "refused"; error: StoreError };
+
+/**
+ * The verdicts of a batch's keys (one per entry of `idems`) against the rows
+ * found for them, as idempotencyVerdict gives each: null where the create goes
+ * ahead as asked.
+ */
+export function keyVerdicts(
+  idems: readonly IdempotencyOptions[],
+  rows: Iterable<Record<string, unknown>>,
+  now: Date,
+): (KeyVerdict | null)[] {
+  const at = (scope: unknown, key: unknown) => `${scope}\u0000${key}`;
+  const prior = new Map<string, Record<string, unknown>>();
+  for (const r of rows) prior.set(at(r.scope, r.key), r);
+  return idems.map((idem) => {
+    try {
+      const verdict = idempotencyVerdict(
+        prior.get(at(idem.scope, idem.key)),
+        idem,
+        now,
+      );
+      if (verdict.kind === "replay") return verdict;
+      return verdict.expired ? { kind: "expired" } : null;
+    } catch (err) {
+      if (!(err instanceof StoreError)) throw err;
+      return { kind: "refused", error: err };
+    }
+  });
 }
 
 /** A field's value before and after a change. */

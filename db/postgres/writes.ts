@@ -32,6 +32,7 @@ import {
   IDEMPOTENCY_TTL_MS,
   idempotencyVerdict,
   isAgentReply,
+  keyVerdicts,
   newMessageId,
   patchChanges,
   patched,
@@ -149,33 +150,23 @@ export async function createTickets(
     return null; // nothing written; write by write reports the error
   }
   const ids = (first!.ids as unknown[]).map(Number);
-  const prior = new Map(
-    (first!.prior as Record<string, string>[]).map((r) => [
-      `${r.scope}\u0000${r.key}`,
-      r,
-    ]),
-  );
   const outcomes: (CreateOutcome | null)[] = jobs.map(() => null);
   const expired: IdempotencyOptions[] = [];
-  for (const i of keyed) {
-    const idem = jobs[i]!.idempotency!;
-    const row = prior.get(`${idem.scope}\u0000${idem.key}`);
-    try {
-      const verdict = idempotencyVerdict(
-        row,
-        idem,
-        now,
-      );
-      if (verdict.kind === "replay") {
-        outcomes[i] = {
-          ok: true,
-          value: { ticket: verdict.ticket, replayed: true, event: null },
-        };
-      } else if (verdict.expired) expired.push(idem);
-    } catch (err) {
-      if (!(err instanceof StoreError)) throw err;
-      outcomes[i] = { ok: false, error: err };
-    }
+  const verdicts = keyVerdicts(
+    keyed.map((i) => jobs[i]!.idempotency!),
+    first!.prior as Record<string, unknown>[],
+    now,
+  );
+  for (const [n, verdict] of verdicts.entries()) {
+    const i = keyed[n]!;
+    if (verdict?.kind === "replay") {
+      outcomes[i] = {
+        ok: true,
+        value: { ticket: verdict.ticket, replayed: true, event: null },
+      };
+    } else if (verdict?.kind === "expired") {
+      expired.push(jobs[i]!.idempotency!);
+    } else if (verdict) outcomes[i] = { ok: false, error: verdict.error };
   }
   const todo = jobs.flatMap((_, i) => outcomes[i] ? [] : [i]);
   if (todo.length === 0) return outcomes as CreateOutcome[];

@@ -42,6 +42,7 @@ import {
   IDEMPOTENCY_TTL_MS,
   idempotencyVerdict,
   isAgentReply,
+  keyVerdicts,
   patchChanges,
   patched,
   reopenPatch,
@@ -312,36 +313,24 @@ function createTickets(
   const outcomes: (WriteOutcome | null)[] = ops.map(() => null);
   const keyed = ops.flatMap((op, i) => op.idempotency ? [i] : []);
   if (keyed.length > 0) {
-    const prior = new Map<string, Record<string, unknown>>();
+    const idems = keyed.map((i) => ops[i]!.idempotency!);
     const rows = stmts.get(
       `SELECT i.scope, i.key, i.fingerprint, i.response, i.created_at
        FROM json_each(?) j JOIN idempotency_keys i
          ON i.scope = j.value ->> 0 AND i.key = j.value ->> 1`,
-    ).all(JSON.stringify(
-      keyed.map((i) => [ops[i]!.idempotency!.scope, ops[i]!.idempotency!.key]),
-    ));
-    for (const r of rows) prior.set(`${r.scope}\u0000${r.key}`, r);
-    for (const i of keyed) {
-      const idem = ops[i]!.idempotency!;
-      const row = prior.get(`${idem.scope}\u0000${idem.key}`);
-      try {
-        const verdict = idempotencyVerdict(
-          row,
-          idem,
-          now,
-        );
-        if (verdict.kind === "replay") {
-          outcomes[i] = {
-            ok: true,
-            value: { ticket: verdict.ticket, replayed: true, event: null },
-          };
-        } else if (verdict.expired) {
-          stmts.get("DELETE FROM idempotency_keys WHERE scope = ? AND key = ?")
-            .run(idem.scope, idem.key);
-        }
-      } catch (err) {
-        if (!(err instanceof StoreError)) throw err;
-        outcomes[i] = { ok: false, error: serializeError(err) };
+    ).all(JSON.stringify(idems.map((k) => [k.scope, k.key])));
+    for (const [n, verdict] of keyVerdicts(idems, rows, now).entries()) {
+      const i = keyed[n]!;
+      if (verdict?.kind === "replay") {
+        outcomes[i] = {
+          ok: true,
+          value: { ticket: verdict.ticket, replayed: true, event: null },
+        };
+      } else if (verdict?.kind === "expired") {
+        stmts.get("DELETE FROM idempotency_keys WHERE scope = ? AND key = ?")
+          .run(idems[n]!.scope, idems[n]!.key);
+      } else if (verdict) {
+        outcomes[i] = { ok: false, error: serializeError(verdict.error) };
       }
     }
   }

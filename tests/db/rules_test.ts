@@ -5,6 +5,7 @@ import {
   IDEMPOTENCY_TTL_MS,
   idempotencyVerdict,
   isAgentReply,
+  keyVerdicts,
   newMessageId,
   patchChanges,
   patched,
@@ -93,6 +94,40 @@ Deno.test("An idempotency key replays within a day, is refused with another body
     idempotencyVerdict(prior(IDEMPOTENCY_TTL_MS, "f2"), idem, now),
     { kind: "create", expired: true },
   );
+});
+
+Deno.test("keyVerdicts matches a batch's keys to their rows by scope and key, one verdict each, in order", () => {
+  const now = new Date("2026-11-29T12:00:00Z");
+  const row = (scope: string, key: string, fingerprint: string, ageMs = 0) => ({
+    scope,
+    key,
+    fingerprint,
+    response: JSON.stringify(ticket),
+    created_at: new Date(now.getTime() - ageMs).toISOString(),
+  });
+  const verdicts = keyVerdicts(
+    [
+      { scope: "a", key: "1", fingerprint: "f" }, // its row: replay
+      { scope: "b", key: "1", fingerprint: "f" }, // same key, other scope: none
+      { scope: "a", key: "2", fingerprint: "f" }, // another body: refused
+      { scope: "a", key: "3", fingerprint: "f" }, // past its day
+    ],
+    [
+      row("a", "1", "f"),
+      row("a", "2", "other"),
+      row("a", "3", "other", IDEMPOTENCY_TTL_MS),
+    ],
+    now,
+  );
+  assert.deepEqual(verdicts[0], { kind: "replay", ticket });
+  assert.equal(verdicts[1], null);
+  assert.equal(verdicts[2]?.kind, "refused");
+  assert.ok(
+    verdicts[2]?.kind === "refused" &&
+      verdicts[2].error instanceof IdempotencyMismatchError,
+  );
+  assert.deepEqual(verdicts[3], { kind: "expired" });
+  assert.equal(verdicts.length, 4);
 });
 
 Deno.test("statusTimes sets resolved_at on the move to Closed, and clears it and counts a reopen on the move out", () => {
