@@ -34,12 +34,13 @@ export interface EventListenerOptions {
   bus: EventBus;
   /**
    * Reads committed events after an id, oldest first (the store's
-   * eventsAfter); `known` holds this instance's own, which need no reading back.
+   * eventsAfter). Once it has the rows it calls `known` for this instance's
+   * own events, whole, which need no reading back.
    */
   read: (
     afterId: number,
     limit: number,
-    known: ReadonlyMap<number, TicketEvent>,
+    known: () => Promise<ReadonlyMap<number, TicketEvent>>,
   ) => Promise<TicketEvent[]>;
   /** Publish only events above this id (the newest event when the instance started). */
   fromId: number;
@@ -145,11 +146,43 @@ export class PostgresEventListener {
    */
   #own = new Map<number, TicketEvent>();
 
-  /** Resolves once `events` (just committed here) have been published, or after `timeoutMs`. */
-  publishOwn(events: TicketEvent[], timeoutMs = 5000): Promise<void> {
-    for (const e of events) if (e.id > this.#mark) this.#own.set(e.id, e);
-    return this.reached(events.at(-1)!.id, timeoutMs);
+  /** This instance's commits in flight: each ends once its events are in #own. */
+  #committing = new Set<Promise<void>>();
+
+  /**
+   * Runs one of this instance's commits. Its events are known (published
+   * whole, never read back) before it counts as ended: a read whose rows came
+   * back meanwhile waits for it (#knownNow), so a notification heard before
+   * the commit's answer cannot make the pump read a ticket back as a later
+   * commit left it.
+   */
+  async committing<T>(
+    run: () => Promise<T>,
+    eventsOf: (value: T) => TicketEvent[],
+  ): Promise<T> {
+    const { promise: ended, resolve } = Promise.withResolvers<void>();
+    this.#committing.add(ended);
+    try {
+      const value = await run();
+      for (const e of eventsOf(value)) {
+        if (e.id > this.#mark) this.#own.set(e.id, e);
+      }
+      return value;
+    } finally {
+      this.#committing.delete(ended);
+      resolve();
+    }
   }
+
+  /**
+   * This instance's own events, once every commit in flight when the read's
+   * rows came back has ended: an own event among those rows belongs to one of
+   * them (or is known already). Commits begun later cannot hold such a row.
+   */
+  #knownNow = async (): Promise<ReadonlyMap<number, TicketEvent>> => {
+    if (this.#committing.size > 0) await Promise.all([...this.#committing]);
+    return this.#own;
+  };
 
   /** Resolves once event `id` has been published (or after `timeoutMs`, whichever is first). */
   reached(id: number, timeoutMs = 5000): Promise<void> {
@@ -184,7 +217,7 @@ export class PostgresEventListener {
         this.#again = false;
         let batch: TicketEvent[];
         do {
-          batch = await this.opts.read(this.#mark, BATCH, this.#own);
+          batch = await this.opts.read(this.#mark, BATCH, this.#knownNow);
           for (const e of batch) {
             if (this.#closed) return;
             if (e.id <= this.#mark) continue;

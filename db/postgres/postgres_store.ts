@@ -114,6 +114,20 @@ export async function openPostgresStore(
 
 type Tx = TransactionSql;
 
+/** The events a ticket write's answer carries (`event`, or `events` for a bulk change). */
+function eventsOfValue(value: unknown): TicketEvent[] {
+  const { event, events } = (value ?? {}) as {
+    event?: TicketEvent | null;
+    events?: TicketEvent[];
+  };
+  return events ?? (event ? [event] : []);
+}
+
+/** The events a batch's writes committed, in order. */
+function eventsOf(outcomes: Outcome[]): TicketEvent[] {
+  return outcomes.flatMap((o) => o.ok ? eventsOfValue(o.value) : []);
+}
+
 /**
  * The jobs from `from` on that commit together: a run of creates with
  * distinct idempotency keys (a repeated key must see its twin's row), or a
@@ -140,7 +154,10 @@ export class PostgresStore implements TicketStore, AccountStore {
   #closed = false;
   #inFlight = new Set<Promise<unknown>>();
   readonly #writes = new GroupCommitter<WriteJob>(
-    (jobs) => this.#commitBatch(jobs),
+    (jobs) =>
+      this.listener
+        ? this.listener.committing(() => this.#commitBatch(jobs), eventsOf)
+        : this.#commitBatch(jobs),
     256,
   );
   #purgeTimer: ReturnType<typeof setInterval>;
@@ -199,14 +216,11 @@ export class PostgresStore implements TicketStore, AccountStore {
 
   async #commit<T>(job: WriteJob): Promise<T> {
     const value = await this.#writes.submit(job) as T;
-    const { event, events: all } = (value ?? {}) as {
-      event?: TicketEvent | null;
-      events?: TicketEvent[];
-    };
-    const events = all ?? (event ? [event] : []);
+    const events = eventsOfValue(value);
     if (events.length > 0) {
-      // One path to the bus: the listener publishes in id order (listener.ts).
-      if (this.listener) await this.listener.publishOwn(events);
+      // One path to the bus: the listener publishes in id order (listener.ts),
+      // the events as this batch left them (known to it since the commit).
+      if (this.listener) await this.listener.reached(events.at(-1)!.id);
       else for (const e of events) this.bus?.publish(e);
     }
     return value;

@@ -211,12 +211,13 @@ export async function eventsAfter(
   sql: Sql,
   afterId: number,
   limit: number,
-  /** Events this instance committed, whole: their tickets are not read back. */
-  known?: ReadonlyMap<number, TicketEvent>,
+  /** Events this instance committed, whole, asked once the rows are read: their tickets are not read back. */
+  known?: () => Promise<ReadonlyMap<number, TicketEvent>>,
 ): Promise<TicketEvent[]> {
   const rows = await sql`
     SELECT * FROM events WHERE id > ${afterId} ORDER BY id LIMIT ${limit}`;
-  const all = rows.map((r) => known?.get(Number(r.id)) ?? rowToEvent(r));
+  const own = rows.length > 0 ? await known?.() : undefined;
+  const all = rows.map((r) => own?.get(Number(r.id)) ?? rowToEvent(r));
   const events = all.filter((e) => !e.ticket);
   if (events.length === 0) return all;
   const ids = [...new Set(events.map((e) => e.ticket_id))];
