@@ -34,13 +34,15 @@ export interface EventListenerOptions {
   bus: EventBus;
   /**
    * Reads committed events after an id, oldest first (the store's
-   * eventsAfter). Once it has the rows it calls `known` for this instance's
-   * own events, whole, which need no reading back.
+   * eventsAfter). Once it has the rows it asks `known` (with their ids) for
+   * this instance's own events, whole, which need no reading back.
    */
   read: (
     afterId: number,
     limit: number,
-    known: () => Promise<ReadonlyMap<number, TicketEvent>>,
+    known: (
+      ids: readonly number[],
+    ) => Promise<ReadonlyMap<number, TicketEvent>>,
   ) => Promise<TicketEvent[]>;
   /** Publish only events above this id (the newest event when the instance started). */
   fromId: number;
@@ -175,12 +177,17 @@ export class PostgresEventListener {
   }
 
   /**
-   * This instance's own events, once every commit in flight when the read's
-   * rows came back has ended: an own event among those rows belongs to one of
-   * them (or is known already). Commits begun later cannot hold such a row.
+   * This instance's own events among `ids` (the rows a read got): when one is
+   * not known yet, once every commit in flight as the rows came back has
+   * ended, since an own event among them belongs to one of those. Commits
+   * begun later cannot hold such a row, and rows all known wait for nothing.
    */
-  #knownNow = async (): Promise<ReadonlyMap<number, TicketEvent>> => {
-    if (this.#committing.size > 0) await Promise.all([...this.#committing]);
+  #knownNow = async (
+    ids: readonly number[],
+  ): Promise<ReadonlyMap<number, TicketEvent>> => {
+    if (this.#committing.size > 0 && ids.some((id) => !this.#own.has(id))) {
+      await Promise.all([...this.#committing]);
+    }
     return this.#own;
   };
 

@@ -212,11 +212,13 @@ export async function eventsAfter(
   afterId: number,
   limit: number,
   /** Events this instance committed, whole, asked once the rows are read: their tickets are not read back. */
-  known?: () => Promise<ReadonlyMap<number, TicketEvent>>,
+  known?: (ids: readonly number[]) => Promise<ReadonlyMap<number, TicketEvent>>,
 ): Promise<TicketEvent[]> {
   const rows = await sql`
     SELECT * FROM events WHERE id > ${afterId} ORDER BY id LIMIT ${limit}`;
-  const own = rows.length > 0 ? await known?.() : undefined;
+  const own = rows.length > 0
+    ? await known?.(rows.map((r) => Number(r.id)))
+    : undefined;
   const all = rows.map((r) => own?.get(Number(r.id)) ?? rowToEvent(r));
   const events = all.filter((e) => !e.ticket);
   if (events.length === 0) return all;
