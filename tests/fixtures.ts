@@ -7,7 +7,7 @@ import {
   type SqliteStore,
   type SqliteStoreOptions,
 } from "../db/sqlite/sqlite_store.ts";
-import type { TicketEvent } from "../db/store.ts";
+import type { TicketEvent, TicketStore } from "../db/store.ts";
 import { createLogger } from "../log.ts";
 import { newApiKey } from "../lib/tokens.ts";
 
@@ -362,4 +362,19 @@ export async function logIn(
   const cookie = sessionCookieOf(res);
   assert.ok(cookie, "the login sets a session cookie");
   return cookie;
+}
+
+/** A new ticket, and the first webhook delivery it queued, claimed for `leaseMs`. */
+export async function firstDelivery(
+  store: Pick<TicketStore, "createTicket" | "claimDeliveries">,
+  leaseMs = 60_000,
+) {
+  await store.createTicket({
+    user_id: "u",
+    pdf_link: "https://e.com/a.pdf",
+    product_id: null,
+    other_ids: null,
+  }, { actor: "app" });
+  const [d] = await store.claimDeliveries({ limit: 1, leaseMs });
+  return d;
 }

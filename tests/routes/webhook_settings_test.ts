@@ -1,22 +1,14 @@
 /** Settings → Webhooks: admins only, the secret shown once, the delivery log with resend, and the dashboard's alert. */
 import assert from "node:assert/strict";
-import { addUser, formPost, logIn, withConfiguredApp } from "../fixtures.ts";
+import {
+  addUser,
+  firstDelivery,
+  formPost,
+  logIn,
+  withConfiguredApp,
+} from "../fixtures.ts";
 
 const HTML = "text/html; charset=UTF-8";
-
-type Store = Parameters<Parameters<typeof withConfiguredApp>[1]>[0]["store"];
-
-/** A new ticket, and the first webhook delivery it queued, claimed for `leaseMs`. */
-async function firstDelivery(store: Store, leaseMs = 60_000) {
-  await store.createTicket({
-    user_id: "u",
-    pdf_link: "https://e.com/a.pdf",
-    product_id: null,
-    other_ids: null,
-  }, { actor: "app" });
-  const [d] = await store.claimDeliveries({ limit: 1, leaseMs });
-  return d;
-}
 
 Deno.test("Only admins reach Settings → Webhooks", async () => {
   await withConfiguredApp({}, async ({ app, store }) => {

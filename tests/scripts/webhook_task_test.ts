@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { openSqliteStore } from "../../db/sqlite/sqlite_store.ts";
-import { withTempDir } from "../fixtures.ts";
+import { firstDelivery, withTempDir } from "../fixtures.ts";
 import {
   createTestSchema,
   dropTestSchema,
@@ -66,13 +66,7 @@ Deno.test("webhook add prints the secret as its last line, list shows ids, remov
       writer: "inline",
     });
     try {
-      await store.createTicket({
-        user_id: "u",
-        pdf_link: "https://e.com/a.pdf",
-        product_id: null,
-        other_ids: null,
-      }, { actor: "app" });
-      const [d] = await store.claimDeliveries({ limit: 1, leaseMs: 1000 });
+      const d = await firstDelivery(store, 1000);
       assert.deepEqual(d!.secrets, [secret]);
     } finally {
       await store.close();
